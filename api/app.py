@@ -1,0 +1,52 @@
+"""create_app(): the FastAPI application factory."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+
+from api.errors import install_error_handlers
+from api.routes import applications, health
+from infra.db import make_engine, make_session_factory
+from infra.settings import Settings
+from infra.temporal_client import connect_client
+
+
+def create_app(
+    settings: Settings,
+    *,
+    session_factory: async_sessionmaker[AsyncSession] | None = None,
+    temporal_client: Client | None = None,
+) -> FastAPI:
+    """Resources passed in (tests) are used as they are; missing ones are built and owned here."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        engine = None
+        app.state.settings = settings
+        if session_factory is None:
+            engine = make_engine(settings.database_url, settings.database_echo)
+            app.state.session_factory = make_session_factory(engine)
+        else:
+            app.state.session_factory = session_factory
+        app.state.temporal_client = temporal_client or await connect_client(settings)
+        try:
+            yield
+        finally:
+            if engine is not None:
+                await engine.dispose()
+
+    app = FastAPI(
+        title="社会救助审核审批系统 API",
+        version="0.1.0",
+        description="一窗受理、家庭经济状况核查、民主评议、公示、审批与发放的流程接口。",
+        lifespan=lifespan,
+    )
+    install_error_handlers(app)
+    app.include_router(health.router)
+    app.include_router(applications.router)
+    return app

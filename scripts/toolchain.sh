@@ -1,0 +1,70 @@
+#!/usr/bin/env bash
+# Installs the real Temporal toolchain into an ignored folder of the repo, idempotently:
+#   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
+#   - the Java time-skipping test server, from Maven Central, plus a wrapper executable that
+#     WorkflowEnvironment.start_time_skipping(test_server_existing_path=...) can start.
+# Every path can be overridden by an environment variable (see below). Nothing is faked: a
+# missing Go/Java/Maven is an error that names the fix.
+set -euo pipefail
+
+ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+TOOLS_DIR="${SA_TOOLS_DIR:-$ROOT/.tools}"
+TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
+TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$TOOLS_DIR/bin/temporal}"
+TEMPORAL_TEST_SERVER_PATH="${TEMPORAL_TEST_SERVER_PATH:-$TOOLS_DIR/bin/temporal-test-server}"
+TEST_SERVER_LIB="${TEMPORAL_TEST_SERVER_LIB:-$TOOLS_DIR/temporal-test-server/lib}"
+
+die() { printf '\n[toolchain] 错误 / ERROR: %s\n' "$*" >&2; exit 1; }
+say() { printf '[toolchain] %s\n' "$*" >&2; }
+
+need() {
+  local cmd="$1" fix="$2"
+  command -v "$cmd" >/dev/null 2>&1 || die "'$cmd' not found. Fix: $fix"
+}
+
+install_temporal_cli() {
+  if [ -x "$TEMPORAL_CLI_PATH" ]; then
+    say "temporal CLI cached: $TEMPORAL_CLI_PATH"
+    return
+  fi
+  need go "apt-get update && apt-get install -y golang-go (Go >= 1.23), or put Go from the Go distribution on PATH; or set TEMPORAL_CLI_PATH to an existing temporal binary"
+  mkdir -p "$(dirname "$TEMPORAL_CLI_PATH")"
+  local gobin
+  gobin="$(mktemp -d)"
+  say "building temporal CLI $TEMPORAL_CLI_VERSION with 'go install' (first run only, several minutes)"
+  if ! GOBIN="$gobin" GOFLAGS=-mod=mod go install "github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION}"; then
+    die "go install github.com/temporalio/cli/cmd/temporal@${TEMPORAL_CLI_VERSION} failed (see the output above). Check that the Go module proxy is reachable (go env GOPROXY), or set TEMPORAL_CLI_PATH to a prebuilt temporal binary."
+  fi
+  mv "$gobin/temporal" "$TEMPORAL_CLI_PATH"
+  rmdir "$gobin" 2>/dev/null || true
+  say "temporal CLI installed: $TEMPORAL_CLI_PATH"
+}
+
+install_test_server() {
+  if [ -x "$TEMPORAL_TEST_SERVER_PATH" ] && compgen -G "$TEST_SERVER_LIB/temporal-test-server-*.jar" >/dev/null; then
+    say "time-skipping test server cached: $TEMPORAL_TEST_SERVER_PATH"
+    return
+  fi
+  need java "apt-get update && apt-get install -y default-jre-headless (Java >= 11); or set TEMPORAL_TEST_SERVER_PATH to an existing test-server executable"
+  need mvn "apt-get update && apt-get install -y maven; or set TEMPORAL_TEST_SERVER_PATH to an existing test-server executable"
+  mkdir -p "$TEST_SERVER_LIB" "$(dirname "$TEMPORAL_TEST_SERVER_PATH")"
+  say "fetching io.temporal:temporal-test-server from Maven Central"
+  if ! mvn -q -B -f "$ROOT/toolchain/pom.xml" dependency:copy-dependencies \
+      -DoutputDirectory="$TEST_SERVER_LIB" -DincludeScope=runtime; then
+    die "mvn dependency:copy-dependencies for io.temporal:temporal-test-server failed (see above). Check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml)."
+  fi
+  # The SDK starts the executable as `<path> <port> --enable-time-skipping`.
+  cat >"$TEMPORAL_TEST_SERVER_PATH" <<WRAP
+#!/usr/bin/env bash
+exec java \${TEMPORAL_TEST_SERVER_JAVA_OPTS:--Xmx1g} -cp "$TEST_SERVER_LIB/*" io.temporal.testserver.TestServer "\$@"
+WRAP
+  chmod +x "$TEMPORAL_TEST_SERVER_PATH"
+  say "time-skipping test server installed: $TEMPORAL_TEST_SERVER_PATH"
+}
+
+case "${1:-all}" in
+  all) install_temporal_cli; install_test_server ;;
+  cli) install_temporal_cli ;;
+  test-server) install_test_server ;;
+  *) die "usage: $0 [all|cli|test-server]" ;;
+esac

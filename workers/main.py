@@ -1,0 +1,43 @@
+"""Worker process entry point: `python -m workers.main` (or the `sa-worker` script)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+
+from domain.calendar import WorkingDayCalendar
+from infra.db import make_engine, make_session_factory
+from infra.settings import load_settings
+from infra.temporal_client import connect_client
+from workers.build import WorkerResources, build_worker
+
+log = logging.getLogger(__name__)
+
+
+async def run_worker() -> None:
+    settings = load_settings()
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    engine = make_engine(settings.database_url, settings.database_echo)
+    try:
+        client = await connect_client(settings)
+        resources = WorkerResources(make_session_factory(engine), WorkingDayCalendar())
+        worker = build_worker(client, settings.temporal_task_queue, resources)
+        async with worker:
+            log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+            await stop.wait()
+            log.info("worker shutting down: in-flight activities finish first")
+    finally:
+        await engine.dispose()
+
+
+def main() -> None:
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    asyncio.run(run_worker())
+
+
+if __name__ == "__main__":
+    main()
