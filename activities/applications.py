@@ -14,7 +14,9 @@ from infra.models import Application
 class ApplicationActivities:
     """Holds the injected session factory; each activity opens its own short session."""
 
-    def __init__(self, session_factory: async_sessionmaker[AsyncSession], calendar: WorkingDayCalendar) -> None:
+    def __init__(
+        self, session_factory: async_sessionmaker[AsyncSession], calendar: WorkingDayCalendar
+    ) -> None:
         self._sessions = session_factory
         self._calendar = calendar
 

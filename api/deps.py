@@ -11,7 +11,9 @@ from api.services.applications import ApplicationService
 
 def application_service(request: Request) -> ApplicationService:
     state = request.app.state
-    return ApplicationService(state.session_factory, state.temporal_client, state.settings.temporal_task_queue)
+    return ApplicationService(
+        state.session_factory, state.temporal_client, state.settings.temporal_task_queue
+    )
 
 
 ApplicationServiceDep = Annotated[ApplicationService, Depends(application_service)]

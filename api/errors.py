@@ -76,7 +76,11 @@ def chinese_message(error: dict[str, Any]) -> str:
 
 def validation_errors(errors: Any) -> list[dict[str, str]]:
     return [
-        {"field": _field_path(tuple(e.get("loc", ()))), "type": e.get("type", ""), "message": chinese_message(e)}
+        {
+            "field": _field_path(tuple(e.get("loc", ()))),
+            "type": e.get("type", ""),
+            "message": chinese_message(e),
+        }
         for e in errors
     ]
 

@@ -20,7 +20,9 @@ CHINA_TZ = ZoneInfo("Asia/Shanghai")
 
 
 def _library_years() -> frozenset[int]:
-    return frozenset({d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays})
+    return frozenset(
+        {d.year for d in chinese_calendar.holidays} | {d.year for d in chinese_calendar.workdays}
+    )
 
 
 _LIBRARY_YEARS = _library_years()
@@ -69,7 +71,9 @@ class WorkingDayCalendar:
     complete_years: frozenset[int] = frozenset()
 
     @classmethod
-    def from_overrides(cls, days: Iterable[DayOverride], complete_years: Iterable[int] = ()) -> WorkingDayCalendar:
+    def from_overrides(
+        cls, days: Iterable[DayOverride], complete_years: Iterable[int] = ()
+    ) -> WorkingDayCalendar:
         return cls({d.day: d for d in days}, frozenset(complete_years))
 
     def covers(self, year: int) -> bool:
@@ -107,7 +111,7 @@ class WorkingDayCalendar:
         return count
 
     def deadline(self, start: datetime, working_days: int) -> Deadline:
-        """"Within N working days of `start`": due by the end of the N-th working day after it."""
+        """ "Within N working days of `start`": due by the end of the N-th working day after it."""
         result = self.add_working_days(start.astimezone(CHINA_TZ).date(), working_days)
         return Deadline(result.day, _end_of(result.day), result.provisional)
 

@@ -27,34 +27,43 @@ def temporal_server_command(settings: Settings) -> list[str]:
         str(settings.temporal_cli_path),
         "server",
         "start-dev",
-        "--ip", host or "127.0.0.1",
-        "--port", port,
-        "--ui-port", str(settings.temporal_ui_port),
-        "--namespace", settings.temporal_namespace,
-        "--db-filename", str(settings.temporal_db_file),
+        "--ip",
+        host or "127.0.0.1",
+        "--port",
+        port,
+        "--ui-port",
+        str(settings.temporal_ui_port),
+        "--namespace",
+        settings.temporal_namespace,
+        "--db-filename",
+        str(settings.temporal_db_file),
         # WAL keeps the single SQLite connection from stalling under concurrent workflows.
-        "--sqlite-pragma", "journal_mode=wal",
-        "--sqlite-pragma", "synchronous=normal",
-        "--log-level", "warn",
+        "--sqlite-pragma",
+        "journal_mode=wal",
+        "--sqlite-pragma",
+        "synchronous=normal",
+        "--log-level",
+        "warn",
     ]
     for name, kind in DEFINITIONS.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
 
 
-async def wait_for_port(host: str, port: int, timeout: float = 60.0) -> None:
-    loop = asyncio.get_running_loop()
-    deadline = loop.time() + timeout
-    while True:
-        try:
-            _, writer = await asyncio.open_connection(host, port)
-            writer.close()
-            await writer.wait_closed()
-            return
-        except OSError:
-            if loop.time() > deadline:
-                raise TimeoutError(f"{host}:{port} did not open within {timeout:.0f}s") from None
-            await asyncio.sleep(0.2)
+async def wait_for_port(host: str, port: int, within: float = 60.0) -> None:
+    try:
+        async with asyncio.timeout(within):
+            while True:
+                try:
+                    _, writer = await asyncio.open_connection(host, port)
+                except OSError:
+                    await asyncio.sleep(0.2)
+                    continue
+                writer.close()
+                await writer.wait_closed()
+                return
+    except TimeoutError:
+        raise TimeoutError(f"{host}:{port} did not open within {within:.0f}s") from None
 
 
 @dataclass

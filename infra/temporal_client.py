@@ -2,11 +2,23 @@
 
 from __future__ import annotations
 
+from temporalio.api.enums.v1 import IndexedValueType
+from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
+from temporalio.service import RPCError, RPCStatusCode
 
 from infra.settings import Settings
+from workflows.search_attributes import DEFINITIONS
+
+_INDEXED_TYPES = {
+    "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
+    "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
+    "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,
+    "Text": IndexedValueType.INDEXED_VALUE_TYPE_TEXT,
+}
 
 
 def make_data_converter() -> DataConverter:
@@ -20,3 +32,27 @@ async def connect_client(settings: Settings) -> Client:
         namespace=settings.temporal_namespace,
         data_converter=make_data_converter(),
     )
+
+
+async def ensure_search_attributes(client: Client, namespace: str) -> list[str]:
+    """Register the project's custom search attributes that the server does not know yet.
+
+    Idempotent; returns the names it added. The worker calls it at start, so a production
+    cluster needs no manual `temporal operator search-attribute create`.
+    """
+    try:
+        listed = await client.operator_service.list_search_attributes(
+            ListSearchAttributesRequest(namespace=namespace)
+        )
+        known = set(listed.custom_attributes)
+    except RPCError as exc:
+        # The Java time-skipping test server can add search attributes but not list them.
+        if exc.status != RPCStatusCode.UNIMPLEMENTED:
+            raise
+        known = set()
+    missing = {name: _INDEXED_TYPES[kind] for name, kind in DEFINITIONS.items() if name not in known}
+    if missing:
+        await client.operator_service.add_search_attributes(
+            AddSearchAttributesRequest(namespace=namespace, search_attributes=missing)
+        )
+    return sorted(missing)

@@ -9,7 +9,7 @@ import signal
 from domain.calendar import WorkingDayCalendar
 from infra.db import make_engine, make_session_factory
 from infra.settings import load_settings
-from infra.temporal_client import connect_client
+from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker
 
 log = logging.getLogger(__name__)
@@ -24,6 +24,9 @@ async def run_worker() -> None:
     engine = make_engine(settings.database_url, settings.database_echo)
     try:
         client = await connect_client(settings)
+        added = await ensure_search_attributes(client, settings.temporal_namespace)
+        if added:
+            log.info("registered search attributes: %s", ", ".join(added))
         resources = WorkerResources(make_session_factory(engine), WorkingDayCalendar())
         worker = build_worker(client, settings.temporal_task_queue, resources)
         async with worker:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Path, Response, status
 
 from api.deps import ApplicationServiceDep
@@ -9,7 +11,7 @@ from api.schemas.applications import ApplicationIn, ApplicationOut
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
 
-_ERRORS = {
+_ERRORS: dict[int | str, dict[str, Any]] = {
     409: {"description": "申请编号已用于内容不同的另一份申请"},
     422: {"description": "数据校验失败（字段级中文提示）"},
     503: {"description": "流程服务暂不可用；申请已保存，可原样重新提交"},
@@ -23,7 +25,9 @@ _ERRORS = {
     summary="受理一份救助申请（以申请编号幂等）",
     responses={200: {"description": "重复提交：返回已有案件", "model": ApplicationOut}, **_ERRORS},
 )
-async def submit_application(body: ApplicationIn, service: ApplicationServiceDep, response: Response) -> ApplicationOut:
+async def submit_application(
+    body: ApplicationIn, service: ApplicationServiceDep, response: Response
+) -> ApplicationOut:
     result = await service.submit(body)
     if not result.created:
         response.status_code = status.HTTP_200_OK

@@ -22,7 +22,7 @@ from temporalio.service import RPCError
 from api.errors import ApiError
 from api.schemas.applications import ApplicationIn, ApplicationOut
 from domain.application import ApplicationStatus, StartApplicationInput, workflow_id_for
-from domain.enums import AssistanceType, Channel, RegionLevel, Stage, STAGE_LABELS
+from domain.enums import STAGE_LABELS, AssistanceType, Channel, RegionLevel, Stage
 from domain.masking import mask_id_number, mask_name
 from infra.models import Application, Region
 from workflows import search_attributes as sa
@@ -67,14 +67,18 @@ class ApplicationService:
             body.region.community_code: RegionLevel.COMMUNITY,
         }
         async with self._sessions() as session:
-            found = {r.code: r.level for r in await session.scalars(select(Region).where(Region.code.in_(wanted)))}
+            found = {
+                r.code: r.level for r in await session.scalars(select(Region).where(Region.code.in_(wanted)))
+            }
         missing = [code for code, level in wanted.items() if found.get(code) != level.value]
         if missing:
             raise ApiError(
                 422,
                 "unknown_region",
                 "区划代码不存在或层级不符：" + "、".join(missing),
-                errors=[{"field": "region", "type": "unknown_region", "message": f"未知区划 {c}"} for c in missing],
+                errors=[
+                    {"field": "region", "type": "unknown_region", "message": f"未知区划 {c}"} for c in missing
+                ],
             )
 
     async def _insert_or_get(self, body: ApplicationIn) -> tuple[Application, bool]:
@@ -139,8 +143,9 @@ class ApplicationService:
             )
         except WorkflowAlreadyStartedError:
             pass  # closed already: the case exists, nothing to start
-        except RPCError as exc:
-            log.error("could not start workflow %s: %s", row.workflow_id, exc.message)
+        except (RPCError, RuntimeError) as exc:
+            # RuntimeError: the SDK's (re)connect failure when the server cannot be reached at all.
+            log.error("could not start workflow %s: %s", row.workflow_id, exc)
             raise ApiError(
                 503,
                 "workflow_unavailable",
@@ -174,11 +179,13 @@ class ApplicationService:
         )
 
     @staticmethod
-    async def _workflow_status(handle: WorkflowHandle[ApplicationWorkflow, object]) -> ApplicationStatus | None:
+    async def _workflow_status(
+        handle: WorkflowHandle[ApplicationWorkflow, object],
+    ) -> ApplicationStatus | None:
         try:
             return await handle.query(ApplicationWorkflow.status, rpc_timeout=_QUERY_TIMEOUT)
-        except RPCError as exc:
-            log.warning("status query for %s failed: %s", handle.id, exc.message)
+        except (RPCError, RuntimeError) as exc:
+            log.warning("status query for %s failed: %s", handle.id, exc)
             return None
 
 

@@ -47,7 +47,14 @@ def upgrade() -> None:
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
     )
-    for column in ("assistance_type", "county_code", "township_code", "community_code", "applicant_id_number", "stage"):
+    for column in (
+        "assistance_type",
+        "county_code",
+        "township_code",
+        "community_code",
+        "applicant_id_number",
+        "stage",
+    ):
         op.create_index(f"ix_applications_{column}", "applications", [column])
 
 

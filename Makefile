@@ -1,0 +1,24 @@
+# The two set-up commands of the README. Each installs what it needs on a fresh machine.
+.PHONY: run test lint test-postgres bench bootstrap
+
+PY := .venv/bin/python
+
+bootstrap:
+	@scripts/bootstrap.sh
+
+## make run — Temporal dev server (SQLite, Web UI :8233), migrations, demo data, worker, API (:8000)
+run: bootstrap
+	$(PY) -m infra.devstack
+
+## make test — lint, type check and the whole test suite against the real Temporal servers
+test: bootstrap lint
+	$(PY) -m pytest -q $(PYTEST_ARGS)
+
+lint:
+	$(PY) -m ruff check .
+	$(PY) -m ruff format --check .
+	$(PY) -m mypy domain workflows activities api workers infra
+
+## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
+test-postgres: bootstrap
+	SA_TEST_DATABASE_URL=$$(scripts/postgres.sh start) $(PY) -m pytest -q -m db $(PYTEST_ARGS)

@@ -1,0 +1,94 @@
+"""Shared fixtures: the two real Temporal servers (from .tools/, never downloaded), a migrated
+database, and unique task queues and application numbers per test."""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import pytest
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from infra.db import make_engine, make_session_factory
+from infra.migrate import upgrade_async
+from infra.seed import seed_demo
+from infra.temporal_client import ensure_search_attributes, make_data_converter
+from workflows import search_attributes as sa
+
+REPO = Path(__file__).resolve().parents[1]
+TOOLS = Path(os.environ.get("SA_TOOLS_DIR") or REPO / ".tools")
+
+
+def toolchain_path(env_var: str, default: Path, what: str) -> str:
+    """A toolchain executable, or a failed run that says how to install it. Never a skip."""
+    path = Path(os.environ.get(env_var) or default)
+    if not os.access(path, os.X_OK):
+        pytest.fail(
+            f"{what} not found at {path}. Fix: run scripts/toolchain.sh (make test runs it), "
+            f"or set {env_var} to an existing executable.",
+            pytrace=False,
+        )
+    return str(path)
+
+
+def temporal_cli() -> str:
+    return toolchain_path("TEMPORAL_CLI_PATH", TOOLS / "bin" / "temporal", "Temporal CLI (dev server)")
+
+
+@pytest_asyncio.fixture(scope="session")
+async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal server start-dev), in memory, headless."""
+    env = await WorkflowEnvironment.start_local(
+        dev_server_existing_path=temporal_cli(),
+        search_attributes=sa.ALL_KEYS,
+        data_converter=make_data_converter(),
+        dev_server_log_level="error",
+    )
+    yield env
+    await env.shutdown()
+
+
+@pytest_asyncio.fixture(scope="session")
+async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
+    """The Java time-skipping test server (io.temporal:temporal-test-server)."""
+    path = toolchain_path(
+        "TEMPORAL_TEST_SERVER_PATH",
+        TOOLS / "bin" / "temporal-test-server",
+        "Temporal time-skipping test server",
+    )
+    env = await WorkflowEnvironment.start_time_skipping(
+        test_server_existing_path=path, data_converter=make_data_converter()
+    )
+    await ensure_search_attributes(env.client, env.client.namespace)
+    yield env
+    await env.shutdown()
+
+
+@pytest.fixture
+def task_queue() -> str:
+    return f"tq-{uuid.uuid4().hex}"
+
+
+@pytest.fixture
+def application_number() -> str:
+    return f"440105-{uuid.uuid4().hex[:12].upper()}"
+
+
+@pytest.fixture(scope="session")
+def sqlite_url(tmp_path_factory: pytest.TempPathFactory) -> str:
+    return f"sqlite+aiosqlite:///{tmp_path_factory.mktemp('db') / 'app.db'}"
+
+
+@pytest_asyncio.fixture(scope="session")
+async def sessions(sqlite_url: str) -> AsyncIterator[async_sessionmaker[AsyncSession]]:
+    """A migrated, seeded embedded database shared by the workflow and end-to-end tests."""
+    await upgrade_async(sqlite_url)
+    engine = make_engine(sqlite_url)
+    factory = make_session_factory(engine)
+    await seed_demo(factory)
+    yield factory
+    await engine.dispose()

@@ -1,0 +1,28 @@
+"""End-to-end fixtures: the API (in process, real lifespan) + a worker, on the real dev server."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest_asyncio
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.testing import WorkflowEnvironment
+
+from api.app import create_app
+from domain.calendar import WorkingDayCalendar
+from infra.settings import load_settings
+from workers.build import WorkerResources, build_worker
+
+
+@pytest_asyncio.fixture
+async def api(
+    dev_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], sqlite_url: str, task_queue: str
+) -> AsyncIterator[httpx.AsyncClient]:
+    settings = load_settings(database_url=sqlite_url, temporal_task_queue=task_queue)
+    app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
+    worker = build_worker(dev_env.client, task_queue, WorkerResources(sessions, WorkingDayCalendar()))
+    async with worker, app.router.lifespan_context(app):
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as client:
+            yield client

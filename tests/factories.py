@@ -1,0 +1,69 @@
+"""Test data: valid ID numbers and application payloads."""
+
+from __future__ import annotations
+
+import random
+from typing import Any
+
+from domain.identity import id_check_char
+
+
+def id_number(region: str = "440105", birth: str = "19800101", seq: int | None = None) -> str:
+    body = f"{region}{birth}{(seq if seq is not None else random.randint(0, 999)):03d}"
+    return body + id_check_char(body)
+
+
+def with_wrong_check_char(value: str) -> str:
+    wrong = "0" if value[-1] != "0" else "1"
+    return value[:-1] + wrong
+
+
+def application_payload(number: str, **overrides: Any) -> dict[str, Any]:
+    applicant_id = id_number(seq=101)
+    payload: dict[str, Any] = {
+        "application_number": number,
+        "assistance_type": "dibao",
+        "channel": "walk_in",
+        "region": {"county_code": "440105", "township_code": "440105001", "community_code": "440105001001"},
+        "applicant": {"name": "张小明", "id_number": applicant_id, "phone": "13812345678"},
+        "members": [
+            {"name": "张小明", "id_number": applicant_id, "relation": "self", "monthly_income_fen": 50_000},
+            {
+                "name": "李秀英",
+                "id_number": id_number(birth="19820304", seq=202),
+                "relation": "spouse",
+                "monthly_income_fen": 0,
+            },
+        ],
+        "reason": "家庭主要劳动力因病失业，无稳定收入",
+    }
+    payload.update(overrides)
+    return payload
+
+
+async def store_application(sessions: Any, number: str, accepted_at: Any, **overrides: Any) -> None:
+    """Insert an application row directly, as the intake API would have done."""
+    from domain.application import workflow_id_for
+    from infra.models import Application
+
+    values: dict[str, Any] = {
+        "application_number": number,
+        "workflow_id": workflow_id_for(number),
+        "assistance_type": "dibao",
+        "channel": "walk_in",
+        "county_code": "440105",
+        "township_code": "440105001",
+        "community_code": "440105001001",
+        "applicant_name": "张小明",
+        "applicant_id_number": id_number(seq=101),
+        "applicant_phone": "13812345678",
+        "household_size": 2,
+        "green_channel": False,
+        "payload": {},
+        "payload_fingerprint": "0" * 64,
+        "stage": "intake",
+        "accepted_at": accepted_at,
+    }
+    values.update(overrides)
+    async with sessions.begin() as session:
+        session.add(Application(**values))
