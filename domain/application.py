@@ -1,15 +1,18 @@
-"""Payloads exchanged between the API, the application workflow and its activities.
+"""Payloads exchanged between the API and the application workflow.
 
-Workflow inputs carry codes and identifiers only — never names or ID numbers — because workflow
+Workflow inputs carry codes and figures only — never names or ID numbers — because workflow
 history is kept by the Temporal server; the personal data stays in the application database.
+The masked name (张*明) is what the publicity notice shows anyway.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
 
-from domain.enums import AssistanceType, Stage
+from domain.enums import AssistanceType, Channel, Stage
+from domain.staff import Actor
+from domain.tasks import TaskRecord
 
 
 def workflow_id_for(application_number: str) -> str:
@@ -25,43 +28,73 @@ class StartApplicationInput:
     community_code: str
     green_channel: bool
     accepted_at: datetime
+    channel: Channel = Channel.WALK_IN
+    household_size: int = 1
+    declared_monthly_income_fen: int = 0
+    materials_provided: list[str] = field(default_factory=list)
+    commitment_signed: bool = False  # 告知承诺制
+    staff_relative: bool = False  # 近亲属备案: a county-level home visit is required
+    masked_name: str = ""
+    submitted_by: Actor | None = None
+
+
+@dataclass
+class LimitView:
+    name: str
+    label: str
+    at: datetime
+    due_date: str
+    provisional: bool
+    met: bool
+    breached: bool
+    active: bool
 
 
 @dataclass
 class ApplicationStatus:
     application_number: str
     stage: Stage
-    deadline: datetime | None
-    deadline_provisional: bool
-    overdue: bool
+    assistance_type: AssistanceType
+    green_channel: bool
+    overdue: bool = False
+    limits: list[LimitView] = field(default_factory=list)
+    open_tasks: list[TaskRecord] = field(default_factory=list)
+    missing_materials: list[str] = field(default_factory=list)
+    proposed_amount_fen: int | None = None
+    approved_amount_fen: int | None = None
+    category: str | None = None
+    publicity_rounds: int = 0
+    objections: int = 0
+    whole_process_extended: bool = False
 
-
-@dataclass
-class RecordStageInput:
-    application_number: str
-    stage: Stage
-
-
-@dataclass
-class ComputeDeadlineInput:
-    start: datetime
-    working_days: int
-
-
-@dataclass
-class ComputeDeadlineResult:
-    due_date_iso: str
-    at: datetime
-    provisional: bool
+    @property
+    def deadline(self) -> datetime | None:
+        active = [lim.at for lim in self.limits if lim.active]
+        return min(active) if active else None
 
 
 @dataclass
 class WithdrawInput:
     reason: str
-    actor: str
+    actor: Actor
+
+
+@dataclass
+class ObjectionInput:
+    """异议: filed by staff on behalf of a member of the public (no objector identity kept here)."""
+
+    summary: str
+    actor: Actor
+
+
+@dataclass
+class ExtendDeadlineInput:
+    reason: str
+    actor: Actor
 
 
 @dataclass
 class ApplicationResult:
     application_number: str
     final_stage: Stage
+    approved_amount_fen: int | None = None

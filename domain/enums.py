@@ -32,7 +32,9 @@ class Stage(StrEnum):
     DEMOCRATIC_REVIEW = "democratic_review"  # 民主评议
     PUBLICITY = "publicity"  # 公示
     APPROVAL = "approval"  # 审批
-    ENROLLED = "enrolled"  # 纳入救助
+    RESCUE = "rescue"  # 急难型先行救助
+    PAPERWORK = "paperwork"  # 补办手续
+    APPROVED = "approved"  # 批准（纳入救助或已给予临时救助）
     REJECTED = "rejected"  # 不予批准
     WITHDRAWN = "withdrawn"  # 申请人撤回
     CLOSED = "closed"
@@ -44,7 +46,9 @@ STAGE_LABELS: dict[Stage, str] = {
     Stage.DEMOCRATIC_REVIEW: "民主评议",
     Stage.PUBLICITY: "公示",
     Stage.APPROVAL: "审批",
-    Stage.ENROLLED: "已纳入救助",
+    Stage.RESCUE: "先行救助",
+    Stage.PAPERWORK: "补办手续",
+    Stage.APPROVED: "已批准",
     Stage.REJECTED: "不予批准",
     Stage.WITHDRAWN: "已撤回",
     Stage.CLOSED: "已办结",

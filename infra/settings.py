@@ -30,6 +30,13 @@ class Settings(BaseSettings):
     api_host: str = "127.0.0.1"
     api_port: int = 8000
 
+    # Policy configuration (assistance types and per-county overrides)
+    policy_file: Path = Field(default=REPO_ROOT / "config" / "policies.toml")
+
+    # Staff login: HS256 JWT. Set a long random JWT_SECRET in production.
+    jwt_secret: str = Field(default="dev-only-secret-change-me-in-production-0123456789")
+    jwt_ttl_minutes: int = 480
+
     # Embedded development stack (`make run`): the Temporal dev server and its Web UI
     temporal_ui_port: int = 8233
     temporal_db_file: Path = Field(default=REPO_ROOT / "var" / "temporal.db")

@@ -40,8 +40,25 @@ install_temporal_cli() {
   say "temporal CLI installed: $TEMPORAL_CLI_PATH"
 }
 
+find_faketime_lib() {
+  FAKETIME_LIB="${FAKETIME_LIB:-}"
+  if [ -z "$FAKETIME_LIB" ]; then
+    FAKETIME_LIB="$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 2>/dev/null | head -n1 || true)"
+  fi
+  if [ -z "$FAKETIME_LIB" ]; then
+    say "installing libfaketime (Debian package 'faketime') for dated workflow tests"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q faketime) >&2 || true
+    fi
+    FAKETIME_LIB="$(ls /usr/lib/*/faketime/libfaketimeMT.so.1 /usr/lib/faketime/libfaketimeMT.so.1 2>/dev/null | head -n1 || true)"
+  fi
+  [ -n "$FAKETIME_LIB" ] || die "libfaketime not found. Fix: apt-get update && apt-get install -y faketime (or set FAKETIME_LIB to libfaketimeMT.so.1)"
+}
+
 install_test_server() {
-  if [ -x "$TEMPORAL_TEST_SERVER_PATH" ] && compgen -G "$TEST_SERVER_LIB/temporal-test-server-*.jar" >/dev/null; then
+  find_faketime_lib
+  if [ -x "$TEMPORAL_TEST_SERVER_PATH" ] && grep -qF "$FAKETIME_LIB" "$TEMPORAL_TEST_SERVER_PATH" \
+      && compgen -G "$TEST_SERVER_LIB/temporal-test-server-*.jar" >/dev/null; then
     say "time-skipping test server cached: $TEMPORAL_TEST_SERVER_PATH"
     return
   fi
@@ -49,14 +66,19 @@ install_test_server() {
   need mvn "apt-get update && apt-get install -y maven; or set TEMPORAL_TEST_SERVER_PATH to an existing test-server executable"
   mkdir -p "$TEST_SERVER_LIB" "$(dirname "$TEMPORAL_TEST_SERVER_PATH")"
   say "fetching io.temporal:temporal-test-server from Maven Central"
-  if ! mvn -q -B -f "$ROOT/toolchain/pom.xml" dependency:copy-dependencies \
+  compgen -G "$TEST_SERVER_LIB/temporal-test-server-*.jar" >/dev/null || if ! mvn -q -B -f "$ROOT/toolchain/pom.xml" dependency:copy-dependencies \
       -DoutputDirectory="$TEST_SERVER_LIB" -DincludeScope=runtime; then
     die "mvn dependency:copy-dependencies for io.temporal:temporal-test-server failed (see above). Check that Maven Central is reachable (mvn -v; ~/.m2/settings.xml)."
   fi
-  # The SDK starts the executable as `<path> <port> --enable-time-skipping`.
+  # The SDK starts the executable as `<path> <port> --enable-time-skipping`. With
+  # TEMPORAL_TEST_SERVER_FAKE_START="2026-09-28 01:00:00" (UTC) the same real server starts its clock at
+  # that instant (libfaketime), so workflow tests can run on dates around past holidays.
   cat >"$TEMPORAL_TEST_SERVER_PATH" <<WRAP
 #!/usr/bin/env bash
-exec java \${TEMPORAL_TEST_SERVER_JAVA_OPTS:--Xmx1g} -cp "$TEST_SERVER_LIB/*" io.temporal.testserver.TestServer "\$@"
+if [ -n "\${TEMPORAL_TEST_SERVER_FAKE_START:-}" ]; then
+  export TZ=UTC LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@\${TEMPORAL_TEST_SERVER_FAKE_START}" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_RESET=1
+fi
+exec java \${TEMPORAL_TEST_SERVER_JAVA_OPTS:--Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -cp "$TEST_SERVER_LIB/*" io.temporal.testserver.TestServer "\$@"
 WRAP
   chmod +x "$TEMPORAL_TEST_SERVER_PATH"
   say "time-skipping test server installed: $TEMPORAL_TEST_SERVER_PATH"

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import random
+from dataclasses import dataclass, field
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
-from activities.applications import ApplicationActivities
-from domain.calendar import WorkingDayCalendar
+from activities.case_records import CaseRecordActivities
+from activities.reference import ReferenceActivities
+from domain.policy import PolicyBook
 from workflows.application import ApplicationWorkflow
 
 
@@ -18,14 +20,28 @@ class WorkerResources:
     """Long-lived resources the worker owns and hands to activity classes."""
 
     session_factory: async_sessionmaker[AsyncSession]
-    calendar: WorkingDayCalendar
+    policies: PolicyBook
+    # The spot-check draw; tests inject a seeded generator to make draws repeatable.
+    rng: random.Random = field(default_factory=random.SystemRandom)
 
 
 def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Worker:
-    applications = ApplicationActivities(resources.session_factory, resources.calendar)
+    reference = ReferenceActivities(resources.session_factory, resources.policies)
+    records = CaseRecordActivities(resources.session_factory, resources.rng)
     return Worker(
         client,
         task_queue=task_queue,
         workflows=[ApplicationWorkflow],
-        activities=[applications.record_stage, applications.compute_deadline],
+        activities=[
+            reference.resolve_policy,
+            reference.compute_deadline,
+            records.record_stage,
+            records.save_task,
+            records.record_event,
+            records.notify,
+            records.record_breach,
+            records.hand_over,
+            records.create_payment_order,
+            records.draw_spot_check,
+        ],
     )

@@ -6,8 +6,8 @@ import asyncio
 import logging
 import signal
 
-from domain.calendar import WorkingDayCalendar
 from infra.db import make_engine, make_session_factory
+from infra.policy_config import load_policy_book
 from infra.settings import load_settings
 from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker
@@ -27,7 +27,7 @@ async def run_worker() -> None:
         added = await ensure_search_attributes(client, settings.temporal_namespace)
         if added:
             log.info("registered search attributes: %s", ", ".join(added))
-        resources = WorkerResources(make_session_factory(engine), WorkingDayCalendar())
+        resources = WorkerResources(make_session_factory(engine), load_policy_book(settings.policy_file))
         worker = build_worker(client, settings.temporal_task_queue, resources)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)

@@ -1,4 +1,4 @@
-"""ORM models of the application database. Schema changes go through Alembic migrations."""
+"""Regions and applications."""
 
 from __future__ import annotations
 

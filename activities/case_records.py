@@ -1,0 +1,200 @@
+"""Writes of the application workflow. Every write is idempotent under activity retries: by
+primary key (tasks), by (case, seq) (timeline), or by a business key (notices, money)."""
+
+from __future__ import annotations
+
+import logging
+import math
+import random
+from datetime import UTC
+
+from sqlalchemy import func, select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from domain.records import (
+    BreachInput,
+    CaseEventInput,
+    HandOverInput,
+    NotifyInput,
+    PaymentOrderInput,
+    PaymentOrderResult,
+    RecordStageInput,
+    SaveTaskInput,
+    SpotCheckInput,
+    SpotCheckResult,
+)
+from infra.models import (
+    Application,
+    Beneficiary,
+    CaseEvent,
+    DeadlineBreach,
+    Notification,
+    PaymentOrder,
+    SpotCheck,
+    Task,
+)
+
+log = logging.getLogger(__name__)
+
+
+class CaseRecordActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], rng: random.Random | None = None) -> None:
+        self._sessions = sessions
+        self._rng = rng or random.SystemRandom()
+
+    async def _insert_once(self, row: object) -> bool:
+        """Insert; False when the unique key says it was written before (a retry)."""
+        try:
+            async with self._sessions.begin() as session:
+                session.add(row)
+            return True
+        except IntegrityError:
+            return False
+
+    @activity.defn
+    async def record_stage(self, input: RecordStageInput) -> None:
+        async with self._sessions.begin() as session:
+            await session.execute(
+                update(Application)
+                .where(Application.application_number == input.application_number)
+                .values(stage=input.stage)
+            )
+
+    @activity.defn
+    async def save_task(self, input: SaveTaskInput) -> None:
+        t = input.task
+        async with self._sessions.begin() as session:
+            row = await session.get(Task, t.task_id) or Task(task_id=t.task_id)
+            row.application_number = input.application_number
+            row.county_code = input.county_code
+            row.task_type = t.task_type.value
+            row.stage = t.stage
+            row.candidate_role = t.candidate_role.value
+            row.region_code = t.region_code
+            row.assignee = t.assignee
+            row.status = t.status.value
+            row.due_at = t.due_at
+            row.follow_up_at = t.follow_up_at
+            row.created_at = t.created_at or activity.info().started_time
+            row.completed_at = t.completed_at
+            row.completed_by = t.completed_by
+            row.outcome = t.outcome
+            row.form = t.form
+            row.note = t.note
+            session.add(row)
+
+    @activity.defn
+    async def record_event(self, input: CaseEventInput) -> None:
+        actor = input.actor
+        await self._insert_once(
+            CaseEvent(
+                application_number=input.application_number,
+                seq=input.seq,
+                at=input.at,
+                kind=input.kind,
+                stage=input.stage,
+                actor_username=actor.username if actor else None,
+                actor_role=actor.role.value if actor else None,
+                actor_name=actor.display_name if actor else None,
+                summary=input.summary,
+                data=input.data,
+            )
+        )
+
+    @activity.defn
+    async def notify(self, input: NotifyInput) -> None:
+        # The in-system inbox is the channel; SMS/钉钉 gateways would hang off this same record.
+        await self._insert_once(
+            Notification(
+                key=input.key,
+                application_number=input.application_number,
+                kind=input.kind,
+                recipient_role=input.recipient_role.value,
+                region_code=input.region_code,
+                message=input.message,
+            )
+        )
+
+    @activity.defn
+    async def record_breach(self, input: BreachInput) -> None:
+        await self._insert_once(
+            DeadlineBreach(
+                application_number=input.application_number,
+                limit_name=input.limit_name,
+                deadline=input.deadline,
+                breached_at=input.breached_at,
+                stage=input.stage,
+                county_code=input.county_code,
+                township_code=input.township_code,
+                green_channel=input.green_channel,
+            )
+        )
+
+    @activity.defn
+    async def hand_over(self, input: HandOverInput) -> None:
+        await self._insert_once(
+            Beneficiary(
+                application_number=input.application_number,
+                assistance_type=input.assistance_type.value,
+                county_code=input.county_code,
+                township_code=input.township_code,
+                community_code=input.community_code,
+                category=input.category,
+                monthly_amount_fen=input.monthly_amount_fen,
+                start_month=input.start_month,
+                status="pending_enrolment",
+            )
+        )
+
+    @activity.defn
+    async def create_payment_order(self, input: PaymentOrderInput) -> PaymentOrderResult:
+        created = await self._insert_once(
+            PaymentOrder(
+                order_key=input.order_key,
+                application_number=input.application_number,
+                kind=input.kind,
+                amount_fen=input.amount_fen,
+                form_of_aid=input.form_of_aid,
+                status="ordered",
+            )
+        )
+        return PaymentOrderResult(input.order_key, created)
+
+    @activity.defn
+    async def draw_spot_check(self, input: SpotCheckInput) -> SpotCheckResult:
+        """Sample a case for the county's spot check so that at least `percent` % of its cases are
+        checked: forced while the county is behind its quota, otherwise random at `percent` %."""
+        async with self._sessions() as session:
+            existing = await session.scalar(
+                select(SpotCheck).where(SpotCheck.application_number == input.application_number)
+            )
+            if existing is not None:
+                return SpotCheckResult(existing.sampled, existing.basis)
+            total = await session.scalar(
+                select(func.count()).select_from(SpotCheck).where(SpotCheck.county_code == input.county_code)
+            )
+            sampled_so_far = await session.scalar(
+                select(func.count())
+                .select_from(SpotCheck)
+                .where(SpotCheck.county_code == input.county_code, SpotCheck.sampled.is_(True))
+            )
+        total, sampled_so_far = int(total or 0), int(sampled_so_far or 0)
+        quota = math.ceil(input.percent * (total + 1) / 100)
+        if sampled_so_far < quota:
+            sampled, basis = True, f"本县已抽查{sampled_so_far}/{total}件，低于{input.percent}%要求，本件必抽"
+        else:
+            sampled = self._rng.random() < input.percent / 100
+            basis = f"本县已抽查{sampled_so_far}/{total}件，按{input.percent}%随机抽取：{'抽中' if sampled else '未抽中'}"
+        if not await self._insert_once(
+            SpotCheck(
+                application_number=input.application_number,
+                county_code=input.county_code,
+                sampled=sampled,
+                drawn_at=input.at.astimezone(UTC),
+                basis=basis,
+            )
+        ):
+            return await self.draw_spot_check(input)  # a concurrent retry won: return its draw
+        return SpotCheckResult(sampled, basis)

@@ -1,0 +1,152 @@
+"""The forms staff fill in to complete a task. Strict: unknown fields are errors, money is fen."""
+
+from __future__ import annotations
+
+from datetime import date
+from enum import StrEnum
+from typing import Annotated, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+
+from domain.amounts import SelfCareItem
+from domain.messages import field_errors
+
+__all__ = ["field_errors"]
+
+Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000)]
+Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Fen = Annotated[int, Field(ge=0, le=1_000_000_000)]
+Category = Literal["A", "B", "C"]
+
+
+class _Form(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class MaterialsForm(_Form):
+    materials: list[Ref] = Field(min_length=1, description="已收取的材料")
+    notes: str = ""
+
+
+class ReasonForm(_Form):
+    reasons: Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=4000)] = Field(
+        description="理由（书面，将写入档案）"
+    )
+
+
+class FourStepFindings(_Form):
+    """四步法：看住房、查财产、问收支、访邻里."""
+
+    housing: Text
+    property: Text
+    income_expenses: Text
+    neighbours: Text
+
+
+class HomeVisitForm(_Form):
+    investigators: list[Ref] = Field(min_length=2, description="入户调查人员（至少2人）")
+    visited_on: date
+    findings: FourStepFindings
+    found_monthly_income_fen: Fen = Field(description="核实的家庭月收入（分），含灵活就业等隐性收入")
+    rigid_expenses_fen: Fen = Field(default=0, description="刚性支出（医疗、教育、康复，分/月）")
+    signed_form_ref: Ref = Field(description="签字的入户调查表（档案编号）")
+    photo_refs: list[Ref] = Field(default_factory=list)
+    disputed: bool = Field(default=False, description="调查中发现争议或存疑")
+
+    @model_validator(mode="after")
+    def _two_people(self) -> HomeVisitForm:
+        if len(set(self.investigators)) < 2:
+            raise ValueError("入户调查须由至少2名不同的工作人员进行")
+        return self
+
+
+class DataCheckForm(_Form):
+    report_ref: Ref = Field(description="核对报告编号")
+    department_monthly_income_fen: Fen = Field(description="部门数据显示的家庭月收入（分）")
+    findings: str = ""
+
+
+class AttendeeCapacity(StrEnum):
+    COMMITTEE = "committee"  # 村（居）委会成员
+    PARTY_MEMBER = "party_member"  # 党员代表
+    RESIDENT = "resident"  # 居民代表
+    OFFICIAL = "official"  # 乡镇（街道）工作人员
+
+
+class Attendee(_Form):
+    name: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    capacity: AttendeeCapacity
+
+
+class DemocraticReviewForm(_Form):
+    held_on: date
+    attendees: list[Attendee] = Field(min_length=5, description="参会人员（至少5人）")
+    votes_for: int = Field(ge=0)
+    votes_against: int = Field(ge=0)
+    abstentions: int = Field(ge=0, default=0)
+    minutes: Text = Field(description="评议记录")
+    recording_ref: Ref = Field(description="会议录音录像档案编号")
+
+    @model_validator(mode="after")
+    def _votes(self) -> DemocraticReviewForm:
+        if self.votes_for + self.votes_against + self.abstentions > len(self.attendees):
+            raise ValueError("票数合计不能超过参会人数")
+        return self
+
+    @property
+    def passed(self) -> bool:
+        return self.votes_for * 2 > self.votes_for + self.votes_against + self.abstentions
+
+
+class OpinionForm(_Form):
+    opinion: Text = Field(description="初审意见")
+    category: Category | None = Field(default=None, description="低保分类管理类别 A/B/C")
+    unable_items: list[SelfCareItem] = Field(default_factory=list, description="特困：不能自理的项目")
+    severity: str | None = Field(default=None, description="临时救助：困难程度")
+    disability_level: str | None = Field(default=None, description="残疾等级")
+    eligible_for_living_subsidy: bool = True
+
+
+class ReinvestigationForm(_Form):
+    findings: Text
+    objection_upheld: bool = Field(description="异议是否成立")
+    found_monthly_income_fen: Fen | None = None
+
+
+class SpotCheckForm(_Form):
+    investigators: list[Ref] = Field(min_length=2)
+    findings: Text
+    consistent: bool = Field(description="抽查结果与乡镇调查一致")
+
+
+class ApprovalForm(_Form):
+    opinion: Text = Field(description="审批意见")
+    category: Category | None = None
+    adjusted_amount_fen: Fen | None = Field(default=None, description="调整后的月救助金额（分），须说明理由")
+    adjustment_reason: str = ""
+
+    @model_validator(mode="after")
+    def _reason(self) -> ApprovalForm:
+        if self.adjusted_amount_fen is not None and len(self.adjustment_reason.strip()) < 4:
+            raise ValueError("调整救助金额须写明理由")
+        return self
+
+
+class Delivery(StrEnum):
+    IN_PERSON = "in_person"
+    POST = "post"
+    ELECTRONIC = "electronic"
+
+
+class NoticeForm(_Form):
+    sent_on: date
+    notice_ref: Ref = Field(description="告知书文号")
+    delivery: Delivery
+
+
+class EmergencyApprovalForm(_Form):
+    amount_fen: int = Field(gt=0, le=1_000_000_000)
+    form_of_aid: Literal["cash", "in_kind"]
+    in_kind_items: str = ""
+    severity: str
+    opinion: Text

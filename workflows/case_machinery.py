@@ -1,0 +1,303 @@
+"""Machinery every case workflow uses: the timeline, human tasks and time-limit watchers.
+
+Deterministic workflow code only; every side effect is an activity. Kept apart from the stage
+logic in application.py so that both stay readable.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from datetime import datetime, timedelta
+from typing import Any
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy, SearchAttributeUpdate
+from temporalio.exceptions import ApplicationError
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_records import CaseRecordActivities
+    from activities.reference import ReferenceActivities
+    from domain.amounts import format_yuan
+    from domain.application import ApplicationStatus, LimitView, StartApplicationInput
+    from domain.enums import STAGE_LABELS, Stage
+    from domain.limits import LIMIT_LABELS, MET_ON_CLAIM, MET_ON_COMPLETE, LimitName, LimitState
+    from domain.policy import AssistancePolicy
+    from domain.records import (
+        BreachInput,
+        CaseEventInput,
+        ComputeDeadlineInput,
+        DeadlineInfo,
+        DeadlineUnit,
+        NotifyInput,
+        RecordStageInput,
+        SaveTaskInput,
+    )
+    from domain.staff import ROLE_LABELS, Actor, Role, covers
+    from domain.tasks import TASK_LABELS, TASK_ROLES, TaskRecord, TaskStatus, TaskType
+    from workflows import search_attributes as sa
+
+ACTIVITY_TIMEOUT = timedelta(seconds=30)
+# Database writes retry for a long time: a case waits out a database outage rather than failing.
+ACTIVITY_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5))
+CLOSED_STAGES = (Stage.APPROVED, Stage.REJECTED, Stage.WITHDRAWN, Stage.CLOSED)
+
+
+class Withdrawn(Exception):
+    """Raised inside the stage logic when the applicant withdraws, to unwind to the close-out."""
+
+
+class CaseEnded(Exception):
+    def __init__(self, stage: Stage) -> None:
+        super().__init__(stage.value)
+        self.stage = stage
+
+
+def rejected(kind: str, message: str) -> ApplicationError:
+    """An update refused by its validator: `kind` is mapped to an HTTP status by the API."""
+    return ApplicationError(message, type=kind, non_retryable=True)
+
+
+class CaseMachinery:
+    _input: StartApplicationInput
+    _policy: AssistancePolicy
+    _status: ApplicationStatus
+
+    def _init_machinery(self, input: StartApplicationInput) -> None:
+        self._input = input
+        self._tasks: dict[str, TaskRecord] = {}
+        self._limits: dict[LimitName, LimitState] = {}
+        self._event_seq = 0
+        self._task_seq = 0
+        self._withdrawal: Actor | None = None
+        self._watchers: list[asyncio.Task[None]] = []
+
+    # -- activities -------------------------------------------------------------------------
+    async def _act(self, fn: Any, arg: Any) -> Any:
+        return await workflow.execute_activity_method(
+            fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+    async def _event(self, kind: str, summary: str, actor: Actor | None = None, **data: Any) -> None:
+        self._event_seq += 1
+        event = CaseEventInput(
+            self._input.application_number, self._event_seq, workflow.now(), kind,
+            self._status.stage.value, summary, actor, data,
+        )  # fmt: skip
+        await self._act(CaseRecordActivities.record_event, event)
+
+    async def _notify(self, key: str, kind: str, role: Role, region: str, message: str) -> None:
+        number = self._input.application_number
+        await self._act(
+            CaseRecordActivities.notify, NotifyInput(f"{number}:{key}", number, kind, role, region, message)
+        )
+
+    async def _deadline(self, start: datetime, amount: int, unit: DeadlineUnit) -> DeadlineInfo:
+        result: DeadlineInfo = await self._act(
+            ReferenceActivities.compute_deadline, ComputeDeadlineInput(start, amount, unit)
+        )
+        return result
+
+    async def _enter(self, stage: Stage) -> None:
+        self._status.stage = stage
+        self._refresh_search_attributes()
+        number = self._input.application_number
+        await self._act(CaseRecordActivities.record_stage, RecordStageInput(number, stage.value))
+        await self._event("stage", f"进入{STAGE_LABELS[stage]}阶段")
+
+    def _refresh_search_attributes(self) -> None:
+        updates: list[SearchAttributeUpdate[Any]] = [
+            sa.STAGE.value_set(self._status.stage.value),
+            sa.OVERDUE.value_set(self._status.overdue),
+        ]
+        pending = [s.info.at for s in self._limits.values() if s.active]
+        updates.append(sa.DEADLINE.value_set(min(pending)) if pending else sa.DEADLINE.value_unset())
+        workflow.upsert_search_attributes(updates)
+
+    # -- waiting ----------------------------------------------------------------------------
+    async def _wait(self, condition: Callable[[], bool]) -> None:
+        await workflow.wait_condition(lambda: condition() or self._withdrawal is not None)
+        if self._withdrawal is not None:
+            raise Withdrawn()
+
+    async def _sleep_until(self, when: datetime, condition: Callable[[], bool]) -> bool:
+        """Wait until `when` or until `condition` holds; True when the condition came first."""
+        remaining = when - workflow.now()
+        if remaining <= timedelta(0):
+            return condition()
+        try:
+            await workflow.wait_condition(condition, timeout=remaining)
+        except TimeoutError:
+            return condition()
+        return True
+
+    # -- tasks ------------------------------------------------------------------------------
+    async def _open_task(
+        self, task_type: TaskType, region: str, due: DeadlineInfo | None = None, role: Role | None = None,
+        note: str = "",
+    ) -> TaskRecord:  # fmt: skip
+        self._task_seq += 1
+        task = TaskRecord(
+            task_id=f"{self._input.application_number}-T{self._task_seq:02d}",
+            task_type=task_type,
+            stage=self._status.stage.value,
+            candidate_role=role or TASK_ROLES[task_type],
+            region_code=region,
+            due_at=due.at if due else None,
+            follow_up_at=due.reminder_at if due else None,
+            created_at=workflow.now(),
+            note=note,
+        )
+        self._tasks[task.task_id] = task
+        await self._save_task(task)
+        await self._event(
+            "task_opened", f"生成待办：{TASK_LABELS[task_type]}", task_id=task.task_id,
+            task_type=task_type.value, role=task.candidate_role.value, region=region,
+            due=due.due_date_iso if due else None,
+        )  # fmt: skip
+        return task
+
+    async def _save_task(self, task: TaskRecord) -> None:
+        await self._act(
+            CaseRecordActivities.save_task,
+            SaveTaskInput(self._input.application_number, self._input.county_code, task),
+        )
+
+    async def _complete(self, task: TaskRecord) -> TaskRecord:
+        await self._wait(lambda: task.status is TaskStatus.COMPLETED)
+        return task
+
+    async def _cancel_open_tasks(self, reason: str) -> None:
+        for task in self._tasks.values():
+            if task.status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+                task.status = TaskStatus.CANCELLED
+                task.note = reason
+                await self._save_task(task)
+
+    def _open_task_or_reject(self, task_id: str, actor: Actor) -> TaskRecord:
+        task = self._tasks.get(task_id)
+        if task is None:
+            raise rejected("TaskNotFound", f"本案件没有编号为 {task_id} 的待办")
+        if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+            raise rejected(
+                "TaskNotOpen",
+                f"待办“{TASK_LABELS[task.task_type]}”已{_STATUS_WORDS[task.status]}，不能再办理",
+            )
+        if actor.role is not task.candidate_role:
+            raise rejected(
+                "Forbidden", f"“{TASK_LABELS[task.task_type]}”须由{ROLE_LABELS[task.candidate_role]}办理"
+            )
+        if not covers(actor.region_code, task.region_code):
+            raise rejected("Forbidden", "该待办不在您的管辖范围内")
+        if task.status is TaskStatus.CLAIMED and task.assignee != actor.username:
+            raise rejected("TaskNotOpen", f"该待办已由 {task.assignee} 认领")
+        return task
+
+    def _meet_for_task(self, task: TaskRecord, completed: bool) -> None:
+        name = (MET_ON_COMPLETE if completed else MET_ON_CLAIM).get(task.task_type)
+        if name is not None:
+            self._meet(name)
+
+    # -- time limits ------------------------------------------------------------------------
+    async def _start_limit(
+        self, name: LimitName, start: datetime, amount: int, unit: DeadlineUnit, role: Role, region: str
+    ) -> LimitState:
+        previous = self._limits.get(name)
+        if previous is not None:
+            previous.cancelled = True
+        state = LimitState(name, await self._deadline(start, amount, unit), role, region)
+        self._limits[name] = state
+        self._refresh_search_attributes()
+        self._watchers.append(asyncio.create_task(self._watch(state)))
+        await self._event(
+            "limit_started",
+            f"{LIMIT_LABELS[name]}：须于{state.info.due_date_iso}前完成" + ("（节假日安排未发布，期限暂按周末推算）" if state.info.provisional else ""),
+            limit=name.value, deadline=state.info.at.isoformat(), provisional=state.info.provisional,
+        )  # fmt: skip
+        return state
+
+    def _meet(self, name: LimitName) -> None:
+        state = self._limits.get(name)
+        if state is not None and state.active:
+            state.met = True
+            self._refresh_search_attributes()
+
+    async def _watch(self, state: LimitState) -> None:
+        label = LIMIT_LABELS[state.name]
+        while True:
+            version = state.version
+
+            def settled() -> bool:
+                return not state.active or state.version != version  # noqa: B023 - evaluated in-loop
+
+            if not state.reminded:
+                if await self._sleep_until(state.info.reminder_at, settled):
+                    if state.active:
+                        continue
+                    return
+                state.reminded = True
+                message = f"案件{self._input.application_number}的{label}将于{state.info.due_date_iso}届满，请及时办理"
+                key = f"remind:{state.name.value}:{state.version}"
+                await self._notify(key, "reminder", state.notify_role, state.notify_region, message)
+                await self._notify(
+                    key + ":sup", "reminder", Role.SUPERVISOR, self._input.county_code, message
+                )
+                await self._event(
+                    "reminder", f"时限提醒：{label}将于{state.info.due_date_iso}届满", limit=state.name.value
+                )
+            if await self._sleep_until(state.info.at, settled):
+                if state.active:
+                    continue
+                return
+            await self._breach(state)
+            return
+
+    async def _breach(self, state: LimitState) -> None:
+        state.breached = True
+        self._status.overdue = True
+        self._refresh_search_attributes()
+        label = LIMIT_LABELS[state.name]
+        i = self._input
+        await self._act(
+            CaseRecordActivities.record_breach,
+            BreachInput(
+                i.application_number, state.name.value, state.info.at, workflow.now(), self._status.stage.value,
+                i.county_code, i.township_code, i.green_channel,
+            ),
+        )  # fmt: skip
+        message = f"案件{i.application_number}已超过{label}（{state.info.due_date_iso}），当前阶段：{STAGE_LABELS[self._status.stage]}"
+        await self._notify(
+            f"breach:{state.name.value}:{state.version}", "breach", Role.SUPERVISOR, i.county_code, message
+        )
+        await self._event(
+            "breach",
+            f"超期：{label}已于{state.info.due_date_iso}届满仍未完成，已通报监督人员",
+            limit=state.name.value,
+        )
+
+    def _cancel_limits(self) -> None:
+        for state in self._limits.values():
+            if state.active:
+                state.cancelled = True
+        self._refresh_search_attributes()
+
+    # -- views ------------------------------------------------------------------------------
+    def _limit_views(self) -> list[LimitView]:
+        return [
+            LimitView(
+                s.name.value, LIMIT_LABELS[s.name], s.info.at, s.info.due_date_iso, s.info.provisional,
+                s.met, s.breached, s.active,
+            )
+            for s in self._limits.values()
+        ]  # fmt: skip
+
+    def _yuan(self, fen: int | None) -> str:
+        return format_yuan(fen or 0)
+
+
+_STATUS_WORDS = {
+    TaskStatus.OPEN: "待办理",
+    TaskStatus.CLAIMED: "被认领",
+    TaskStatus.COMPLETED: "办结",
+    TaskStatus.CANCELLED: "取消",
+}
