@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
+from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.deps import current_staff
 from api.errors import install_error_handlers
-from api.routes import applications, health
+from api.routes import admin, applications, auth, health, notifications, tasks
 from infra.db import make_engine, make_session_factory
 from infra.settings import Settings
 from infra.temporal_client import connect_client
@@ -48,5 +49,10 @@ def create_app(
     )
     install_error_handlers(app)
     app.include_router(health.router)
-    app.include_router(applications.router)
+    app.include_router(auth.router)  # the token endpoint is public; /me asks for the token itself
+    # Belt and braces: every business router requires a valid token even if a route forgets to
+    # ask for the caller (FastAPI resolves the shared dependency once per request).
+    signed_in = [Depends(current_staff)]
+    for module in (applications, tasks, notifications, admin):
+        app.include_router(module.router, dependencies=signed_in)
     return app

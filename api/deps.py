@@ -2,18 +2,111 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
 
+from api.auth import TokenExpired, TokenInvalid, read_token
+from api.errors import ApiError, forbidden
 from api.services.applications import ApplicationService
+from api.services.case_view import CaseService
+from api.services.tasks import TaskService
+from api.services.workflow_gateway import WorkflowGateway
+from domain.staff import ROLE_LABELS, Actor, Role
+from infra.models import Staff
+from infra.settings import Settings
+
+TOKEN_URL = "/api/v1/auth/token"
+# auto_error=False: a missing token gets our Chinese error body, not FastAPI's English one.
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
 
 
-def application_service(request: Request) -> ApplicationService:
-    state = request.app.state
-    return ApplicationService(
-        state.session_factory, state.temporal_client, state.settings.temporal_task_queue
-    )
+def settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+def sessions_dep(request: Request) -> async_sessionmaker[AsyncSession]:
+    sessions: async_sessionmaker[AsyncSession] = request.app.state.session_factory
+    return sessions
+
+
+def temporal_dep(request: Request) -> Client:
+    client: Client = request.app.state.temporal_client
+    return client
+
+
+SettingsDep = Annotated[Settings, Depends(settings_dep)]
+SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
+TemporalDep = Annotated[Client, Depends(temporal_dep)]
+
+
+def _unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message, headers=_CHALLENGE)
+
+
+async def current_staff(
+    settings: SettingsDep, sessions: SessionsDep, token: Annotated[str | None, Depends(_bearer)]
+) -> Actor:
+    """The caller as an Actor. Role and region come from the staff table, not the token, so that a
+    role change or a deactivation takes effect at once, without waiting for tokens to expire."""
+    if not token:
+        raise _unauthorized("not_authenticated", "请先登录")
+    try:
+        claims = read_token(settings.jwt_secret, token)
+    except TokenExpired:
+        raise _unauthorized("invalid_token", "登录已过期，请重新登录") from None
+    except TokenInvalid:
+        raise _unauthorized("invalid_token", "登录凭证无效，请重新登录") from None
+    async with sessions() as session:
+        staff = await session.scalar(select(Staff).where(Staff.username == claims.username))
+    if staff is None or not staff.active:
+        raise _unauthorized("invalid_token", "账号不存在或已停用，请重新登录")
+    return Actor(staff.username, staff.display_name, Role(staff.role), staff.region_code)
+
+
+CurrentStaff = Annotated[Actor, Depends(current_staff)]
+
+
+def require_roles(*roles: Role) -> Callable[[Actor], Awaitable[Actor]]:
+    """A dependency that lets only the given roles through (403 otherwise)."""
+    allowed = "、".join(ROLE_LABELS[r] for r in roles)
+
+    async def dependency(actor: CurrentStaff) -> Actor:
+        if actor.role not in roles:
+            raise forbidden(f"此操作仅限{allowed}")
+        return actor
+
+    return dependency
+
+
+def workflow_gateway(client: TemporalDep) -> WorkflowGateway:
+    return WorkflowGateway(client)
+
+
+GatewayDep = Annotated[WorkflowGateway, Depends(workflow_gateway)]
+
+
+def application_service(
+    settings: SettingsDep, sessions: SessionsDep, client: TemporalDep, gateway: GatewayDep
+) -> ApplicationService:
+    return ApplicationService(sessions, client, settings.temporal_task_queue, CaseService(sessions, gateway))
+
+
+def case_service(sessions: SessionsDep, gateway: GatewayDep) -> CaseService:
+    return CaseService(sessions, gateway)
+
+
+def task_service(sessions: SessionsDep, gateway: GatewayDep) -> TaskService:
+    return TaskService(sessions, gateway)
 
 
 ApplicationServiceDep = Annotated[ApplicationService, Depends(application_service)]
+CaseServiceDep = Annotated[CaseService, Depends(case_service)]
+TaskServiceDep = Annotated[TaskService, Depends(task_service)]

@@ -13,6 +13,8 @@ TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$TOOLS_DIR/bin/temporal}"
 TEMPORAL_TEST_SERVER_PATH="${TEMPORAL_TEST_SERVER_PATH:-$TOOLS_DIR/bin/temporal-test-server}"
 TEST_SERVER_LIB="${TEMPORAL_TEST_SERVER_LIB:-$TOOLS_DIR/temporal-test-server/lib}"
+# Bump when the wrapper changes so cached copies are rewritten.
+WRAPPER_VERSION="sa-test-server-wrapper v2"
 
 die() { printf '\n[toolchain] 错误 / ERROR: %s\n' "$*" >&2; exit 1; }
 say() { printf '[toolchain] %s\n' "$*" >&2; }
@@ -58,6 +60,7 @@ find_faketime_lib() {
 install_test_server() {
   find_faketime_lib
   if [ -x "$TEMPORAL_TEST_SERVER_PATH" ] && grep -qF "$FAKETIME_LIB" "$TEMPORAL_TEST_SERVER_PATH" \
+      && grep -qF "$WRAPPER_VERSION" "$TEMPORAL_TEST_SERVER_PATH" \
       && compgen -G "$TEST_SERVER_LIB/temporal-test-server-*.jar" >/dev/null; then
     say "time-skipping test server cached: $TEMPORAL_TEST_SERVER_PATH"
     return
@@ -73,10 +76,12 @@ install_test_server() {
   # The SDK starts the executable as `<path> <port> --enable-time-skipping`. With
   # TEMPORAL_TEST_SERVER_FAKE_START="2026-09-28 01:00:00" (UTC) the same real server starts its clock at
   # that instant (libfaketime), so workflow tests can run on dates around past holidays.
+  # FORCE_MONOTONIC_FIX=0: with the fix on, the JVM's timed waits spin a whole core.
   cat >"$TEMPORAL_TEST_SERVER_PATH" <<WRAP
 #!/usr/bin/env bash
+# $WRAPPER_VERSION
 if [ -n "\${TEMPORAL_TEST_SERVER_FAKE_START:-}" ]; then
-  export TZ=UTC LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@\${TEMPORAL_TEST_SERVER_FAKE_START}" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_DONT_RESET=1
+  export TZ=UTC LD_PRELOAD="$FAKETIME_LIB" FAKETIME="@\${TEMPORAL_TEST_SERVER_FAKE_START}" FAKETIME_DONT_FAKE_MONOTONIC=1 FAKETIME_FORCE_MONOTONIC_FIX=0
 fi
 exec java \${TEMPORAL_TEST_SERVER_JAVA_OPTS:--Xmx512m -XX:TieredStopAtLevel=1 -XX:+UseSerialGC} -cp "$TEST_SERVER_LIB/*" io.temporal.testserver.TestServer "\$@"
 WRAP

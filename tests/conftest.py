@@ -6,6 +6,8 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -66,6 +68,34 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
     await ensure_search_attributes(env.client, env.client.namespace)
     yield env
     await env.shutdown()
+
+
+def test_server_path() -> str:
+    return toolchain_path(
+        "TEMPORAL_TEST_SERVER_PATH",
+        TOOLS / "bin" / "temporal-test-server",
+        "Temporal time-skipping test server",
+    )
+
+
+@asynccontextmanager
+async def test_server_at(start: datetime) -> AsyncIterator[WorkflowEnvironment]:
+    """The real time-skipping test server with its clock started at `start` (via libfaketime in the
+    toolchain's wrapper), so a test can run a case on real 2026 dates around holidays."""
+    os.environ["TEMPORAL_TEST_SERVER_FAKE_START"] = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")
+    try:
+        env = await WorkflowEnvironment.start_time_skipping(
+            test_server_existing_path=test_server_path(),
+            data_converter=make_data_converter(),
+            test_server_startup_timeout=timedelta(seconds=90),
+        )
+    finally:
+        del os.environ["TEMPORAL_TEST_SERVER_FAKE_START"]
+    try:
+        await ensure_search_attributes(env.client, env.client.namespace)
+        yield env
+    finally:
+        await env.shutdown()
 
 
 @pytest.fixture

@@ -43,6 +43,7 @@ with workflow.unsafe.imports_passed_through():
         TaskType,
         validate_completion,
     )
+    from workflows import search_attributes as sa
     from workflows.case_machinery import CLOSED_STAGES, CaseEnded, CaseMachinery, Withdrawn, rejected
 
 
@@ -70,12 +71,22 @@ class ApplicationWorkflow(CaseMachinery):
         self._opinion: OpinionForm | None = None
         self._spot_check: TaskRecord | None = None
         self._accepted_at = input.accepted_at
+        # Set once money is ordered or the county has decided: the applicant can no longer withdraw.
+        self._decided = False
         self._withdrawal_reason = ""
 
     @workflow.run
     async def run(self, input: StartApplicationInput) -> ApplicationResult:
         self._policy = await self._act(
             ReferenceActivities.resolve_policy, ResolvePolicyInput(input.assistance_type, input.county_code)
+        )
+        # Also set by the API at start; set here too so a case started any other way is findable.
+        workflow.upsert_search_attributes(
+            [
+                sa.ASSISTANCE_TYPE.value_set(input.assistance_type.value),
+                sa.COUNTY_CODE.value_set(input.county_code),
+                sa.GREEN_CHANNEL.value_set(input.green_channel),
+            ]
         )
         await self._event(
             "submitted", f"登记申请：{ASSISTANCE_TYPE_LABELS[input.assistance_type]}，家庭{input.household_size}人",
@@ -146,6 +157,7 @@ class ApplicationWorkflow(CaseMachinery):
             await self._event("returned", "县级退回补充调查：" + decision.form.get("reasons", ""))
             await self._verification()
         self._meet(LimitName.WHOLE_PROCESS)
+        self._decided = True
         if decision.outcome == "approve":
             await self._approve(decision)
         else:
@@ -242,7 +254,8 @@ class ApplicationWorkflow(CaseMachinery):
             )  # fmt: skip
             seen = self._status.objections
             interrupted = await self._sleep_until(
-                period.at, lambda: self._status.objections > seen or self._withdrawal is not None  # noqa: B023
+                period.at,
+                lambda: self._status.objections > seen or self._withdrawal is not None,  # noqa: B023
             )
             if self._withdrawal is not None:
                 raise Withdrawn()
@@ -354,6 +367,7 @@ class ApplicationWorkflow(CaseMachinery):
                 self._meet(LimitName.WHOLE_PROCESS)
                 await self._reject(county.form.get("reasons", "县级一事一议未予同意"))
                 return
+        self._decided = True
         await self._order_payment("rescue", form.amount_fen, form.form_of_aid)
         self._status.approved_amount_fen = form.amount_fen
         self._meet(LimitName.EMERGENCY_APPROVAL)
@@ -412,10 +426,7 @@ class ApplicationWorkflow(CaseMachinery):
         task = self._tasks[input.task_id]
         task.status, task.assignee = TaskStatus.CLAIMED, input.actor.username
         self._meet_for_task(task, completed=False)
-        await self._save_task(task)
-        await self._event(
-            "task_claimed", f"认领待办：{TASK_LABELS[task.task_type]}", input.actor, task_id=task.task_id
-        )
+        await self._task_action(task, "task_claimed", f"认领待办：{TASK_LABELS[task.task_type]}", input.actor)
         return task
 
     @claim_task.validator
@@ -428,9 +439,8 @@ class ApplicationWorkflow(CaseMachinery):
     async def release_task(self, input: ClaimTaskInput) -> TaskRecord:
         task = self._tasks[input.task_id]
         task.status, task.assignee = TaskStatus.OPEN, None
-        await self._save_task(task)
-        await self._event(
-            "task_released", f"退回待办池：{TASK_LABELS[task.task_type]}", input.actor, task_id=task.task_id
+        await self._task_action(
+            task, "task_released", f"退回待办池：{TASK_LABELS[task.task_type]}", input.actor
         )
         return task
 
@@ -450,10 +460,10 @@ class ApplicationWorkflow(CaseMachinery):
         task.completed_by, task.completed_at = input.actor.username, workflow.now()
         task.completed_by_actor = input.actor
         self._meet_for_task(task, completed=True)
-        await self._save_task(task)
-        await self._event(
-            "task_completed", f"办结待办：{TASK_LABELS[task.task_type]}，结果：{OUTCOME_LABELS.get(input.outcome, input.outcome)}",
-            input.actor, task_id=task.task_id, outcome=input.outcome, form=task.form,
+        outcome = OUTCOME_LABELS.get(input.outcome, input.outcome)
+        await self._task_action(
+            task, "task_completed", f"办结待办：{TASK_LABELS[task.task_type]}，结果：{outcome}", input.actor,
+            outcome=input.outcome, form=task.form,
         )  # fmt: skip
         return task
 
@@ -463,7 +473,7 @@ class ApplicationWorkflow(CaseMachinery):
         try:
             form = validate_completion(task.task_type, input.outcome, input.form)
         except FormInvalid as exc:
-            raise rejected("InvalidForm", str(exc)) from None
+            raise rejected("InvalidForm", str(exc), exc.errors) from None
         if task.task_type is TaskType.COUNTY_APPROVAL and input.outcome == "approve":
             spot = self._spot_check
             if spot is not None and spot.status is not TaskStatus.COMPLETED:
@@ -528,8 +538,8 @@ class ApplicationWorkflow(CaseMachinery):
             raise rejected("Forbidden", "撤回申请须由受理窗口或乡镇审核人员登记")
         if not covers(input.actor.region_code, self._input.township_code):
             raise rejected("Forbidden", "该案件不在您的管辖范围内")
-        if self._status.stage in CLOSED_STAGES or self._withdrawal is not None:
-            raise rejected("CaseClosed", "案件已作出决定或已办结，不能撤回")
+        if self._decided or self._status.stage in CLOSED_STAGES or self._withdrawal is not None:
+            raise rejected("CaseClosed", "案件已作出决定（或已先行救助）或已办结，不能撤回")
         if len(input.reason.strip()) < 2:
             raise rejected("InvalidForm", "撤回申请须注明原因")
 

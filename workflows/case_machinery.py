@@ -53,9 +53,10 @@ class CaseEnded(Exception):
         self.stage = stage
 
 
-def rejected(kind: str, message: str) -> ApplicationError:
-    """An update refused by its validator: `kind` is mapped to an HTTP status by the API."""
-    return ApplicationError(message, type=kind, non_retryable=True)
+def rejected(kind: str, message: str, *details: Any) -> ApplicationError:
+    """An update refused by its validator: `kind` is mapped to an HTTP status by the API; details
+    (e.g. field errors) travel with it."""
+    return ApplicationError(message, *details, type=kind, non_retryable=True)
 
 
 class CaseMachinery:
@@ -78,12 +79,33 @@ class CaseMachinery:
             fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
 
-    async def _event(self, kind: str, summary: str, actor: Actor | None = None, **data: Any) -> None:
+    def _reserve_event(
+        self, kind: str, summary: str, actor: Actor | None, data: dict[str, Any]
+    ) -> CaseEventInput:
+        """Take the next timeline position now, synchronously, so the order of the timeline is the
+        order in which things happened even when the write itself comes later."""
         self._event_seq += 1
-        event = CaseEventInput(
-            self._input.application_number, self._event_seq, workflow.now(), kind,
-            self._status.stage.value, summary, actor, data,
-        )  # fmt: skip
+        i = self._input
+        return CaseEventInput(
+            i.application_number,
+            self._event_seq,
+            workflow.now(),
+            kind,
+            self._status.stage.value,
+            summary,
+            actor,
+            data,
+        )
+
+    async def _event(self, kind: str, summary: str, actor: Actor | None = None, **data: Any) -> None:
+        await self._act(CaseRecordActivities.record_event, self._reserve_event(kind, summary, actor, data))
+
+    async def _task_action(
+        self, task: TaskRecord, kind: str, summary: str, actor: Actor, **data: Any
+    ) -> None:
+        """Persist a staff action on a task (from an update handler) and put it on the timeline."""
+        event = self._reserve_event(kind, summary, actor, {"task_id": task.task_id, **data})
+        await self._save_task(task)
         await self._act(CaseRecordActivities.record_event, event)
 
     async def _notify(self, key: str, kind: str, role: Role, region: str, message: str) -> None:

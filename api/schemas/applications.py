@@ -6,8 +6,18 @@ import re
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, model_validator
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
 
+from api.schemas.tasks import TaskOut
 from domain.enums import AssistanceType, Channel, Relation, Stage
 from domain.identity import normalize_id_number, normalize_phone
 
@@ -37,6 +47,7 @@ def _check_name(value: str) -> str:
 
 
 PersonName = Annotated[str, AfterValidator(_check_name)]
+ShortText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
 
 
 class _Strict(BaseModel):
@@ -70,6 +81,27 @@ class RegionIn(_Strict):
         return self
 
 
+class ProxyIn(_Strict):
+    """帮办代办: who files on the applicant's behalf."""
+
+    name: PersonName = Field(description="代办人姓名")
+    relation_or_org: ShortText = Field(description="与申请人关系或代办机构")
+
+
+class GridReportIn(_Strict):
+    """网格员上报: the grid and the grid worker who reported the household."""
+
+    grid_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{1,32}$", description="网格编号")]
+    reporter: ShortText = Field(description="上报网格员")
+
+
+class StaffRelativeIn(_Strict):
+    """近亲属备案: the applicant is a close relative of civil-affairs staff or a village cadre."""
+
+    relation: ShortText = Field(description="与工作人员的关系")
+    staff_position: ShortText = Field(description="该工作人员的单位和职务")
+
+
 class ApplicationIn(_Strict):
     application_number: ApplicationNumber
     assistance_type: AssistanceType
@@ -79,6 +111,28 @@ class ApplicationIn(_Strict):
     members: list[MemberIn] = Field(min_length=1, max_length=30, description="家庭成员（含申请人）")
     green_channel: bool = Field(default=False, description="绿色通道（因突发困难再次申请）")
     reason: str = Field(min_length=1, max_length=2000, description="申请理由")
+    materials: list[ShortText] = Field(default_factory=list, max_length=50, description="已提供的申请材料")
+    commitment_signed: bool = Field(default=False, description="已签署告知承诺书（可共享获取的材料免交）")
+    # validate_default: the channel-dependent checks must also run when the field is left out.
+    proxy: ProxyIn | None = Field(default=None, validate_default=True, description="帮办代办人")
+    grid_report: GridReportIn | None = Field(default=None, validate_default=True, description="网格员上报")
+    staff_relative: StaffRelativeIn | None = Field(default=None, description="近亲属备案")
+
+    @field_validator("proxy")
+    @classmethod
+    def _proxy_for_proxy_channel(cls, value: ProxyIn | None, info: ValidationInfo) -> ProxyIn | None:
+        if value is None and info.data.get("channel") is Channel.PROXY:
+            raise ValueError("帮办代办须填写代办人姓名及与申请人关系")
+        return value
+
+    @field_validator("grid_report")
+    @classmethod
+    def _report_for_grid_channel(
+        cls, value: GridReportIn | None, info: ValidationInfo
+    ) -> GridReportIn | None:
+        if value is None and info.data.get("channel") is Channel.GRID_REPORT:
+            raise ValueError("网格员上报须填写网格编号和上报网格员")
+        return value
 
     @model_validator(mode="after")
     def _members(self) -> ApplicationIn:
@@ -88,6 +142,17 @@ class ApplicationIn(_Strict):
         if self.applicant.id_number not in ids:
             raise ValueError("申请人须列入家庭成员")
         return self
+
+
+class LimitOut(BaseModel):
+    name: str
+    label: str
+    deadline: datetime = Field(description="届满时刻（此刻起即超期）")
+    due_date: str = Field(description="最后办理日（北京时间）")
+    provisional: bool = Field(description="所在年份节假日安排未发布，按周末推算")
+    met: bool
+    breached: bool
+    active: bool
 
 
 class ApplicationOut(BaseModel):
@@ -105,8 +170,21 @@ class ApplicationOut(BaseModel):
     stage: Stage = Field(description="当前阶段（来自工作流）")
     stage_label: str
     stored_stage: Stage = Field(description="数据库记录的阶段")
-    deadline: datetime | None = Field(description="全流程办结期限")
+    live: bool = Field(description="以下流程状态是否来自工作流（否：流程服务不可用，仅有数据库记录）")
+    deadline: datetime | None = Field(description="最近的进行中时限")
     deadline_provisional: bool = Field(description="期限所在年份节假日安排尚未发布，按周末推算")
     overdue: bool
+    limits: list[LimitOut] = Field(default_factory=list, description="各项办理时限")
+    open_tasks: list[TaskOut] = Field(default_factory=list, description="未办结的待办")
+    missing_materials: list[str] = Field(default_factory=list, description="一次性告知的缺少材料")
+    proposed_amount_fen: int | None = Field(default=None, description="拟救助金额（分/月）")
+    approved_amount_fen: int | None = Field(default=None, description="批准救助金额（分/月）")
+    category: str | None = Field(default=None, description="分类管理类别 A/B/C")
+    publicity_rounds: int = 0
+    objections: int = 0
+    whole_process_extended: bool = False
+    materials_provided: list[str] = Field(default_factory=list)
+    commitment_signed: bool = False
+    staff_relative: bool = Field(default=False, description="近亲属备案案件")
     accepted_at: datetime
     created: bool = Field(description="本次请求是否新建了案件（重复提交时为 false）")

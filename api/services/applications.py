@@ -1,4 +1,4 @@
-"""Intake and lookup of applications: the database row first, then the workflow, both idempotent.
+"""Intake (受理): the database row first, then the workflow, both idempotent.
 
 Order matters for "never lose a case": the row is committed before the workflow is started, and
 starting uses USE_EXISTING, so a resubmission after a failed start simply starts it then.
@@ -9,56 +9,59 @@ from __future__ import annotations
 import hashlib
 import json
 import logging
-from datetime import UTC, datetime, timedelta
+from dataclasses import asdict
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
-from temporalio.client import Client, WorkflowHandle
+from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
-from api.errors import ApiError
+from api.errors import ApiError, forbidden
 from api.schemas.applications import ApplicationIn, ApplicationOut
-from domain.application import ApplicationStatus, StartApplicationInput, workflow_id_for
-from domain.enums import STAGE_LABELS, AssistanceType, Channel, RegionLevel, Stage
-from domain.masking import mask_id_number, mask_name
+from api.schemas.tasks import aware
+from api.services.case_view import CaseService
+from domain.application import StartApplicationInput, workflow_id_for
+from domain.enums import AssistanceType, Channel, RegionLevel, Stage
+from domain.masking import mask_name
+from domain.staff import Actor, Role, covers
 from infra.models import Application, Region
 from workflows import search_attributes as sa
 from workflows.application import ApplicationWorkflow
 
 log = logging.getLogger(__name__)
 
-# A status query needs a worker; without one the API falls back to the stored stage.
-_QUERY_TIMEOUT = timedelta(seconds=10)
-
 
 def fingerprint(body: ApplicationIn) -> str:
+    """Identity of the submitted content (not of the clerk who keyed it in): a resubmission by a
+    colleague at the same window is still the same application."""
     canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 class ApplicationService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str, cases: CaseService
+    ) -> None:
         self._sessions = sessions
         self._client = client
         self._task_queue = task_queue
+        self._cases = cases
 
-    async def submit(self, body: ApplicationIn) -> ApplicationOut:
+    async def submit(self, body: ApplicationIn, clerk: Actor) -> ApplicationOut:
+        if clerk.role is not Role.INTAKE_CLERK:
+            raise forbidden("受理申请须由受理窗口人员办理")
+        # Unknown regions are a data error (422) before they are a jurisdiction question (403).
         await self._check_regions(body)
-        row, created = await self._insert_or_get(body)
+        if not covers(clerk.region_code, body.region.community_code):
+            raise forbidden("申请人所在村（社区）不在您的受理范围内")
+        row, created = await self._insert_or_get(body, clerk)
         await self._ensure_workflow(row)
-        return await self._view(row, created=created)
-
-    async def get(self, application_number: str) -> ApplicationOut:
-        async with self._sessions() as session:
-            row = await session.scalar(
-                select(Application).where(Application.application_number == application_number)
-            )
-        if row is None:
-            raise ApiError(404, "application_not_found", f"未找到申请编号为 {application_number} 的申请")
-        return await self._view(row, created=False)
+        return await self._cases.view(row, created=created)
 
     async def _check_regions(self, body: ApplicationIn) -> None:
         wanted = {
@@ -81,8 +84,11 @@ class ApplicationService:
                 ],
             )
 
-    async def _insert_or_get(self, body: ApplicationIn) -> tuple[Application, bool]:
+    async def _insert_or_get(self, body: ApplicationIn, clerk: Actor) -> tuple[Application, bool]:
         digest = fingerprint(body)
+        # The submission as received, plus who keyed it in: a workflow started later (after an
+        # outage) is started with the original clerk, whoever resubmits.
+        payload: dict[str, Any] = {**body.model_dump(mode="json"), "submitted_by": asdict(clerk)}
         row = Application(
             application_number=body.application_number,
             workflow_id=workflow_id_for(body.application_number),
@@ -96,7 +102,7 @@ class ApplicationService:
             applicant_phone=body.applicant.phone,
             household_size=len(body.members),
             green_channel=body.green_channel,
-            payload=body.model_dump(mode="json"),
+            payload=payload,
             payload_fingerprint=digest,
             stage=Stage.INTAKE.value,
             accepted_at=datetime.now(UTC),
@@ -122,19 +128,10 @@ class ApplicationService:
             return existing, False
 
     async def _ensure_workflow(self, row: Application) -> None:
-        start = StartApplicationInput(
-            application_number=row.application_number,
-            assistance_type=AssistanceType(row.assistance_type),
-            county_code=row.county_code,
-            township_code=row.township_code,
-            community_code=row.community_code,
-            green_channel=row.green_channel,
-            accepted_at=_aware(row.accepted_at),
-        )
         try:
             await self._client.start_workflow(
                 ApplicationWorkflow.run,
-                start,
+                start_input(row),
                 id=row.workflow_id,
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -153,42 +150,31 @@ class ApplicationService:
                 application_number=row.application_number,
             ) from exc
 
-    async def _view(self, row: Application, *, created: bool) -> ApplicationOut:
-        status = await self._workflow_status(self._client.get_workflow_handle(row.workflow_id))
-        stage = status.stage if status else Stage(row.stage)
-        return ApplicationOut(
-            application_number=row.application_number,
-            workflow_id=row.workflow_id,
-            assistance_type=AssistanceType(row.assistance_type),
-            channel=Channel(row.channel),
-            county_code=row.county_code,
-            township_code=row.township_code,
-            community_code=row.community_code,
-            applicant_name_masked=mask_name(row.applicant_name),
-            applicant_id_number_masked=mask_id_number(row.applicant_id_number),
-            household_size=row.household_size,
-            green_channel=row.green_channel,
-            stage=stage,
-            stage_label=STAGE_LABELS[stage],
-            stored_stage=Stage(row.stage),
-            deadline=status.deadline if status else None,
-            deadline_provisional=status.deadline_provisional if status else False,
-            overdue=status.overdue if status else False,
-            accepted_at=_aware(row.accepted_at),
-            created=created,
+
+def start_input(row: Application) -> StartApplicationInput:
+    """The workflow input, from the stored row only: codes and figures, never names or ID numbers
+    (the masked name is what the publicity notice shows anyway)."""
+    payload: dict[str, Any] = row.payload or {}
+    members: list[dict[str, Any]] = payload.get("members") or []
+    clerk = payload.get("submitted_by")
+    return StartApplicationInput(
+        application_number=row.application_number,
+        assistance_type=AssistanceType(row.assistance_type),
+        county_code=row.county_code,
+        township_code=row.township_code,
+        community_code=row.community_code,
+        green_channel=row.green_channel,
+        accepted_at=aware(row.accepted_at),
+        channel=Channel(row.channel),
+        household_size=row.household_size,
+        declared_monthly_income_fen=sum(int(m.get("monthly_income_fen", 0)) for m in members),
+        materials_provided=list(payload.get("materials") or []),
+        commitment_signed=bool(payload.get("commitment_signed")),
+        staff_relative=payload.get("staff_relative") is not None,
+        masked_name=mask_name(row.applicant_name),
+        submitted_by=Actor(
+            clerk["username"], clerk["display_name"], Role(clerk["role"]), clerk["region_code"]
         )
-
-    @staticmethod
-    async def _workflow_status(
-        handle: WorkflowHandle[ApplicationWorkflow, object],
-    ) -> ApplicationStatus | None:
-        try:
-            return await handle.query(ApplicationWorkflow.status, rpc_timeout=_QUERY_TIMEOUT)
-        except (RPCError, RuntimeError) as exc:
-            log.warning("status query for %s failed: %s", handle.id, exc)
-            return None
-
-
-def _aware(value: datetime) -> datetime:
-    # SQLite returns naive datetimes even for timezone-aware columns; everything stored is UTC.
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
+        if clerk
+        else None,
+    )

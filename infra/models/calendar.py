@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Date, DateTime, Integer, String, func
+from sqlalchemy import Date, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
+from infra.models.types import UtcDateTime
 
 
 class CalendarDay(Base):
@@ -26,4 +27,4 @@ class CalendarYear(Base):
 
     year: Mapped[int] = mapped_column(Integer, primary_key=True)
     loaded_by: Mapped[str] = mapped_column(String(64))
-    loaded_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    loaded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

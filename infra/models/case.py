@@ -6,10 +6,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
+from infra.models.types import UtcDateTime
 
 
 class Task(Base):
@@ -24,10 +25,10 @@ class Task(Base):
     county_code: Mapped[str] = mapped_column(String(12), index=True)
     assignee: Mapped[str | None] = mapped_column(String(64), index=True)
     status: Mapped[str] = mapped_column(String(16), index=True)
-    due_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), index=True)
-    follow_up_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    completed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    due_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True)
+    follow_up_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     completed_by: Mapped[str | None] = mapped_column(String(64))
     outcome: Mapped[str | None] = mapped_column(String(32))
     form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -44,7 +45,7 @@ class CaseEvent(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), index=True)
     seq: Mapped[int] = mapped_column(Integer)
-    at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    at: Mapped[datetime] = mapped_column(UtcDateTime())
     kind: Mapped[str] = mapped_column(String(32))
     stage: Mapped[str] = mapped_column(String(32))
     actor_username: Mapped[str | None] = mapped_column(String(64))
@@ -64,8 +65,8 @@ class Notification(Base):
     recipient_role: Mapped[str] = mapped_column(String(32), index=True)
     region_code: Mapped[str] = mapped_column(String(12), index=True)
     message: Mapped[str] = mapped_column(Text)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
-    read_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    read_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class DeadlineBreach(Base):
@@ -75,8 +76,8 @@ class DeadlineBreach(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), index=True)
     limit_name: Mapped[str] = mapped_column(String(40), index=True)
-    deadline: Mapped[datetime] = mapped_column(DateTime(timezone=True))
-    breached_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    deadline: Mapped[datetime] = mapped_column(UtcDateTime())
+    breached_at: Mapped[datetime] = mapped_column(UtcDateTime())
     stage: Mapped[str] = mapped_column(String(32))
     county_code: Mapped[str] = mapped_column(String(12), index=True)
     township_code: Mapped[str] = mapped_column(String(12))
@@ -92,5 +93,5 @@ class SpotCheck(Base):
     application_number: Mapped[str] = mapped_column(String(40), unique=True)
     county_code: Mapped[str] = mapped_column(String(12), index=True)
     sampled: Mapped[bool] = mapped_column()
-    drawn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True))
+    drawn_at: Mapped[datetime] = mapped_column(UtcDateTime())
     basis: Mapped[str] = mapped_column(Text)

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, Integer, String, func
+from sqlalchemy import Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
+from infra.models.types import UtcDateTime
 
 
 class PaymentOrder(Base):
@@ -20,7 +21,7 @@ class PaymentOrder(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     form_of_aid: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 
 class Beneficiary(Base):
@@ -38,4 +39,4 @@ class Beneficiary(Base):
     monthly_amount_fen: Mapped[int] = mapped_column(Integer)
     start_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     status: Mapped[str] = mapped_column(String(16))
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

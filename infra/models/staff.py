@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import DateTime, ForeignKey, Integer, String, func
+from sqlalchemy import ForeignKey, Integer, String, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
+from infra.models.types import UtcDateTime
 
 
 class Staff(Base):
@@ -20,4 +21,4 @@ class Staff(Base):
     role: Mapped[str] = mapped_column(String(32), index=True)
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
+    created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

@@ -15,6 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
+from infra.seed import DEMO_PASSWORD
 from tests.conftest import REPO, temporal_cli
 from tests.factories import application_payload
 
@@ -61,6 +62,14 @@ class DevStack:
 
     def api(self) -> str:
         return f"http://127.0.0.1:{self.api_port}"
+
+    def login(self, username: str) -> dict[str, str]:
+        """`make run` seeds the demo accounts: a fresh stack is usable at once."""
+        response = httpx.post(
+            self.api() + "/api/v1/auth/token", data={"username": username, "password": DEMO_PASSWORD}
+        )
+        assert response.status_code == 200, response.text
+        return {"Authorization": f"Bearer {response.json()['access_token']}"}
 
 
 @pytest.fixture
@@ -112,7 +121,10 @@ def test_run_command_serves_api_ui_and_cli_then_stops_cleanly_and_keeps_data(
     assert httpx.get(stack.api() + "/docs").status_code == 200
     assert httpx.get(stack.api() + "/openapi.json").json()["info"]["title"].startswith("社会救助")
 
-    created = httpx.post(stack.api() + "/api/v1/applications", json=application_payload(application_number))
+    clerk = stack.login("clerk_chigang")
+    created = httpx.post(
+        stack.api() + "/api/v1/applications", json=application_payload(application_number), headers=clerk
+    )
     assert created.status_code == 201, created.text
     workflow_id = created.json()["workflow_id"]
 
@@ -129,7 +141,9 @@ def test_run_command_serves_api_ui_and_cli_then_stops_cleanly_and_keeps_data(
 
     # Both databases are files: after a restart the case and its running workflow are still there.
     stack.start()
-    again = httpx.get(f"{stack.api()}/api/v1/applications/{application_number}")
+    again = httpx.get(
+        f"{stack.api()}/api/v1/applications/{application_number}", headers=stack.login("clerk_chigang")
+    )
     assert again.status_code == 200 and again.json()["stage"] == "intake"
     assert workflow_id in _workflow_list(stack, "Stage='intake'")
     assert stack.stop() == 0

@@ -46,9 +46,15 @@ async def wait_listed(client: Client, query: str, workflow_id: str) -> list[str]
 
 
 async def test_post_creates_case_starts_workflow_and_is_found_by_search_attributes(
-    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, sessions: Sessions, application_number: str
+    api: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    sessions: Sessions,
+    application_number: str,
+    clerk: dict[str, str],
 ) -> None:
-    response = await api.post("/api/v1/applications", json=application_payload(application_number))
+    response = await api.post(
+        "/api/v1/applications", json=application_payload(application_number), headers=clerk
+    )
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["created"] is True
@@ -61,19 +67,24 @@ async def test_post_creates_case_starts_workflow_and_is_found_by_search_attribut
     query = f"Stage='intake' AND CountyCode='440105' AND AssistanceType='dibao' AND WorkflowId='{body['workflow_id']}'"
     assert await wait_listed(dev_env.client, query, body["workflow_id"]) == [body["workflow_id"]]
 
-    got = (await api.get(f"/api/v1/applications/{application_number}")).json()
+    got = (await api.get(f"/api/v1/applications/{application_number}", headers=clerk)).json()
     assert got["stage"] == "intake" and got["stored_stage"] == "intake"
     assert got["created"] is False
 
 
 async def test_resubmission_returns_the_existing_case_and_never_starts_a_second_workflow(
-    api: httpx.AsyncClient, dev_env: WorkflowEnvironment, sessions: Sessions, application_number: str
+    api: httpx.AsyncClient,
+    dev_env: WorkflowEnvironment,
+    sessions: Sessions,
+    application_number: str,
+    clerk: dict[str, str],
 ) -> None:
     payload = application_payload(application_number)
-    first = await api.post("/api/v1/applications", json=payload)
+    first = await api.post("/api/v1/applications", json=payload, headers=clerk)
     # A double click: two identical submissions at once, then a third later.
     second, third = await asyncio.gather(
-        api.post("/api/v1/applications", json=payload), api.post("/api/v1/applications", json=payload)
+        api.post("/api/v1/applications", json=payload, headers=clerk),
+        api.post("/api/v1/applications", json=payload, headers=clerk),
     )
     assert first.status_code == 201
     assert second.status_code == 200 and third.status_code == 200
@@ -86,16 +97,16 @@ async def test_resubmission_returns_the_existing_case_and_never_starts_a_second_
 
 
 async def test_same_number_with_different_content_is_a_conflict_and_keeps_the_original(
-    api: httpx.AsyncClient, sessions: Sessions, application_number: str
+    api: httpx.AsyncClient, sessions: Sessions, application_number: str, clerk: dict[str, str]
 ) -> None:
     assert (
-        await api.post("/api/v1/applications", json=application_payload(application_number))
+        await api.post("/api/v1/applications", json=application_payload(application_number), headers=clerk)
     ).status_code == 201
     other = application_payload(application_number, assistance_type="tekun")
-    response = await api.post("/api/v1/applications", json=other)
+    response = await api.post("/api/v1/applications", json=other, headers=clerk)
     assert response.status_code == 409
     assert response.json()["code"] == "application_number_conflict"
-    got = (await api.get(f"/api/v1/applications/{application_number}")).json()
+    got = (await api.get(f"/api/v1/applications/{application_number}", headers=clerk)).json()
     assert got["assistance_type"] == "dibao"
 
 
@@ -137,23 +148,29 @@ async def test_bad_input_gets_422_with_chinese_field_errors_and_stores_nothing(
     mutate: Any,
     field: str,
     message_part: str,
+    clerk: dict[str, str],
 ) -> None:
     payload = application_payload(application_number)
     mutate(payload)
-    errors = _fields(await api.post("/api/v1/applications", json=payload))
+    errors = _fields(await api.post("/api/v1/applications", json=payload, headers=clerk))
     assert field in errors, errors
     assert message_part in errors[field]
     assert await count_rows(sessions, application_number) == 0
 
 
-async def test_cross_field_rules_are_explained(api: httpx.AsyncClient, application_number: str) -> None:
+async def test_cross_field_rules_are_explained(
+    api: httpx.AsyncClient, application_number: str, clerk: dict[str, str]
+) -> None:
     payload = application_payload(application_number)
     payload["members"] = [payload["members"][1]]  # applicant missing from the household
-    assert "申请人须列入家庭成员" in _fields(await api.post("/api/v1/applications", json=payload))["body"]
+    assert (
+        "申请人须列入家庭成员"
+        in _fields(await api.post("/api/v1/applications", json=payload, headers=clerk))["body"]
+    )
 
     payload = application_payload(application_number)
     payload["region"]["township_code"] = "440106001"
-    errors = _fields(await api.post("/api/v1/applications", json=payload))
+    errors = _fields(await api.post("/api/v1/applications", json=payload, headers=clerk))
     assert "不属于" in errors["region"]
 
     payload = application_payload(application_number)
@@ -162,16 +179,16 @@ async def test_cross_field_rules_are_explained(api: httpx.AsyncClient, applicati
         "township_code": "440199001",
         "community_code": "440199001001",
     }
-    response = await api.post("/api/v1/applications", json=payload)
+    response = await api.post("/api/v1/applications", json=payload, headers=clerk)
     assert response.status_code == 422 and response.json()["code"] == "unknown_region"
 
 
-async def test_malformed_json_and_unknown_case(api: httpx.AsyncClient) -> None:
+async def test_malformed_json_and_unknown_case(api: httpx.AsyncClient, clerk: dict[str, str]) -> None:
     response = await api.post(
-        "/api/v1/applications", content=b"{not json", headers={"content-type": "application/json"}
+        "/api/v1/applications", content=b"{not json", headers={**clerk, "content-type": "application/json"}
     )
     assert response.status_code == 422 and response.json()["code"] == "validation_error"
-    missing = await api.get("/api/v1/applications/440105-NOPE0001")
+    missing = await api.get("/api/v1/applications/440105-NOPE0001", headers=clerk)
     assert missing.status_code == 404 and missing.json()["code"] == "application_not_found"
 
 
@@ -182,6 +199,7 @@ async def test_case_is_kept_when_temporal_is_down_and_resubmission_starts_it_onc
     sqlite_url: str,
     task_queue: str,
     application_number: str,
+    clerk: dict[str, str],
 ) -> None:
     # A second real dev server that goes down after the API connected to it: an outage.
     doomed = await WorkflowEnvironment.start_local(
@@ -198,12 +216,17 @@ async def test_case_is_kept_when_temporal_is_down_and_resubmission_starts_it_onc
     async with outage_app.router.lifespan_context(outage_app):
         transport = httpx.ASGITransport(app=outage_app)
         async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as down:
-            response = await down.post("/api/v1/applications", json=payload)
+            response = await down.post("/api/v1/applications", json=payload, headers=clerk)
+            # Reads still answer from the stored row while the workflow service is down.
+            stored = await down.get(f"/api/v1/applications/{application_number}", headers=clerk)
     assert response.status_code == 503
     assert response.json()["code"] == "workflow_unavailable"
     assert await count_rows(sessions, application_number) == 1
+    assert stored.status_code == 200, stored.text
+    assert stored.json()["live"] is False and stored.json()["stage"] == "intake"
+    assert stored.json()["deadline"] is None and stored.json()["open_tasks"] == []
 
-    again = await api.post("/api/v1/applications", json=payload)
+    again = await api.post("/api/v1/applications", json=payload, headers=clerk)
     assert again.status_code == 200 and again.json()["stage"] == "intake"
     workflow_id = f"application-{application_number}"
     assert len(await wait_listed(dev_env.client, f"WorkflowId='{workflow_id}'", workflow_id)) == 1

@@ -1,0 +1,36 @@
+"""/api/v1/admin — operator functions: the holiday calendar of a year (节假日安排)."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Path
+
+from api.deps import CurrentStaff, SessionsDep, require_roles
+from api.schemas.admin import CalendarYearIn, CalendarYearOut
+from api.services.calendar import CalendarService
+from domain.staff import Actor, Role
+
+router = APIRouter(prefix="/api/v1/admin", tags=["系统管理"])
+
+Year = Annotated[int, Path(ge=2000, le=2100, description="年份")]
+
+
+@router.put(
+    "/calendar/{year}",
+    response_model=CalendarYearOut,
+    summary="载入（替换）某年的放假调休安排（运维人员）",
+    responses={403: {"description": "仅限运维人员"}, 422: {"description": "日期不在该年内或重复"}},
+)
+async def put_calendar_year(
+    year: Year,
+    body: CalendarYearIn,
+    sessions: SessionsDep,
+    operator: Annotated[Actor, Depends(require_roles(Role.OPERATOR))],
+) -> CalendarYearOut:
+    return await CalendarService(sessions).replace_year(year, body, operator)
+
+
+@router.get("/calendar/{year}", response_model=CalendarYearOut, summary="查看某年已载入的放假调休安排")
+async def get_calendar_year(year: Year, sessions: SessionsDep, _: CurrentStaff) -> CalendarYearOut:
+    return await CalendarService(sessions).get_year(year)

@@ -1,0 +1,89 @@
+"""/api/v1/tasks — the task inbox (待办) and claiming, releasing and completing a task."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+
+from api.deps import CurrentStaff, TaskServiceDep
+from api.schemas.tasks import CompleteTaskIn, TaskOut, TaskPage
+from api.services.tasks import PENDING, TaskFilter
+from domain.tasks import TaskStatus, TaskType
+
+router = APIRouter(prefix="/api/v1/tasks", tags=["待办"])
+
+TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+
+_ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
+    403: {"description": "角色不符或不在管辖范围内（forbidden）"},
+    404: {"description": "待办不存在（task_not_found）"},
+    409: {"description": "待办已被他人认领、已办结或已取消（task_not_open），或案件阶段不允许"},
+    422: {"description": "办理结果或表单有误（invalid_form，含字段级错误）"},
+    503: {"description": "流程服务暂不可用；操作未生效"},
+}
+
+
+@router.get(
+    "",
+    response_model=TaskPage,
+    summary="我可办理的待办（监督、运维人员可查看本辖区全部待办）",
+)
+async def list_tasks(
+    actor: CurrentStaff,
+    service: TaskServiceDep,
+    status: Annotated[list[TaskStatus] | None, Query(description="默认：待办理和已认领")] = None,
+    mine: Annotated[bool, Query(description="只看我认领的")] = False,
+    task_type: Annotated[TaskType | None, Query()] = None,
+    overdue: Annotated[bool, Query(description="只看已超期未办结的")] = False,
+    due_before: Annotated[datetime | None, Query(description="期限早于此时刻")] = None,
+    application_number: Annotated[str | None, Query(max_length=40)] = None,
+    limit: Annotated[int, Query(ge=1, le=200)] = 50,
+    offset: Annotated[int, Query(ge=0)] = 0,
+) -> TaskPage:
+    wanted = TaskFilter(
+        statuses=tuple(status) if status else PENDING,
+        mine=mine,
+        task_type=task_type,
+        overdue=overdue,
+        due_before=due_before,
+        application_number=application_number,
+        limit=limit,
+        offset=offset,
+    )
+    return await service.inbox(actor, wanted)
+
+
+@router.get(
+    "/{task_id}",
+    response_model=TaskOut,
+    summary="待办详情",
+    responses={403: _ACTION_ERRORS[403], 404: _ACTION_ERRORS[404]},
+)
+async def get_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
+    return await service.get(task_id, actor)
+
+
+@router.post("/{task_id}/claim", response_model=TaskOut, summary="认领待办", responses=_ACTION_ERRORS)
+async def claim_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
+    return await service.claim(task_id, actor)
+
+
+@router.post(
+    "/{task_id}/release", response_model=TaskOut, summary="退回待办池（取消认领）", responses=_ACTION_ERRORS
+)
+async def release_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
+    return await service.release(task_id, actor)
+
+
+@router.post(
+    "/{task_id}/complete",
+    response_model=TaskOut,
+    summary="办结待办（提交办理结果和表单）",
+    responses=_ACTION_ERRORS,
+)
+async def complete_task(
+    task_id: TaskId, body: CompleteTaskIn, actor: CurrentStaff, service: TaskServiceDep
+) -> TaskOut:
+    return await service.complete(task_id, actor, body.outcome, body.form)

@@ -1,0 +1,53 @@
+"""Bodies of the case timeline and of the case actions (objection, withdrawal, extension)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Annotated, Any
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from api.schemas.tasks import TaskOut
+from domain.staff import Role
+
+# The workflow's validators ask the same minimum lengths; checking here gives field-level errors.
+Reason = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=2000)]
+Statement = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=2000)]
+
+
+class TimelineActor(BaseModel):
+    username: str
+    role: Role | None
+    name: str | None
+
+
+class TimelineEventOut(BaseModel):
+    seq: int
+    at: datetime
+    kind: str
+    stage: str
+    actor: TimelineActor | None = Field(description="办理人（系统自动生成的事件为空）")
+    summary: str
+    data: dict[str, Any]
+
+
+class TimelineOut(BaseModel):
+    application_number: str
+    events: list[TimelineEventOut] = Field(description="电子档案时间线，按顺序号排列")
+    tasks: list[TaskOut] = Field(description="本案全部待办（含已办结、已取消）")
+
+
+class _Body(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class ObjectionIn(_Body):
+    summary: Statement = Field(description="异议内容（不记录异议人身份）")
+
+
+class WithdrawIn(_Body):
+    reason: Reason = Field(description="撤回原因（将写入档案）")
+
+
+class ExtendIn(_Body):
+    reason: Statement = Field(description="延长理由（如异议复核、跨地区核查、调查困难）")

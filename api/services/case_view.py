@@ -1,0 +1,173 @@
+"""Reading a case (stored row + live workflow status), its timeline, and the case-level actions.
+
+Jurisdiction is checked against the stored row before anything reaches the workflow, so staff of
+another region learn nothing about a case beyond its existence (403).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from api.errors import ApiError, forbidden
+from api.schemas.applications import ApplicationOut, LimitOut
+from api.schemas.cases import TimelineActor, TimelineEventOut, TimelineOut
+from api.schemas.tasks import TaskOut, aware
+from api.services.workflow_gateway import WorkflowGateway
+from domain.application import ApplicationStatus, ExtendDeadlineInput, ObjectionInput, WithdrawInput
+from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
+from domain.masking import mask_id_number, mask_name
+from domain.staff import Actor, Role, covers
+from infra.models import Application, CaseEvent, Task
+
+
+def not_found(application_number: str) -> ApiError:
+    return ApiError(404, "application_not_found", f"未找到申请编号为 {application_number} 的申请")
+
+
+class CaseService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], gateway: WorkflowGateway) -> None:
+        self._sessions = sessions
+        self._gateway = gateway
+
+    async def load(self, application_number: str, actor: Actor) -> Application:
+        async with self._sessions() as session:
+            row = await session.scalar(
+                select(Application).where(Application.application_number == application_number)
+            )
+        if row is None:
+            raise not_found(application_number)
+        if not covers(actor.region_code, row.community_code):
+            raise forbidden("该案件不在您的管辖范围内")
+        return row
+
+    async def get(self, application_number: str, actor: Actor) -> ApplicationOut:
+        return await self.view(await self.load(application_number, actor), created=False)
+
+    async def view(
+        self, row: Application, *, created: bool, status: ApplicationStatus | None = None
+    ) -> ApplicationOut:
+        if status is None:
+            status = await self._gateway.status(row.application_number)
+        return build_view(row, status, created=created)
+
+    async def timeline(self, application_number: str, actor: Actor) -> TimelineOut:
+        await self.load(application_number, actor)
+        async with self._sessions() as session:
+            events = await session.scalars(
+                select(CaseEvent)
+                .where(CaseEvent.application_number == application_number)
+                .order_by(CaseEvent.seq)
+            )
+            tasks = await session.scalars(
+                select(Task)
+                .where(Task.application_number == application_number)
+                .order_by(Task.created_at, Task.task_id)
+            )
+            now = datetime.now(UTC)
+            return TimelineOut(
+                application_number=application_number,
+                events=[_event(e) for e in events],
+                tasks=[TaskOut.from_row(t, now) for t in tasks],
+            )
+
+    # -- case actions (role checked by the route, jurisdiction here, state by the workflow) --
+    async def file_objection(self, application_number: str, summary: str, actor: Actor) -> ApplicationOut:
+        row = await self.load(application_number, actor)
+        status = await self._gateway.file_objection(application_number, ObjectionInput(summary, actor))
+        return await self.view(row, created=False, status=status)
+
+    async def withdraw(self, application_number: str, reason: str, actor: Actor) -> ApplicationOut:
+        row = await self.load(application_number, actor)
+        status = await self._gateway.withdraw(application_number, WithdrawInput(reason, actor))
+        return await self.view(row, created=False, status=status)
+
+    async def extend(self, application_number: str, reason: str, actor: Actor) -> ApplicationOut:
+        row = await self.load(application_number, actor)
+        status = await self._gateway.extend(application_number, ExtendDeadlineInput(reason, actor))
+        return await self.view(row, created=False, status=status)
+
+
+def _event(row: CaseEvent) -> TimelineEventOut:
+    actor = (
+        TimelineActor(
+            username=row.actor_username,
+            role=Role(row.actor_role) if row.actor_role else None,
+            name=row.actor_name,
+        )
+        if row.actor_username
+        else None
+    )
+    return TimelineEventOut(
+        seq=row.seq,
+        at=aware(row.at),
+        kind=row.kind,
+        stage=row.stage,
+        actor=actor,
+        summary=row.summary,
+        data=row.data or {},
+    )
+
+
+def build_view(row: Application, status: ApplicationStatus | None, *, created: bool) -> ApplicationOut:
+    """The stored case, plus the workflow's live view when it answered (else the stored stage)."""
+    payload: dict[str, Any] = row.payload or {}
+    stage = status.stage if status else Stage(row.stage)
+    live: dict[str, Any] = {}
+    if status is not None:
+        deadline = status.deadline
+        now = datetime.now(UTC)
+        live = {
+            "deadline": deadline,
+            "deadline_provisional": any(
+                lim.provisional for lim in status.limits if lim.active and lim.at == deadline
+            ),
+            "overdue": status.overdue,
+            "limits": [
+                LimitOut(
+                    name=lim.name,
+                    label=lim.label,
+                    deadline=lim.at,
+                    due_date=lim.due_date,
+                    provisional=lim.provisional,
+                    met=lim.met,
+                    breached=lim.breached,
+                    active=lim.active,
+                )
+                for lim in status.limits
+            ],
+            "open_tasks": [TaskOut.from_record(t, row.application_number, now) for t in status.open_tasks],
+            "missing_materials": status.missing_materials,
+            "proposed_amount_fen": status.proposed_amount_fen,
+            "approved_amount_fen": status.approved_amount_fen,
+            "category": status.category,
+            "publicity_rounds": status.publicity_rounds,
+            "objections": status.objections,
+            "whole_process_extended": status.whole_process_extended,
+        }
+    return ApplicationOut(
+        application_number=row.application_number,
+        workflow_id=row.workflow_id,
+        assistance_type=AssistanceType(row.assistance_type),
+        channel=Channel(row.channel),
+        county_code=row.county_code,
+        township_code=row.township_code,
+        community_code=row.community_code,
+        applicant_name_masked=mask_name(row.applicant_name),
+        applicant_id_number_masked=mask_id_number(row.applicant_id_number),
+        household_size=row.household_size,
+        green_channel=row.green_channel,
+        stage=stage,
+        stage_label=STAGE_LABELS[stage],
+        stored_stage=Stage(row.stage),
+        live=status is not None,
+        **({"deadline": None, "deadline_provisional": False, "overdue": False} | live),
+        materials_provided=list(payload.get("materials") or []),
+        commitment_signed=bool(payload.get("commitment_signed")),
+        staff_relative=payload.get("staff_relative") is not None,
+        accepted_at=aware(row.accepted_at),
+        created=created,
+    )

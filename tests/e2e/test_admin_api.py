@@ -1,0 +1,116 @@
+"""Operator functions: loading a year's holiday calendar; notifications addressed by role and region."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+
+import httpx
+from sqlalchemy import delete, select
+
+from activities.reference import load_calendar
+from infra.models import CalendarDay, CalendarYear, Notification
+from tests.e2e.support import Sessions, login
+
+# An excerpt of a plausible 2027 announcement: 元旦 off, a make-up working Saturday.
+DAYS_2027 = [
+    {"day": "2027-01-01", "is_working_day": False, "name": "元旦"},
+    {"day": "2027-02-06", "is_working_day": False, "name": "春节"},
+    {"day": "2027-02-20", "is_working_day": True, "name": "春节调休上班"},
+]
+
+
+async def test_operator_loads_a_year_and_the_deadline_calendar_uses_it(
+    api: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    operator = await login(api, "operator_haizhu")
+    response = await api.put(
+        "/api/v1/admin/calendar/2027", json={"days": DAYS_2027, "complete": True}, headers=operator
+    )
+    assert response.status_code == 200, response.text
+    body = response.json()
+    assert body["year"] == 2027 and body["complete"] is True and body["loaded_by"] == "operator_haizhu"
+    assert body["days"] == DAYS_2027
+
+    # Replacing the year: the old rows go, and a partial load makes the year provisional again.
+    partial = {"days": DAYS_2027[:1], "complete": False}
+    response = await api.put("/api/v1/admin/calendar/2027", json=partial, headers=operator)
+    assert response.status_code == 200
+    got = (await api.get("/api/v1/admin/calendar/2027", headers=await login(api, "clerk_chigang"))).json()
+    assert got["complete"] is False and got["loaded_by"] is None and got["days"] == DAYS_2027[:1]
+
+    await api.put("/api/v1/admin/calendar/2027", json={"days": DAYS_2027, "complete": True}, headers=operator)
+    calendar = await load_calendar(sessions)  # what the deadline activity reads
+    assert not calendar.is_working_day(date(2027, 1, 1))
+    assert calendar.is_working_day(date(2027, 2, 20))  # a Saturday, made a working day
+    assert calendar.covers(2027) and not calendar.status(date(2027, 3, 1)).provisional
+    async with sessions() as session:
+        assert await session.get(CalendarYear, 2027) is not None
+    async with sessions.begin() as session:  # leave the shared database as other tests expect it
+        await session.execute(delete(CalendarDay).where(CalendarDay.year == 2027))
+        await session.execute(delete(CalendarYear).where(CalendarYear.year == 2027))
+
+
+async def test_calendar_validation_and_roles(api: httpx.AsyncClient, sessions: Sessions) -> None:
+    operator = await login(api, "operator_haizhu")
+    wrong_year = {"days": [{"day": "2028-01-01", "is_working_day": False, "name": "元旦"}], "complete": True}
+    response = await api.put("/api/v1/admin/calendar/2027", json=wrong_year, headers=operator)
+    assert response.status_code == 422 and response.json()["code"] == "invalid_calendar"
+    assert response.json()["errors"][0] == {
+        "field": "days.0.day",
+        "type": "wrong_year",
+        "message": "2028-01-01 不在 2027 年内",
+    }
+    duplicate = {"days": [DAYS_2027[0], {**DAYS_2027[0], "name": "元旦假期"}], "complete": True}
+    response = await api.put("/api/v1/admin/calendar/2027", json=duplicate, headers=operator)
+    assert response.status_code == 422 and "重复" in response.json()["errors"][0]["message"]
+    bad_date = {"days": [{"day": "2027-02-30", "is_working_day": False}], "complete": True}
+    response = await api.put("/api/v1/admin/calendar/2027", json=bad_date, headers=operator)
+    assert response.status_code == 422 and response.json()["errors"][0]["field"] == "days.0.day"
+
+    for username in ("supervisor_haizhu", "approver_haizhu", "clerk_chigang"):
+        response = await api.put(
+            "/api/v1/admin/calendar/2027",
+            json={"days": DAYS_2027, "complete": True},
+            headers=await login(api, username),
+        )
+        assert response.status_code == 403 and response.json()["code"] == "forbidden"
+    async with sessions() as session:
+        assert list(await session.scalars(select(CalendarDay).where(CalendarDay.year == 2027))) == []
+        assert await session.get(CalendarYear, 2027) is None
+
+
+async def test_notifications_reach_the_role_in_the_region_newest_first(
+    api: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    number = f"440105-N{uuid.uuid4().hex[:10].upper()}"
+    rows = [
+        ("supervisor", "440105", "breach", "案件已超过全流程办结时限"),
+        ("township_reviewer", "440105001", "reminder", "全流程办结时限将届满"),
+        ("supervisor", "440106", "breach", "天河区案件超期"),
+        ("supervisor", "440105", "reminder", "第二条：时限将届满"),
+    ]
+    async with sessions.begin() as session:
+        for i, (role, region, kind, message) in enumerate(rows):
+            session.add(
+                Notification(
+                    key=f"{number}:{i}",
+                    application_number=number,
+                    kind=kind,
+                    recipient_role=role,
+                    region_code=region,
+                    message=message,
+                )
+            )
+
+    async def messages(username: str) -> list[str]:
+        response = await api.get(
+            "/api/v1/notifications", params={"application_number": number}, headers=await login(api, username)
+        )
+        assert response.status_code == 200, response.text
+        return [n["message"] for n in response.json()]
+
+    assert await messages("supervisor_haizhu") == ["第二条：时限将届满", "案件已超过全流程办结时限"]
+    assert await messages("reviewer_chigang") == ["全流程办结时限将届满"]
+    assert await messages("reviewer_wushan") == []
+    assert await messages("approver_haizhu") == []
