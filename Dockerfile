@@ -9,6 +9,7 @@ COPY activities ./activities
 COPY api ./api
 COPY workers ./workers
 COPY infra ./infra
+COPY config ./config
 RUN pip install --no-cache-dir .
 RUN useradd --system --uid 10001 app
 USER app

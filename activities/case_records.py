@@ -158,6 +158,7 @@ class CaseRecordActivities:
                 amount_fen=input.amount_fen,
                 form_of_aid=input.form_of_aid,
                 status="ordered",
+                ordered_at=input.ordered_at,
             )
         )
         return PaymentOrderResult(input.order_key, created)

@@ -6,7 +6,7 @@ case, so the rules in force at acceptance decide it even if the configuration ch
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
@@ -101,10 +101,10 @@ class AssistancePolicy:
 
 
 def _coerce(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
-    known = {f.name for f in fields(cls)}
+    known = {f.name for f in fields(cls)} - {"assistance_type", "limits", "standards"}
     unknown = set(values) - known
     if unknown:
-        raise ValueError(f"unknown {cls.__name__} keys: {sorted(unknown)}")
+        raise ValueError(f"policy configuration: unknown {cls.__name__} keys {sorted(unknown)}")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
 
 
@@ -118,16 +118,24 @@ class PolicyBook:
     default_standards: dict[str, Any] = field(default_factory=dict)
 
     def resolve(self, assistance_type: AssistanceType, county_code: str) -> AssistancePolicy:
+        """From general to specific: defaults < county-wide < the type < the type in that county.
+        `limits` tables merge key by key at every level, so an override names only what changes."""
         base = self.types.get(assistance_type.value)
         if base is None:
             raise KeyError(f"no policy configured for {assistance_type.value}")
         region = self.regions.get(county_code, {})
-        type_values = {**base, **region.get("types", {}).get(assistance_type.value, {})}
-        limits_values = {**self.default_limits, **type_values.pop("limits", {}), **region.get("limits", {})}
+        region_type = region.get("types", {}).get(assistance_type.value, {})
+        type_values = {k: v for k, v in {**base, **region_type}.items() if k != "limits"}
+        limits_values = {
+            **self.default_limits,
+            **region.get("limits", {}),
+            **base.get("limits", {}),
+            **region_type.get("limits", {}),
+        }
         standards_values = {**self.default_standards, **region.get("standards", {})}
-        limits = TimeLimits(**_coerce(TimeLimits, limits_values))
         if "publicity_counting" in limits_values:
-            limits = replace(limits, publicity_counting=DayCounting(limits_values["publicity_counting"]))
+            limits_values["publicity_counting"] = DayCounting(limits_values["publicity_counting"])
+        limits = TimeLimits(**_coerce(TimeLimits, limits_values))
         standards = RegionStandards(**_coerce(RegionStandards, standards_values))
         policy_values = _coerce(AssistancePolicy, type_values)
         for key, enum in (

@@ -106,6 +106,7 @@ class PaymentOrderInput:
     kind: str
     amount_fen: int
     form_of_aid: str
+    ordered_at: datetime
 
 
 @dataclass

@@ -8,10 +8,10 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.auth import hash_password
 from domain.enums import RegionLevel
 from domain.staff import Role
 from infra.models import Region, Staff
+from infra.passwords import hash_password
 
 # Every demo account's password. Demo data only: a real deployment creates its own accounts.
 DEMO_PASSWORD = "demo-2026"

@@ -124,7 +124,8 @@ class ApplicationWorkflow(CaseMachinery):
                 "申请人已签署告知承诺书：可由部门共享获取的材料不再要求提供："
                 + "、".join(p.fetchable_materials),
             )
-        missing = p.missing_materials(i.materials_provided, i.commitment_signed)
+        # 急难型: rescue first — nothing is asked for up front; the paperwork task collects it later.
+        missing = [] if p.emergency else p.missing_materials(i.materials_provided, i.commitment_signed)
         accepted = i.accepted_at
         if missing:
             self._status.missing_materials = missing
@@ -218,7 +219,7 @@ class ApplicationWorkflow(CaseMachinery):
         verdict = "通过" if form.passed else "未通过"
         await self._event(
             "review", f"民主评议{verdict}：参会{len(form.attendees)}人，赞成{form.votes_for}、反对{form.votes_against}、弃权{form.abstentions}",
-            recording_ref=form.recording_ref, passed=form.passed,
+            task.completed_by_actor, recording_ref=form.recording_ref, passed=form.passed,
         )  # fmt: skip
 
     async def _township_opinion(self) -> TaskRecord:
@@ -386,7 +387,7 @@ class ApplicationWorkflow(CaseMachinery):
     async def _order_payment(self, kind: str, amount: int, form_of_aid: str) -> None:
         i = self._input
         order = PaymentOrderInput(
-            f"{i.application_number}:{kind}", i.application_number, kind, amount, form_of_aid
+            f"{i.application_number}:{kind}", i.application_number, kind, amount, form_of_aid, workflow.now()
         )
         await self._act(CaseRecordActivities.create_payment_order, order)
         aid = "现金" if form_of_aid == "cash" else "实物"

@@ -21,6 +21,8 @@ class PaymentOrder(Base):
     amount_fen: Mapped[int] = mapped_column(Integer)
     form_of_aid: Mapped[str] = mapped_column(String(16))
     status: Mapped[str] = mapped_column(String(16))
+    # When the decision to pay was taken (workflow time): what the 24-hour rescue rule is about.
+    ordered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
 
 

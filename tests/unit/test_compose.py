@@ -1,38 +1,65 @@
 """docker-compose.yml cannot be run here (no Docker engine), so check it against the code:
-services, commands, ports and the environment variables the settings actually read."""
+services, commands, ports, mounts and the environment variables the settings actually read."""
 
 from __future__ import annotations
 
 import importlib.util
 import re
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import Any
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from infra.policy_config import load_policy_book
 from infra.settings import Settings
 
 REPO = Path(__file__).resolve().parents[2]
-_VAR = re.compile(r"\$\{(\w+)(?::-([^}]*))?\}")
+COMPOSE = REPO / "docker-compose.yml"
+# Compose's forms: ${VAR}, ${VAR:-default} / ${VAR-default}, ${VAR:?message} / ${VAR?message}.
+_VAR = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+# What an operator must put in the .env (a placeholder here); everything else has a default.
+JWT_PLACEHOLDER = "placeholder-jwt-secret-from-the-operators-env-file-0123456789"
+REQUIRED_ENV = {"JWT_SECRET": JWT_PLACEHOLDER}
 
 
-def _interpolate(value: Any) -> Any:
-    """Compose's ${VAR:-default} with an empty environment, as on a first start."""
+class MissingVariable(Exception):
+    pass
+
+
+def _interpolate(value: Any, env: dict[str, str]) -> Any:
+    """Compose's interpolation against `env`: a default applies when the variable is unset (with
+    `:` also when empty); a required variable that is missing stops compose with its message."""
     if isinstance(value, str):
-        return _VAR.sub(lambda m: m.group(2) or "", value)
+
+        def substitute(m: re.Match[str]) -> str:
+            name, op, arg = m["name"], m["op"], m["arg"] or ""
+            current = env.get(name)
+            missing = current is None or (op is not None and op.startswith(":") and current == "")
+            if op and op.endswith("?") and missing:
+                raise MissingVariable(f"{name}: {arg}")
+            if op and op.endswith("-") and missing:
+                return arg
+            return current or ""
+
+        return _VAR.sub(substitute, value)
     if isinstance(value, dict):
-        return {k: _interpolate(v) for k, v in value.items()}
+        return {k: _interpolate(v, env) for k, v in value.items()}
     if isinstance(value, list):
-        return [_interpolate(v) for v in value]
+        return [_interpolate(v, env) for v in value]
     return value
+
+
+def _load() -> dict[str, Any]:
+    data: dict[str, Any] = yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+    return data
 
 
 @pytest.fixture(scope="module")
 def services() -> dict[str, Any]:
-    data = yaml.safe_load((REPO / "docker-compose.yml").read_text(encoding="utf-8"))
-    return dict(_interpolate(data["services"]))
+    """The services as a first start sees them: only the required variables set."""
+    return dict(_interpolate(_load()["services"], REQUIRED_ENV))
 
 
 def _env(service: dict[str, Any]) -> dict[str, str]:
@@ -90,3 +117,38 @@ def test_commands_name_real_entry_points_and_start_in_order(services: dict[str, 
     for name in ("api", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
     assert (REPO / "Dockerfile").is_file()
+
+
+def test_the_api_needs_a_jwt_secret_and_never_falls_back_to_the_development_one(
+    services: dict[str, Any],
+) -> None:
+    raw = _env(_load()["services"]["api"])["JWT_SECRET"]
+    # Required (":?": unset or empty stops compose), with a message, and no default to fall back on.
+    match = _VAR.fullmatch(raw)
+    assert match and match["name"] == "JWT_SECRET" and match["op"] == ":?" and match["arg"].strip(), raw
+    with pytest.raises(MissingVariable, match="JWT_SECRET"):
+        _interpolate(_load()["services"], {})
+    with pytest.raises(MissingVariable, match="JWT_SECRET"):
+        _interpolate(_load()["services"], {"JWT_SECRET": ""})
+
+    secret = _env(services["api"])["JWT_SECRET"]
+    development_default = Settings.model_fields["jwt_secret"].default
+    assert secret == JWT_PLACEHOLDER != development_default
+    assert Settings(jwt_secret=secret).jwt_secret == secret  # the API reads it from JWT_SECRET
+    assert development_default not in COMPOSE.read_text(encoding="utf-8")
+    # Only the API signs and checks tokens; the other services have no business holding the key.
+    for name in ("worker", "migrate"):
+        assert "JWT_SECRET" not in _env(services[name]), name
+
+
+def test_the_worker_reads_the_policy_file_mounted_from_the_repository(services: dict[str, Any]) -> None:
+    # The image copies the code only, not config/: the policies reach the worker as a read-only mount.
+    policy_file = PurePosixPath(_env(services["worker"])["POLICY_FILE"])
+    mounts = [str(v).split(":") for v in services["worker"].get("volumes", [])]
+    [(source, target, mode)] = [
+        (REPO / m[0], PurePosixPath(m[1]), m[2:]) for m in mounts if policy_file.is_relative_to(m[1])
+    ]
+    assert mode == ["ro"]
+    mounted = source / policy_file.relative_to(target)
+    assert mounted.resolve() == (REPO / "config" / "policies.toml").resolve()
+    load_policy_book(mounted)  # what the worker will load is a valid policy configuration

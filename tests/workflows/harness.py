@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -224,12 +225,13 @@ async def case_at(
     household_size: int = 3,
     declared_income_fen: int = 60_000,
     materials: list[str] | None = None,
+    rng: random.Random | None = None,
     **extra: Any,
 ) -> AsyncIterator[Case]:
     """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
     async with test_server_at(start) as env:
         task_queue = f"tq-{number}"
-        resources = WorkerResources(sessions, POLICIES)
+        resources = WorkerResources(sessions, POLICIES, rng or random.Random(7))
         async with build_worker(env.client, task_queue, resources):
             accepted = await env.get_current_time()
             await store_application(
@@ -290,3 +292,15 @@ async def publicity_end(case: Case, round_number: int | None = None) -> datetime
 def limit(status: ApplicationStatus, name: str) -> Any:
     """The limit of that name (call after `case.idle()` or a task wait, so it has been started)."""
     return {lim.name: lim for lim in status.limits}[name]
+
+
+class AlwaysDraw(random.Random):
+    """A spot-check draw that always samples, whatever the county's quota says."""
+
+    def random(self) -> float:
+        return 0.0
+
+
+class NeverDraw(random.Random):
+    def random(self) -> float:
+        return 0.999

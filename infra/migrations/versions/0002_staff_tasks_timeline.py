@@ -129,6 +129,7 @@ def upgrade() -> None:
         sa.Column("amount_fen", sa.Integer(), nullable=False),
         sa.Column("form_of_aid", sa.String(length=16), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
+        sa.Column("ordered_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), server_default=sa.func.now(), nullable=False),
         sa.PrimaryKeyConstraint("id"),
         sa.UniqueConstraint("order_key"),
