@@ -167,3 +167,63 @@ async def test_tianhe_reviews_only_on_dispute_and_counts_publicity_in_calendar_d
         assert (await publicity_end(case)) == beijing(2026, 10, 7, 0, 0)
         # 天河区's own standard: (1200 − 300/3) × 3.
         assert (await case.status()).proposed_amount_fen == (120_000 - 10_000) * 3
+
+
+async def test_dibao_edge_is_recognised_without_monthly_cash(
+    sessions: Sessions, application_number: str
+) -> None:
+    async with case_at(
+        beijing(2026, 10, 12, 9), sessions, application_number, AssistanceType.DIBAO_EDGE
+    ) as case:
+        await verify(case, visit_income_fen=400_000)  # above the 低保 line: an edge household
+        await case.complete(TaskType.TOWNSHIP_OPINION, REVIEWER, "recommend_approve", opinion())
+        await case.stage(Stage.PUBLICITY)
+        assert (await case.status()).proposed_amount_fen == 0
+        await case.advance_to(
+            await publicity_end(case) + (beijing(2026, 1, 1, 0, 30) - beijing(2026, 1, 1, 0))
+        )
+        await case.complete(
+            TaskType.COUNTY_APPROVAL, APPROVER, "approve", approval(opinion="认定为低保边缘家庭")
+        )
+        result = await case.handle.result()
+        assert (result.final_stage, result.approved_amount_fen) == (Stage.APPROVED, 0)
+        async with sessions() as session:
+            assert (
+                await session.scalar(
+                    select(PaymentOrder).where(PaymentOrder.application_number == case.number)
+                )
+                is None
+            )
+            assert (
+                await session.scalar(select(Beneficiary).where(Beneficiary.application_number == case.number))
+                is None
+            )
+
+
+async def test_expenditure_type_hardship_needs_its_receipts_and_is_paid_monthly(
+    sessions: Sessions, application_number: str
+) -> None:
+    async with case_at(
+        beijing(2026, 10, 12, 9), sessions, application_number, AssistanceType.DIBAO_EXPENDITURE,
+        materials=["身份证明", "户口簿", "家庭收入情况说明", "家庭财产情况说明"],
+    ) as case:  # fmt: skip
+        await case.task(TaskType.SUPPLEMENT_MATERIALS)
+        assert (await case.status()).missing_materials == ["刚性支出票据"]
+        from tests.workflows.harness import CLERK
+
+        await case.complete(TaskType.SUPPLEMENT_MATERIALS, CLERK, "supplied", {"materials": ["刚性支出票据"]})
+        await verify(case)
+        await case.complete(TaskType.DEMOCRATIC_REVIEW, REVIEWER, "completed", review())
+        await case.complete(TaskType.TOWNSHIP_OPINION, REVIEWER, "recommend_approve", opinion(category="A"))
+        await case.stage(Stage.PUBLICITY)
+        await case.advance_to(
+            await publicity_end(case) + (beijing(2026, 1, 1, 0, 30) - beijing(2026, 1, 1, 0))
+        )
+        await case.complete(TaskType.COUNTY_APPROVAL, APPROVER, "approve", approval())
+        result = await case.handle.result()
+        assert result.approved_amount_fen == (117_000 - 20_000) * 3
+        async with sessions() as session:
+            enrolled = await session.scalar(
+                select(Beneficiary).where(Beneficiary.application_number == case.number)
+            )
+        assert enrolled is not None and enrolled.category == "A"
