@@ -65,3 +65,34 @@ async def test_objection_restarts_publicity_in_full(sessions: Sessions, applicat
         assert kinds.count("publicity") == 2 and kinds.count("publicity_ended") == 1
         assert kinds.count("publicity_stopped") == 1 and kinds.count("review") == 2
         assert (await case.status()).publicity_rounds == 2
+
+
+async def test_county_return_sends_the_case_back_to_a_new_verification(
+    sessions: Sessions, application_number: str
+) -> None:
+    from tests.workflows.harness import limit, to_approval
+
+    async with case_at(beijing(2026, 10, 12, 9), sessions, application_number) as case:
+        await to_approval(case)
+        await case.advance_to(beijing(2026, 10, 26, 10))
+        await case.complete(
+            TaskType.COUNTY_APPROVAL, APPROVER, "return", {"reasons": "未核实申请人配偶的灵活就业收入"}
+        )
+        await case.stage(Stage.VERIFICATION)
+        await case.task(TaskType.DATA_CHECK)
+        await case.idle()
+        status = await case.status()
+        # A new verification with new start limits from the return (10/26): 10/27, 10/28, 10/29.
+        assert limit(status, "verification_start").due_date == "2026-10-29"
+        assert limit(status, "approval").met  # the county answered in time; a new approval limit comes later
+        assert any("灵活就业" in e.summary for e in await case.events("returned"))
+        await verify(case, visit_income_fen=90_000)
+        await case.complete(TaskType.DEMOCRATIC_REVIEW, REVIEWER, "completed", review())
+        await case.complete(TaskType.TOWNSHIP_OPINION, REVIEWER, "recommend_approve", opinion(category="B"))
+        await case.stage(Stage.PUBLICITY)
+        await case.advance_to(await publicity_end(case) + timedelta(minutes=30))
+        await case.complete(TaskType.COUNTY_APPROVAL, APPROVER, "approve", approval())
+        result = await case.handle.result()
+        # The hidden income found on the second visit lowers the amount: (1170 − 900/3) × 3.
+        assert result.approved_amount_fen == (117_000 - 30_000) * 3
+        assert (await case.status()).publicity_rounds == 2
