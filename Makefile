@@ -17,7 +17,7 @@ test: bootstrap lint
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy domain workflows activities api workers infra
+	$(PY) -m mypy domain workflows activities api workers infra simulators
 
 ## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
 test-postgres: bootstrap

@@ -31,6 +31,9 @@ class StartApplicationInput:
     channel: Channel = Channel.WALK_IN
     household_size: int = 1
     declared_monthly_income_fen: int = 0
+    # Per member, in the order of the application's member list (figures only, no identities):
+    # the data cross-check compares each member's declaration with the departments' figures.
+    declared_member_incomes_fen: list[int] = field(default_factory=list)
     materials_provided: list[str] = field(default_factory=list)
     commitment_signed: bool = False  # 告知承诺制
     staff_relative: bool = False  # 近亲属备案: a county-level home visit is required
@@ -84,6 +87,15 @@ class ObjectionInput:
     """异议: filed by staff on behalf of a member of the public (no objector identity kept here)."""
 
     summary: str
+    actor: Actor
+
+
+@dataclass
+class RecheckInput:
+    """复查: the applicant disputes the data check and brings evidence (references to the archive)."""
+
+    summary: str
+    evidence_refs: list[str]
     actor: Actor
 
 

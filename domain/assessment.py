@@ -12,13 +12,20 @@ from domain.amounts import (
     temporary_assistance_amount_fen,
 )
 from domain.forms import OpinionForm
+from domain.household_assessment import combine_household_income_fen
 from domain.policy import AmountRule, AssistancePolicy
 
 
 def household_income_fen(declared: int, visit_found: int | None, department: int | None) -> int:
     """The highest of what was declared, found on the visit and reported by departments: hidden
-    income found by either check is never discounted by a lower declaration."""
-    return max(x for x in (declared, visit_found, department) if x is not None)
+    income found by either check is never discounted by a lower declaration.
+
+    The household-total form of domain.household_assessment's rule: the documented income is the
+    higher of declared and department, and the visit adds what it found beyond that.
+    """
+    documented = declared if department is None else max(declared, department)
+    total, _hidden = combine_household_income_fen(documented, visit_found)
+    return total
 
 
 def proposed_amount_fen(

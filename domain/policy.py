@@ -25,6 +25,12 @@ class DayCounting(StrEnum):
     CALENDAR = "calendar"
 
 
+class DataCheckMode(StrEnum):
+    AUTOMATIC = "automatic"  # the departments' systems are queried by the workflow
+    MANUAL = "manual"  # a county without the exchange platform: an investigator enters the figures
+    NONE = "none"
+
+
 class AmountRule(StrEnum):
     DIBAO_GAP = "dibao_gap"  # (standard − per-capita income) × members, with a floor
     TEKUN_SUPPORT = "tekun_support"  # basic support + care standard by self-care level
@@ -68,11 +74,48 @@ class RegionStandards:
     temp_township_limit_fen: int = 500_000  # above this a county decision (一事一议) is needed
     disability_living_fen: int = 10_000
     disability_care_fen: dict[str, int] = field(default_factory=lambda: {"1": 20_000, "2": 10_000})
+    # Household assets (家庭财产) checked during verification; exceeding a limit is a warning for
+    # closer review, never a rejection by itself (domain/asset_limits.py). Limits are inclusive:
+    # a figure equal to the limit is within it. The defaults are placeholders in the range of
+    # published local rules; every county must set its own.
+    # Financial assets (deposits, securities, funds) per member: a number of months of the 低保
+    # standard, so the limit follows the county's standard (24 months is a common local rule:
+    # 24 × 1170.00 元 = 28080.00 元 per person), unless a county fixes an amount below.
+    asset_deposit_limit_months: int = 24
+    asset_deposit_limit_per_capita_fen: int | None = None  # a fixed amount instead of the months rule
+    vehicle_value_limit_fen: int = 5_000_000  # total value of the household's vehicles: 50000.00 元
+    max_houses: int = 1  # residential houses (住宅) the household may own
+    business_registered_capital_limit_fen: int = 10_000_000  # per registered business: 100000.00 元
+    # A vehicle or property registered from this many calendar days before the assessment date up
+    # to that date is "newly registered" (seed 004 risk rule); both the first and the last day count.
+    new_asset_window_days: int = 90
 
     def __post_init__(self) -> None:
         # A floor above the standard would pay a household more than the standard itself.
         if not 0 <= self.dibao_floor_fen <= self.dibao_standard_fen:
             raise ValueError("低保保底金额须在0与低保标准之间")
+        for name, label in (
+            ("asset_deposit_limit_months", "存款限额月数"),
+            ("vehicle_value_limit_fen", "车辆价值限额"),
+            ("max_houses", "住房套数上限"),
+            ("business_registered_capital_limit_fen", "工商注册资金限额"),
+            ("new_asset_window_days", "新增登记财产的核查天数"),
+        ):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+                raise ValueError(f"{label}（{name}）须为非负整数，收到：{value!r}")
+        fixed = self.asset_deposit_limit_per_capita_fen
+        if fixed is not None and (isinstance(fixed, bool) or not isinstance(fixed, int) or fixed < 0):
+            raise ValueError(
+                f"人均存款限额（asset_deposit_limit_per_capita_fen）须为非负整数，收到：{fixed!r}"
+            )
+
+    @property
+    def deposit_limit_per_capita_fen(self) -> int:
+        """人均存款（含有价证券）限额: the fixed amount if the county set one, else months × 低保标准."""
+        if self.asset_deposit_limit_per_capita_fen is not None:
+            return self.asset_deposit_limit_per_capita_fen
+        return self.asset_deposit_limit_months * self.dibao_standard_fen
 
 
 @dataclass(frozen=True)
@@ -81,7 +124,7 @@ class AssistancePolicy:
     label: str
     democratic_review: ReviewMode = ReviewMode.ON_DISPUTE
     publicity: bool = True
-    data_check: bool = True
+    data_check: DataCheckMode = DataCheckMode.AUTOMATIC
     emergency: bool = False  # 急难型: rescue first, paperwork afterwards
     approver_role: Role = Role.COUNTY_APPROVER
     amount_rule: AmountRule = AmountRule.DIBAO_GAP
@@ -117,6 +160,11 @@ class PolicyBook:
     default_limits: dict[str, Any] = field(default_factory=dict)
     default_standards: dict[str, Any] = field(default_factory=dict)
 
+    def resolve_standards(self, county_code: str) -> RegionStandards:
+        """A county's money standards, whatever the assistance type."""
+        values = {**self.default_standards, **self.regions.get(county_code, {}).get("standards", {})}
+        return RegionStandards(**_coerce(RegionStandards, values))
+
     def resolve(self, assistance_type: AssistanceType, county_code: str) -> AssistancePolicy:
         """From general to specific: defaults < county-wide < the type < the type in that county.
         `limits` tables merge key by key at every level, so an override names only what changes."""
@@ -132,17 +180,20 @@ class PolicyBook:
             **base.get("limits", {}),
             **region_type.get("limits", {}),
         }
-        standards_values = {**self.default_standards, **region.get("standards", {})}
         if "publicity_counting" in limits_values:
             limits_values["publicity_counting"] = DayCounting(limits_values["publicity_counting"])
         limits = TimeLimits(**_coerce(TimeLimits, limits_values))
-        standards = RegionStandards(**_coerce(RegionStandards, standards_values))
+        standards = self.resolve_standards(county_code)
         policy_values = _coerce(AssistancePolicy, type_values)
-        for key, enum in (
+        if isinstance(policy_values.get("data_check"), bool):  # `data_check = false` reads naturally
+            policy_values["data_check"] = "automatic" if policy_values["data_check"] else "none"
+        enums: tuple[tuple[str, type[StrEnum]], ...] = (
             ("democratic_review", ReviewMode),
             ("approver_role", Role),
             ("amount_rule", AmountRule),
-        ):
+            ("data_check", DataCheckMode),
+        )
+        for key, enum in enums:
             if key in policy_values:
                 policy_values[key] = enum(policy_values[key])
         return AssistancePolicy(

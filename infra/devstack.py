@@ -1,13 +1,16 @@
 """`make run`: the embedded stack — Temporal dev server (SQLite file + Web UI), database migrations
-and demo data, the worker and the API — in one foreground command that Ctrl-C stops cleanly.
+and demo data, the department simulator, the worker and the API — in one foreground command that
+Ctrl-C stops cleanly.
 """
 
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import os
 import signal
+import socket
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -19,6 +22,8 @@ from infra.settings import Settings, load_settings
 from workflows.search_attributes import DEFINITIONS
 
 log = logging.getLogger("devstack")
+# The simulator's admin API has no authentication: it listens on the loopback interface only.
+SIM_HOST = "127.0.0.1"
 
 
 def temporal_server_command(settings: Settings) -> list[str]:
@@ -66,13 +71,61 @@ async def wait_for_port(host: str, port: int, within: float = 60.0) -> None:
         raise TimeoutError(f"{host}:{port} did not open within {within:.0f}s") from None
 
 
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as s:
+        try:
+            s.bind((host, port))
+        except OSError:
+            return False
+    return True
+
+
+def department_sim_port(settings: Settings) -> int:
+    """The simulator's port: the configured one, or — when it is taken and was not set explicitly
+    (another `make run`, a test's stack) — any free one, which the adapters are then pointed at."""
+    port = settings.department_sim_port
+    if _port_free(SIM_HOST, port):
+        return port
+    if "department_sim_port" in settings.model_fields_set:
+        raise SystemExit(f"DEPARTMENT_SIM_PORT {port} is in use: free it or choose another port.")
+    with socket.socket() as s:
+        s.bind((SIM_HOST, 0))
+        free = int(s.getsockname()[1])
+    log.warning("port %d is in use: the department simulator takes %d instead", port, free)
+    return free
+
+
+def department_sim_command(settings: Settings, port: int) -> list[str]:
+    return [
+        sys.executable,
+        "-m",
+        "simulators.departments",
+        "--host",
+        SIM_HOST,
+        "--port",
+        str(port),
+        "--households",
+        str(settings.department_sim_households),
+        "--seed",
+        str(settings.department_sim_seed),
+    ]
+
+
+def department_env(settings: Settings, sim_url: str) -> dict[str, str]:
+    """The adapters use the simulator, unless DEPARTMENT_BASE_URL points them at real services."""
+    if "department_base_url" in settings.model_fields_set:
+        return {}
+    return {"DEPARTMENT_BASE_URL": sim_url}
+
+
 @dataclass
 class Stack:
     settings: Settings
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
+    extra_env: dict[str, str] = field(default_factory=dict)
 
     def spawn(self, name: str, cmd: list[str]) -> None:
-        env = {**os.environ, **_settings_env(self.settings)}
+        env = {**os.environ, **_settings_env(self.settings), **self.extra_env}
         # Own process group: the terminal's Ctrl-C reaches only us, and we stop children in order.
         self.children.append((name, subprocess.Popen(cmd, env=env, start_new_session=True)))
 
@@ -104,6 +157,9 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         "TEMPORAL_TASK_QUEUE": settings.temporal_task_queue,
         "API_HOST": settings.api_host,
         "API_PORT": str(settings.api_port),
+        # The simulator reads the same keys as the adapters, so both ends agree.
+        "DEPARTMENT_API_KEYS": json.dumps(settings.department_api_keys),
+        "DEPARTMENT_API_KEY_HEADER": settings.department_api_key_header,
     }
 
 
@@ -117,9 +173,13 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
     db_file = sqlite_file(settings.database_url)
     if db_file is not None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
-    stack = Stack(settings)
+    sim_port = department_sim_port(settings)
+    sim_url = f"http://{SIM_HOST}:{sim_port}"
+    stack = Stack(settings, extra_env=department_env(settings, sim_url))
     try:
         stack.spawn("temporal", temporal_server_command(settings))
+        # Starts beside the Temporal server; the worker needs it only once a case reaches the check.
+        stack.spawn("departments", department_sim_command(settings, sim_port))
         host, _, port = settings.temporal_address.rpartition(":")
         await wait_for_port(host, int(port))
         await wait_for_port(host, settings.temporal_ui_port)
@@ -127,6 +187,7 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         engine = make_engine(settings.database_url)
         await seed_demo(make_session_factory(engine))
         await engine.dispose()
+        await wait_for_port(SIM_HOST, sim_port)
         stack.spawn("worker", [sys.executable, "-m", "workers.main"])
         stack.spawn("api", [sys.executable, "-m", "api.main"])
         await wait_for_port(settings.api_host, settings.api_port)
@@ -136,6 +197,7 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
             f"  Temporal UI    http://{host}:{settings.temporal_ui_port}\n"
             f"  Temporal gRPC  {settings.temporal_address}  namespace={settings.temporal_namespace}\n"
             f"  Database       {settings.database_url}\n"
+            f"  Departments    {sim_url}  (部门数据模拟; admin: /admin/households, /admin/faults; /docs)\n"
             "Ctrl-C 停止 / stops everything.\n",
             flush=True,
         )

@@ -14,6 +14,7 @@ from workflows.search_attributes import DEFINITIONS
 
 _INDEXED_TYPES = {
     "Keyword": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD,
+    "KeywordList": IndexedValueType.INDEXED_VALUE_TYPE_KEYWORD_LIST,
     "Bool": IndexedValueType.INDEXED_VALUE_TYPE_BOOL,
     "Datetime": IndexedValueType.INDEXED_VALUE_TYPE_DATETIME,
     "Int": IndexedValueType.INDEXED_VALUE_TYPE_INT,

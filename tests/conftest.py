@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import os
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from contextlib import asynccontextmanager
-from datetime import UTC, datetime, timedelta
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -15,10 +16,14 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from activities.data_check import AdapterFactory
 from infra.db import make_engine, make_session_factory
+from infra.departments.factory import department_adapter_factory, make_department_http_client
 from infra.migrate import upgrade_async
 from infra.seed import seed_demo
+from infra.settings import load_settings
 from infra.temporal_client import ensure_search_attributes, make_data_converter
+from simulators.departments import FaultBook, Population, create_app
 from workflows import search_attributes as sa
 
 REPO = Path(__file__).resolve().parents[1]
@@ -96,6 +101,40 @@ async def test_server_at(start: datetime) -> AsyncIterator[WorkflowEnvironment]:
         yield env
     finally:
         await env.shutdown()
+
+
+@dataclass
+class DepartmentSimulator:
+    """The department simulator served on a real loopback socket, shared by a test session."""
+
+    url: str
+    population: Population
+    faults: FaultBook
+
+
+@pytest.fixture(scope="session")
+def department_simulator() -> Iterator[DepartmentSimulator]:
+    from tests.simulators.server import serve
+
+    population = Population.generate(300, 2026, date(2026, 11, 22))
+    faults = FaultBook()
+    with serve(create_app(population, faults)) as url:
+        yield DepartmentSimulator(url, population, faults)
+
+
+@pytest_asyncio.fixture(scope="session")
+async def department_adapters(department_simulator: DepartmentSimulator) -> AsyncIterator[AdapterFactory]:
+    """The real HTTP adapters pointed at the simulator, as the worker builds them."""
+    settings = load_settings(department_base_url=department_simulator.url, department_timeout_seconds=5.0)
+    async with make_department_http_client(settings) as client:
+        yield department_adapter_factory(settings, client)
+
+
+@pytest.fixture(autouse=True)
+def _department_faults_cleared(department_simulator: DepartmentSimulator) -> Iterator[None]:
+    # A test that takes a department down must not leave it down for the next one.
+    yield
+    department_simulator.faults.clear()
 
 
 @pytest.fixture

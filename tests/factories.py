@@ -41,8 +41,11 @@ def application_payload(number: str, **overrides: Any) -> dict[str, Any]:
     return payload
 
 
-async def store_application(sessions: Any, number: str, accepted_at: Any, **overrides: Any) -> None:
-    """Insert an application row directly, as the intake API would have done."""
+async def store_application(
+    sessions: Any, number: str, accepted_at: Any, member_ids: list[str] | None = None, **overrides: Any
+) -> None:
+    """Insert an application row directly, as the intake API would have done (the members'
+    ID numbers are what the data cross-check looks up)."""
     from domain.application import workflow_id_for
     from infra.models import Application
 
@@ -65,5 +68,12 @@ async def store_application(sessions: Any, number: str, accepted_at: Any, **over
         "accepted_at": accepted_at,
     }
     values.update(overrides)
+    ids = member_ids or [id_number(seq=900 + i) for i in range(int(values["household_size"]))]
+    values["household_size"] = len(ids)
+    values["payload"] = {
+        "members": [
+            {"name": f"成员{i + 1}", "id_number": mid, "monthly_income_fen": 0} for i, mid in enumerate(ids)
+        ]
+    }
     async with sessions.begin() as session:
         session.add(Application(**values))

@@ -72,6 +72,7 @@ class CaseMachinery:
         self._task_seq = 0
         self._withdrawal: Actor | None = None
         self._watchers: list[asyncio.Task[None]] = []
+        self._waiting_for: list[str] = []  # departments the data cross-check is waiting for
 
     # -- activities -------------------------------------------------------------------------
     async def _act(self, fn: Any, arg: Any) -> Any:
@@ -134,6 +135,7 @@ class CaseMachinery:
         ]
         pending = [s.info.at for s in self._limits.values() if s.active]
         updates.append(sa.DEADLINE.value_set(min(pending)) if pending else sa.DEADLINE.value_unset())
+        updates.append(sa.WAITING_FOR.value_set(list(self._waiting_for)))
         workflow.upsert_search_attributes(updates)
 
     # -- waiting ----------------------------------------------------------------------------

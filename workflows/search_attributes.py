@@ -14,8 +14,10 @@ COUNTY_CODE = SearchAttributeKey.for_keyword("CountyCode")
 GREEN_CHANNEL = SearchAttributeKey.for_bool("GreenChannel")
 DEADLINE = SearchAttributeKey.for_datetime("Deadline")
 OVERDUE = SearchAttributeKey.for_bool("Overdue")
+# Departments whose systems the case is waiting for (信息核对), e.g. ["tax"]: empty when none.
+WAITING_FOR = SearchAttributeKey.for_keyword_list("WaitingFor")
 
-ALL_KEYS = (STAGE, ASSISTANCE_TYPE, COUNTY_CODE, GREEN_CHANNEL, DEADLINE, OVERDUE)
+ALL_KEYS = (STAGE, ASSISTANCE_TYPE, COUNTY_CODE, GREEN_CHANNEL, DEADLINE, OVERDUE, WAITING_FOR)
 
 # name → Temporal indexed value type, in the CLI's spelling (`--search-attribute Stage=Keyword`).
 DEFINITIONS: dict[str, str] = {
@@ -25,6 +27,7 @@ DEFINITIONS: dict[str, str] = {
     "GreenChannel": "Bool",
     "Deadline": "Datetime",
     "Overdue": "Bool",
+    "WaitingFor": "KeywordList",
 }
 
 

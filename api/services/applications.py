@@ -168,6 +168,7 @@ def start_input(row: Application) -> StartApplicationInput:
         channel=Channel(row.channel),
         household_size=row.household_size,
         declared_monthly_income_fen=sum(int(m.get("monthly_income_fen", 0)) for m in members),
+        declared_member_incomes_fen=[int(m.get("monthly_income_fen", 0)) for m in members],
         materials_provided=list(payload.get("materials") or []),
         commitment_signed=bool(payload.get("commitment_signed")),
         staff_relative=payload.get("staff_relative") is not None,

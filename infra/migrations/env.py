@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any, Literal
 
 from alembic import context
 from sqlalchemy.engine import Connection
 
 from infra.db import make_engine
 from infra.models import Base
+from infra.models.types import UtcDateTime
 from infra.settings import load_settings
 
 config = context.config
@@ -19,10 +21,18 @@ def _url() -> str:
     return config.attributes.get("database_url") or load_settings().database_url
 
 
+def _render_item(kind: str, obj: Any, autogen_context: Any) -> str | Literal[False]:
+    # Migrations stay plain SQLAlchemy: UtcDateTime is a timezone-aware DateTime in the schema.
+    if kind == "type" and isinstance(obj, UtcDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
+
+
 def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
+        render_item=_render_item,
         render_as_batch=connection.dialect.name == "sqlite",  # SQLite needs table rebuilds for ALTER
         compare_type=True,
     )

@@ -5,6 +5,7 @@ from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck
 from infra.models.core import Application, Base, Region
 from infra.models.money import Beneficiary, PaymentOrder
 from infra.models.staff import Staff
+from infra.models.warnings import RiskWarningRow
 
 __all__ = [
     "Application",
@@ -17,6 +18,7 @@ __all__ = [
     "Notification",
     "PaymentOrder",
     "Region",
+    "RiskWarningRow",
     "SpotCheck",
     "Staff",
     "Task",

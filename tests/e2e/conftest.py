@@ -9,6 +9,7 @@ import pytest_asyncio
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from activities.data_check import AdapterFactory
 from api.app import create_app
 from infra.policy_config import load_policy_book
 from infra.seed import seed_demo
@@ -19,12 +20,16 @@ from workers.build import WorkerResources, build_worker
 
 @pytest_asyncio.fixture
 async def api(
-    dev_env: WorkflowEnvironment, sessions: async_sessionmaker[AsyncSession], sqlite_url: str, task_queue: str
+    dev_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    sqlite_url: str,
+    task_queue: str,
+    department_adapters: AdapterFactory,
 ) -> AsyncIterator[httpx.AsyncClient]:
     settings = load_settings(database_url=sqlite_url, temporal_task_queue=task_queue)
     await seed_demo(sessions)  # idempotent: regions and the demo staff accounts
     app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
-    resources = WorkerResources(sessions, load_policy_book(settings.policy_file))
+    resources = WorkerResources(sessions, load_policy_book(settings.policy_file), department_adapters)
     worker = build_worker(dev_env.client, task_queue, resources)
     async with worker, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -62,24 +62,68 @@ async def file_complete_case(api: httpx.AsyncClient, clerk: dict[str, str], numb
     return body
 
 
+async def event_kinds(sessions: Sessions, number: str) -> list[str]:
+    """The kinds of the case's timeline events, in order."""
+    async with sessions() as session:
+        return list(
+            await session.scalars(
+                select(CaseEvent.kind).where(CaseEvent.application_number == number).order_by(CaseEvent.seq)
+            )
+        )
+
+
+async def events_of(sessions: Sessions, number: str, kind: str) -> list[CaseEvent]:
+    """Poll until the workflow has put at least one event of this kind on the timeline."""
+
+    async def recorded() -> list[CaseEvent]:
+        async with sessions() as session:
+            return list(
+                await session.scalars(
+                    select(CaseEvent)
+                    .where(CaseEvent.application_number == number, CaseEvent.kind == kind)
+                    .order_by(CaseEvent.seq)
+                )
+            )
+
+    return await eventually(recorded)
+
+
+async def waiting_on(sessions: Sessions, number: str, task_type: str) -> Task:
+    """Wait until the workflow has opened a task of this type and put its opening on the timeline:
+    the case is then quiet (waiting on people) and stays so until someone acts."""
+
+    async def ready() -> Task | None:
+        tasks = [t for t in await case_tasks(sessions, number) if t.task_type == task_type]
+        if not tasks or tasks[-1].status != "open":
+            return None
+        async with sessions() as session:
+            opened = list(
+                await session.scalars(
+                    select(CaseEvent.data).where(
+                        CaseEvent.application_number == number, CaseEvent.kind == "task_opened"
+                    )
+                )
+            )
+        return tasks[-1] if any(d.get("task_id") == tasks[-1].task_id for d in opened) else None
+
+    return await eventually(ready)
+
+
 async def verification_tasks(api: httpx.AsyncClient, sessions: Sessions, number: str) -> dict[str, Task]:
-    """Wait until the workflow has opened both verification tasks and recorded them on the
-    timeline, so that the case is quiet (waiting on people) when the test starts acting."""
+    """Wait until the workflow has opened the home visit and started the automatic data check
+    (信息核对 queries the departments itself: no person's task), both on the timeline, so that the
+    case is quiet (waiting on the investigators) when the test starts acting."""
 
     async def ready() -> dict[str, Task] | None:
         tasks = {t.task_type: t for t in await case_tasks(sessions, number)}
-        if {"home_visit", "data_check"} <= set(tasks):
-            async with sessions() as session:
-                kinds = list(
-                    await session.scalars(
-                        select(CaseEvent.kind).where(CaseEvent.application_number == number)
-                    )
-                )
-            if kinds.count("task_opened") >= 2:
-                return tasks
+        kinds = await event_kinds(sessions, number)
+        if "home_visit" in tasks and "task_opened" in kinds and "data_check_started" in kinds:
+            return tasks
         return None
 
-    return await eventually(ready)
+    tasks = await eventually(ready)
+    assert set(tasks) == {"home_visit"}, tasks  # the data check opens no task while departments answer
+    return tasks
 
 
 async def snapshot(api: httpx.AsyncClient, headers: dict[str, str], number: str) -> tuple[Any, int]:

@@ -155,14 +155,15 @@ async def test_timeline_lists_events_in_order_with_their_actors_and_the_tasks(
     assert first["actor"] == {"username": "clerk_chigang", "role": "intake_clerk", "name": "陈晓敏"}
     kinds = [e["kind"] for e in events]
     assert kinds.index("accepted") < kinds.index("task_opened") < kinds.index("task_claimed")
+    # The automatic data check is on the timeline as the system's step, before anyone acted.
+    started = events[kinds.index("data_check_started")]
+    assert kinds.index("accepted") < kinds.index("data_check_started") < kinds.index("task_claimed")
+    assert started["actor"] is None and "税务" in started["summary"]
     claimed = events[kinds.index("task_claimed")]
     assert claimed["actor"] == {"username": "inv_chigang_1", "role": "investigator", "name": "李建华"}
     assert claimed["data"]["task_id"] == visit
     assert events[kinds.index("accepted")]["actor"] is None  # the system's own step
-    assert {t["task_type"]: t["status"] for t in body["tasks"]} == {
-        "home_visit": "claimed",
-        "data_check": "open",
-    }
+    assert {t["task_type"]: t["status"] for t in body["tasks"]} == {"home_visit": "claimed"}
     assert "张小明" not in response.text  # the timeline never carries the applicant's name in clear
 
 

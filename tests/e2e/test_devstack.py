@@ -77,7 +77,13 @@ def stack(tmp_path: Path) -> Iterator[DevStack]:
     dev = DevStack(tmp_path)
     yield dev
     if dev.proc is not None and dev.proc.poll() is None:
-        dev.proc.kill()
+        # Ctrl-C first: the stack stops its children (they run in their own sessions, so a hard
+        # kill of the parent alone would leave Temporal, the worker, the API and the simulator).
+        dev.proc.send_signal(signal.SIGINT)
+        try:
+            dev.proc.wait(timeout=60)
+        except subprocess.TimeoutExpired:
+            dev.proc.kill()
 
 
 def _port_open(port: int) -> bool:
@@ -141,8 +147,12 @@ def test_run_command_serves_api_ui_and_cli_then_stops_cleanly_and_keeps_data(
 
     # Both databases are files: after a restart the case and its running workflow are still there.
     stack.start()
+    # Right after a restart the worker replays the case before it can answer the status query,
+    # which the API bounds at 10 s: allow for that rather than httpx's 5 s default.
     again = httpx.get(
-        f"{stack.api()}/api/v1/applications/{application_number}", headers=stack.login("clerk_chigang")
+        f"{stack.api()}/api/v1/applications/{application_number}",
+        headers=stack.login("clerk_chigang"),
+        timeout=30,
     )
     assert again.status_code == 200 and again.json()["stage"] == "intake"
     assert workflow_id in _workflow_list(stack, "Stage='intake'")

@@ -4,7 +4,9 @@ operators' search attributes agree with what they did. Then an objection during 
 the case back to verification.
 
 Expected figures are computed here from what the test sends and from config/policies.toml, not
-with the product's own amount functions.
+with the product's own amount functions. 信息核对 is automatic: the workflow asks the department
+simulator, which holds no records of this household, so the departments add nothing and the
+income is the higher of the declared total and the visit's figure.
 """
 
 from __future__ import annotations
@@ -17,9 +19,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import httpx
+import pytest
 from temporalio.testing import WorkflowEnvironment
 
-from tests.conftest import REPO
+from tests.conftest import REPO, DepartmentSimulator
 from tests.e2e.support import DIBAO_MATERIALS, eventually, login, refused
 from tests.factories import id_number
 
@@ -35,8 +38,7 @@ MEMBERS: list[dict[str, Any]] = [
      "monthly_income_fen": 0},
 ]  # fmt: skip
 DECLARED_FEN = sum(m["monthly_income_fen"] for m in MEMBERS)  # 45 000
-VISIT_FOUND_FEN = 61_000  # hidden income found on the visit: the highest figure, so it counts
-DEPARTMENT_FEN = 52_000
+VISIT_FOUND_FEN = 61_000  # hidden income found on the visit: above the documented income, so it counts
 
 HOME_VISIT_FORM: dict[str, Any] = {
     "investigators": ["inv_chigang_1", "inv_chigang_2"],
@@ -50,11 +52,6 @@ HOME_VISIT_FORM: dict[str, Any] = {
     "found_monthly_income_fen": VISIT_FOUND_FEN,
     "rigid_expenses_fen": 20_000,
     "signed_form_ref": "RHDC-2026-1122",
-}
-DATA_CHECK_FORM: dict[str, Any] = {
-    "report_ref": "HD-2026-1122",
-    "department_monthly_income_fen": DEPARTMENT_FEN,
-    "findings": "社保缴费记录显示配偶有灵活就业收入",
 }
 REVIEW_FORM: dict[str, Any] = {
     "held_on": "2026-11-25",
@@ -75,14 +72,26 @@ REVIEW_FORM: dict[str, Any] = {
 OPINION_FORM: dict[str, Any] = {"opinion": "经入户调查、信息核对和民主评议，建议纳入低保", "category": "B"}
 
 
+@pytest.fixture(autouse=True)
+def _household_unknown_to_the_departments(department_simulator: DepartmentSimulator) -> None:
+    # The figures below assume the departments hold nothing about these people.
+    for member in MEMBERS:
+        assert department_simulator.population.records_of(member["id_number"]) is None, member
+
+
 def expected_monthly_amount_fen(members: int) -> tuple[int, int]:
-    """(household income, proposed amount) by the 低保 gap rule of 海珠区 (no county override)."""
+    """(household income, proposed amount) by the 低保 gap rule of 海珠区 (no county override).
+
+    Income: each member counts the higher of their declaration and their department income (none
+    here), the household the higher of that sum and the income found on the visit."""
     policies = tomllib.loads((REPO / "config" / "policies.toml").read_text(encoding="utf-8"))
     assert "440105" not in policies.get("regions", {}), "the expected figures assume 海珠区 has no override"
     standard = policies["defaults"]["standards"]["dibao_standard_fen"]
     floor = policies["defaults"]["standards"]["dibao_floor_fen"]
     assert standard == 117_000  # 1170 元/人·月
-    income = max(DECLARED_FEN, VISIT_FOUND_FEN, DEPARTMENT_FEN)
+    department_fen = [0 for _ in MEMBERS]  # no department records for these ID numbers
+    documented = sum(max(m["monthly_income_fen"], d) for m, d in zip(MEMBERS, department_fen, strict=True))
+    income = max(documented, VISIT_FOUND_FEN)
     per_capita = int((Decimal(income) / members).quantize(Decimal(1), rounding=ROUND_HALF_UP))
     gap = standard - per_capita
     assert gap > floor  # the 保底 minimum does not come into it
@@ -145,6 +154,14 @@ class Desk:
 
         return await eventually(ready)
 
+    async def wait_for_event(self, kind: str) -> dict[str, Any]:
+        """Poll the timeline until the workflow has recorded an event of this kind; the first one."""
+
+        async def recorded() -> dict[str, Any] | None:
+            return next((e for e in await self.events() if e["kind"] == kind), None)
+
+        return await eventually(recorded)
+
     async def assert_only_for(self, role_users: list[str], others: list[str], task_types: set[str]) -> None:
         for username in role_users:
             assert await self.inbox_types(username) == sorted(task_types), username
@@ -171,23 +188,25 @@ async def walk_to_publicity(api: httpx.AsyncClient, number: str) -> Desk:
     assert filed.status_code == 201, filed.text
     assert filed.json()["household_size"] == 3 and filed.json()["created"] is True
 
-    # 核查: both verification tasks reach the investigators of the township, and only them.
-    tasks = await desk.wait_for_inbox("inv_chigang_1", {"home_visit", "data_check"})
-    visit, check = tasks["home_visit"], tasks["data_check"]
-    assert visit["candidate_role"] == check["candidate_role"] == "investigator"
-    assert visit["status"] == check["status"] == "open" and visit["due_at"] and check["due_at"]
+    # 核查: the home visit reaches the investigators of the township, and only them; 信息核对 goes to
+    # the departments by itself (no task for anyone) and meets its time limit at once.
+    visit = (await desk.wait_for_inbox("inv_chigang_1", {"home_visit"}))["home_visit"]
+    assert visit["candidate_role"] == "investigator"
+    assert visit["status"] == "open" and visit["due_at"]
+    await desk.wait_for_event("data_check_started")
     await desk.assert_only_for(
         ["inv_chigang_1", "inv_chigang_2", "inv_haizhu"],
         ["clerk_chigang", "reviewer_chigang", "head_chigang", "approver_haizhu", "approver_tianhe"],
-        {"home_visit", "data_check"},
+        {"home_visit"},
     )
     assert await desk.inbox("inv_chigang_1", mine="true") == []
+    limits = {lim["name"]: lim for lim in (await desk.case())["limits"]}
+    assert limits["data_check_start"]["met"] is True and limits["verification_start"]["met"] is False
 
-    for task in (visit, check):
-        claimed = await desk.post("inv_chigang_1", f"/api/v1/tasks/{task['task_id']}/claim")
-        assert claimed["status"] == "claimed" and claimed["assignee"] == "inv_chigang_1"
+    claimed = await desk.post("inv_chigang_1", f"/api/v1/tasks/{visit['task_id']}/claim")
+    assert claimed["status"] == "claimed" and claimed["assignee"] == "inv_chigang_1"
     mine = await desk.inbox("inv_chigang_1", mine="true")
-    assert {t["task_id"] for t in mine} == {visit["task_id"], check["task_id"]}
+    assert [t["task_id"] for t in mine] == [visit["task_id"]]
     assert all(t["assignee"] == "inv_chigang_1" and t["status"] == "claimed" for t in mine)
     assert await desk.inbox("inv_chigang_2", mine="true") == []
     refused(
@@ -204,12 +223,9 @@ async def walk_to_publicity(api: httpx.AsyncClient, number: str) -> Desk:
         {"outcome": "completed", "form": HOME_VISIT_FORM},
     )
     assert done["status"] == "completed" and done["completed_by"] == "inv_chigang_1"
-    done = await desk.post(
-        "inv_chigang_1",
-        f"/api/v1/tasks/{check['task_id']}/complete",
-        {"outcome": "completed", "form": DATA_CHECK_FORM},
-    )
-    assert done["status"] == "completed"
+    # The departments' data and the visit are assessed together, by the system.
+    assessed = await desk.wait_for_event("assessed")
+    assert assessed["actor"] is None
 
     # 民主评议: 海珠区 reviews every 低保 case; the task goes to the township reviewer only.
     review = (await desk.wait_for_inbox("reviewer_chigang", {"democratic_review"}))["democratic_review"]
@@ -274,7 +290,6 @@ async def test_a_dibao_case_goes_from_intake_to_publicity_through_the_staff_inbo
     finished = await desk.inbox("supervisor_haizhu", status="completed")
     assert {t["task_type"]: t["completed_by"] for t in finished} == {
         "home_visit": "inv_chigang_1",
-        "data_check": "inv_chigang_1",
         "democratic_review": "reviewer_chigang",
         "township_opinion": "reviewer_chigang",
     }
@@ -309,8 +324,8 @@ async def test_a_dibao_case_goes_from_intake_to_publicity_through_the_staff_inbo
     assert [e["seq"] for e in events] == list(range(1, len(events) + 1))
     kinds = [e["kind"] for e in events]
     milestones = [
-        "submitted", "accepted", "task_opened", "task_claimed", "task_completed", "verified", "review",
-        "opinion", "publicity",
+        "submitted", "accepted", "task_opened", "data_check_started", "task_claimed", "task_completed",
+        "assessed", "verified", "review", "opinion", "publicity",
     ]  # fmt: skip
     positions = [kinds.index(k) for k in milestones]
     assert positions == sorted(positions), kinds
@@ -323,17 +338,26 @@ async def test_a_dibao_case_goes_from_intake_to_publicity_through_the_staff_inbo
     first = events[0]
     assert first["kind"] == "submitted" and _actor(first) == "clerk_chigang"
     assert first["data"]["declared_monthly_income_fen"] == DECLARED_FEN
-    for kind in ("accepted", "stage", "task_opened", "verified", "publicity", "limit_started"):
+    for kind in (
+        "accepted", "stage", "task_opened", "data_check_started", "assessed", "verified", "publicity",
+        "limit_started",
+    ):  # fmt: skip
         assert {_actor(e) for e in events if e["kind"] == kind} == {None}, kind  # the system's own steps
     opened = [e["data"]["task_type"] for e in events if e["kind"] == "task_opened"]
-    assert opened == ["home_visit", "data_check", "democratic_review", "township_opinion"]
+    assert opened == ["home_visit", "democratic_review", "township_opinion"]
     claims = [(e["data"]["task_id"], _actor(e)) for e in events if e["kind"] == "task_claimed"]
-    assert sorted(claims) == sorted(
-        [(finished_task["task_id"], "inv_chigang_1") for finished_task in finished
-         if finished_task["task_type"] in ("home_visit", "data_check")]
-    )  # fmt: skip
+    assert claims == [
+        (next(t["task_id"] for t in finished if t["task_type"] == "home_visit"), "inv_chigang_1")
+    ]
     completions = {e["data"]["task_id"]: _actor(e) for e in events if e["kind"] == "task_completed"}
     assert completions == {t["task_id"]: t["completed_by"] for t in finished}
+    assert kinds.count("data_check_started") == 1 and kinds.count("assessed") == 1
+    assert "warning" not in kinds and "department_bad_data" not in kinds  # no records, no warnings
+    assessed = events[kinds.index("assessed")]
+    per_capita = int((Decimal(income) / len(MEMBERS)).quantize(Decimal(1), rounding=ROUND_HALF_UP))
+    assert assessed["data"]["monthly_income_fen"] == income
+    assert assessed["data"]["per_capita_income_fen"] == per_capita
+    assert "无预警" in assessed["summary"]
     verified = events[kinds.index("verified")]
     assert verified["data"]["household_monthly_income_fen"] == income
     # The decision's author is the task_completed event just before each summary; the summaries

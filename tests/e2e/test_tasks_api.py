@@ -16,13 +16,14 @@ from infra.models import Task
 from tests.e2e.support import (
     DIBAO_MATERIALS,
     Sessions,
-    eventually,
+    events_of,
     file_complete_case,
     inbox,
     login,
     refused,
     snapshot,
     verification_tasks,
+    waiting_on,
 )
 from tests.factories import application_payload
 
@@ -38,14 +39,14 @@ HOME_VISIT_FORM: dict[str, Any] = {
     "found_monthly_income_fen": 50_000,
     "signed_form_ref": "HZ-RH-2026-0001",
 }
-DATA_CHECK_FORM: dict[str, Any] = {"report_ref": "HD-2026-0001", "department_monthly_income_fen": 50_000}
 
 
 @pytest.fixture
 async def case(
     api: httpx.AsyncClient, clerk: dict[str, str], sessions: Sessions, application_number: str
 ) -> dict[str, Task]:
-    """A complete 城乡低保 application of 赤岗街道, waiting on its two verification tasks."""
+    """A complete 城乡低保 application of 赤岗街道, waiting on its home visit (the data check runs
+    by itself against the departments)."""
     await file_complete_case(api, clerk, application_number)
     return await verification_tasks(api, sessions, application_number)
 
@@ -53,10 +54,10 @@ async def case(
 async def test_the_inbox_lists_the_cases_tasks_for_the_right_roles_only(
     api: httpx.AsyncClient, case: dict[str, Task], application_number: str
 ) -> None:
-    visit, check = case["home_visit"], case["data_check"]
-    assert visit.candidate_role == check.candidate_role == "investigator"
-    assert visit.region_code == check.region_code == "440105001"
-    expected = {visit.task_id, check.task_id}
+    visit = case["home_visit"]
+    assert visit.candidate_role == "investigator"
+    assert visit.region_code == "440105001"
+    expected = {visit.task_id}
     for username in ("inv_chigang_1", "inv_chigang_2", "inv_haizhu", "supervisor_haizhu", "operator_haizhu"):
         assert {t["task_id"] for t in await inbox(api, username, application_number)} == expected, username
     for username in (
@@ -69,23 +70,31 @@ async def test_the_inbox_lists_the_cases_tasks_for_the_right_roles_only(
         assert await inbox(api, username, application_number) == [], username
 
     items = await inbox(api, "inv_chigang_1", application_number)
-    assert [t["status"] for t in items] == ["open", "open"]
+    assert [t["status"] for t in items] == ["open"]
     assert all(t["due_at"] and not t["overdue"] and t["task_label"] for t in items)
-    [only] = await inbox(api, "inv_chigang_1", application_number, task_type="data_check")
-    assert only["task_id"] == check.task_id and only["task_label"] == "家庭经济状况信息核对"
+    [only] = await inbox(api, "inv_chigang_1", application_number, task_type="home_visit")
+    assert only["task_id"] == visit.task_id and only["task_label"] == "入户调查"
+    # 信息核对 is automatic: the departments are queried by the workflow, nobody gets a task for it.
+    assert await inbox(api, "inv_chigang_1", application_number, task_type="data_check") == []
     assert await inbox(api, "inv_chigang_1", application_number, overdue="true") == []
     assert await inbox(api, "inv_chigang_1", application_number, status="completed") == []
     assert await inbox(api, "inv_chigang_1", application_number, mine="true") == []
     soon = datetime.now(UTC) - timedelta(days=1)
     later = datetime.now(UTC) + timedelta(days=60)
     assert await inbox(api, "inv_chigang_1", application_number, due_before=soon.isoformat()) == []
-    assert len(await inbox(api, "inv_chigang_1", application_number, due_before=later.isoformat())) == 2
+    assert len(await inbox(api, "inv_chigang_1", application_number, due_before=later.isoformat())) == 1
     paged = await api.get(
+        "/api/v1/tasks",
+        params={"application_number": application_number, "limit": 1, "offset": 0},
+        headers=await login(api, "inv_chigang_1"),
+    )
+    assert paged.json()["total"] == 1 and len(paged.json()["items"]) == 1
+    past_the_end = await api.get(
         "/api/v1/tasks",
         params={"application_number": application_number, "limit": 1, "offset": 1},
         headers=await login(api, "inv_chigang_1"),
     )
-    assert paged.json()["total"] == 2 and len(paged.json()["items"]) == 1
+    assert past_the_end.json()["total"] == 1 and past_the_end.json()["items"] == []
     too_many = await api.get(
         "/api/v1/tasks", params={"limit": 201}, headers=await login(api, "inv_chigang_1")
     )
@@ -108,10 +117,13 @@ async def test_the_inbox_lists_the_cases_tasks_for_the_right_roles_only(
 async def test_claim_complete_and_every_refusal_leaves_the_case_unchanged(
     api: httpx.AsyncClient, case: dict[str, Task], application_number: str, sessions: Sessions
 ) -> None:
-    visit, check = case["home_visit"].task_id, case["data_check"].task_id
+    visit = case["home_visit"].task_id
     first, second = await login(api, "inv_chigang_1"), await login(api, "inv_chigang_2")
     reviewer, outsider = await login(api, "reviewer_chigang"), await login(api, "approver_tianhe")
     before = await snapshot(api, first, application_number)
+    limits = {lim["name"]: lim for lim in before[0]["limits"]}
+    assert limits["data_check_start"]["met"] is True  # the departments were asked at once
+    assert limits["verification_start"]["met"] is False
 
     # Wrong role, wrong jurisdiction, oversight role (read-only), unknown task.
     refused(await api.post(f"/api/v1/tasks/{visit}/claim", headers=reviewer), 403, "forbidden")
@@ -171,38 +183,40 @@ async def test_claim_complete_and_every_refusal_leaves_the_case_unchanged(
     assert body["errors"][0]["field"] == "outcome" and "completed" in body["errors"][0]["message"]
     assert await snapshot(api, first, application_number) == after_claim
 
-    # The data check is completed without a claim; completing it again is refused.
-    done = await api.post(
-        f"/api/v1/tasks/{check}/complete",
-        json={"outcome": "completed", "form": DATA_CHECK_FORM},
-        headers=second,
-    )
-    assert done.status_code == 200, done.text
-    assert done.json()["status"] == "completed" and done.json()["completed_by"] == "inv_chigang_2"
-    assert done.json()["form"]["report_ref"] == DATA_CHECK_FORM["report_ref"]
-    after_check = await snapshot(api, first, application_number)
-    again = {"outcome": "completed", "form": DATA_CHECK_FORM}
-    body = refused(
-        await api.post(f"/api/v1/tasks/{check}/complete", json=again, headers=second), 409, "task_not_open"
-    )
-    assert "办结" in body["message"]
-    refused(await api.post(f"/api/v1/tasks/{check}/claim", headers=first), 409, "task_not_open")
-    assert await snapshot(api, first, application_number) == after_check
-    [row] = await inbox(api, "inv_chigang_2", application_number, status="completed")
-    assert row["task_id"] == check and row["outcome"] == "completed"
-
-    # Release and complete the visit: the case moves on to democratic review (城乡低保, 海珠区).
+    # Released, the visit is open to the pool again.
     released = await api.post(f"/api/v1/tasks/{visit}/release", headers=first)
     assert released.status_code == 200 and released.json()["status"] == "open"
     assert released.json()["assignee"] is None
-    visited = await api.post(f"/api/v1/tasks/{visit}/complete", json=completion, headers=second)
-    assert visited.status_code == 200, visited.text
+    assert await inbox(api, "inv_chigang_1", application_number, mine="true") == []
 
-    async def review_task() -> list[dict[str, Any]]:
-        return await inbox(api, "reviewer_chigang", application_number)
+    # An open task is completed without a claim; completing it again is refused.
+    done = await api.post(f"/api/v1/tasks/{visit}/complete", json=completion, headers=second)
+    assert done.status_code == 200, done.text
+    assert done.json()["status"] == "completed" and done.json()["completed_by"] == "inv_chigang_2"
+    assert done.json()["form"]["signed_form_ref"] == HOME_VISIT_FORM["signed_form_ref"]
 
-    [review] = await eventually(review_task)
+    # With the visit done and the departments' data in, the case moves on to democratic review
+    # (城乡低保, 海珠区): wait for the assessment and the review task, then the case is quiet again.
+    [assessed] = await events_of(sessions, application_number, "assessed")
+    assert assessed.data["monthly_income_fen"] == HOME_VISIT_FORM["found_monthly_income_fen"]
+    review_task = await waiting_on(sessions, application_number, "democratic_review")
+    after_visit = await snapshot(api, first, application_number)
+    body = refused(
+        await api.post(f"/api/v1/tasks/{visit}/complete", json=completion, headers=second),
+        409,
+        "task_not_open",
+    )
+    assert "办结" in body["message"]
+    refused(await api.post(f"/api/v1/tasks/{visit}/claim", headers=first), 409, "task_not_open")
+    refused(await api.post(f"/api/v1/tasks/{visit}/release", headers=second), 409, "task_not_open")
+    assert await snapshot(api, first, application_number) == after_visit
+    [row] = await inbox(api, "inv_chigang_2", application_number, status="completed")
+    assert row["task_id"] == visit and row["outcome"] == "completed"
+
+    [review] = await inbox(api, "reviewer_chigang", application_number)
+    assert review["task_id"] == review_task.task_id
     assert review["task_type"] == "democratic_review" and review["candidate_role"] == "township_reviewer"
+    assert after_visit[0]["stage"] == "democratic_review"
     assert await inbox(api, "inv_chigang_1", application_number) == []
 
 
@@ -218,11 +232,8 @@ async def test_a_filed_for_record_case_is_visited_by_county_investigators_only(
     tasks = await verification_tasks(api, sessions, application_number)
     visit = tasks["home_visit"]
     assert visit.region_code == "440105"
-    assert [t["task_type"] for t in await inbox(api, "inv_chigang_1", application_number)] == ["data_check"]
-    assert {t["task_type"] for t in await inbox(api, "inv_haizhu", application_number)} == {
-        "home_visit",
-        "data_check",
-    }
+    assert await inbox(api, "inv_chigang_1", application_number) == []  # no data-check task either
+    assert [t["task_type"] for t in await inbox(api, "inv_haizhu", application_number)] == ["home_visit"]
     township = await login(api, "inv_chigang_1")
     body = refused(await api.post(f"/api/v1/tasks/{visit.task_id}/claim", headers=township), 403, "forbidden")
     assert "管辖" in body["message"]

@@ -4,14 +4,18 @@ services, commands, ports, mounts and the environment variables the settings act
 from __future__ import annotations
 
 import importlib.util
+import json
+import os
 import re
 from pathlib import Path, PurePosixPath
 from typing import Any
+from unittest import mock
 from urllib.parse import urlsplit
 
 import pytest
 import yaml
 
+from domain.departments import Department
 from infra.policy_config import load_policy_book
 from infra.settings import Settings
 
@@ -21,7 +25,18 @@ COMPOSE = REPO / "docker-compose.yml"
 _VAR = re.compile(r"\$\{(?P<name>\w+)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 # What an operator must put in the .env (a placeholder here); everything else has a default.
 JWT_PLACEHOLDER = "placeholder-jwt-secret-from-the-operators-env-file-0123456789"
-REQUIRED_ENV = {"JWT_SECRET": JWT_PLACEHOLDER}
+DEPARTMENT_KEYS_PLACEHOLDER = json.dumps({d.value: f"prod-{d.value}-key" for d in Department})
+REQUIRED_ENV = {
+    "JWT_SECRET": JWT_PLACEHOLDER,
+    "DEPARTMENT_BASE_URL": "https://exchange.example.gov.cn",
+    "DEPARTMENT_API_KEYS": DEPARTMENT_KEYS_PLACEHOLDER,
+}
+
+
+def settings_from(env: dict[str, str]) -> Settings:
+    """Load the settings from these variables exactly as the container's process would."""
+    with mock.patch.dict(os.environ, env, clear=True):
+        return Settings(_env_file=None)  # type: ignore[call-arg]
 
 
 class MissingVariable(Exception):
@@ -80,7 +95,7 @@ def test_app_services_set_only_variables_the_settings_read(services: dict[str, A
         for required in ("DATABASE_URL", "TEMPORAL_ADDRESS", "TEMPORAL_NAMESPACE", "TEMPORAL_TASK_QUEUE"):
             assert required in env, f"{name} lacks {required}"
         # The settings object accepts the values as they are.
-        Settings(**{k.lower(): v for k, v in env.items()})  # type: ignore[arg-type]
+        settings_from(env)
 
 
 def test_database_url_points_at_the_postgres_service(services: dict[str, Any]) -> None:
@@ -152,3 +167,12 @@ def test_the_worker_reads_the_policy_file_mounted_from_the_repository(services: 
     mounted = source / policy_file.relative_to(target)
     assert mounted.resolve() == (REPO / "config" / "policies.toml").resolve()
     load_policy_book(mounted)  # what the worker will load is a valid policy configuration
+
+
+def test_worker_needs_real_department_endpoints_and_keys(services: dict[str, Any]) -> None:
+    raw = _load()["services"]["worker"]["environment"]
+    for name in ("DEPARTMENT_BASE_URL", "DEPARTMENT_API_KEYS"):
+        assert f"${{{name}:?" in str(raw[name]), f"{name} must be required in production"
+    env = _env(services["worker"])
+    settings_from(env)
+    assert env["DEPARTMENT_API_KEYS"] == DEPARTMENT_KEYS_PLACEHOLDER

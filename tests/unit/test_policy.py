@@ -72,3 +72,12 @@ def test_configuration_mistakes_fail_at_load_with_the_key_named(tmp_path: Path) 
         load_policy_book(bad)
     with pytest.raises(ValueError, match="保底"):
         RegionStandards(dibao_standard_fen=100, dibao_floor_fen=200)
+
+
+def test_data_check_modes_resolve_to_the_enum() -> None:
+    from domain.policy import DataCheckMode
+
+    assert BOOK.resolve(AssistanceType.DIBAO, "440105").data_check is DataCheckMode.AUTOMATIC
+    assert BOOK.resolve(AssistanceType.TEMP_EMERGENCY, "440105").data_check is DataCheckMode.NONE
+    manual = PolicyBook(types={"dibao": {"label": "低保", "data_check": "manual"}})
+    assert manual.resolve(AssistanceType.DIBAO, "440105").data_check is DataCheckMode.MANUAL

@@ -7,7 +7,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -19,9 +19,11 @@ from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
+from activities.data_check import AdapterFactory
 from domain.application import ApplicationStatus, StartApplicationInput, workflow_id_for
 from domain.calendar import CHINA_TZ
 from domain.enums import AssistanceType, Stage
+from domain.policy import PolicyBook
 from domain.staff import Actor, Role
 from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord, TaskType
 from infra.models import CaseEvent, DeadlineBreach, Notification
@@ -33,6 +35,16 @@ from workflows.application import ApplicationWorkflow
 
 Sessions = async_sessionmaker[AsyncSession]
 POLICIES = load_policy_book(Path(REPO / "config" / "policies.toml"))
+
+
+@dataclass
+class Departments:
+    """Set for the session by tests/workflows/conftest.py: the adapters to the simulator."""
+
+    adapters: AdapterFactory = field(default=lambda county: {})  # replaced before any case runs
+
+
+DEPARTMENTS = Departments()
 
 CLERK = Actor("clerk_chigang", "窗口王芳", Role.INTAKE_CLERK, "440105001")
 INVESTIGATOR = Actor("inv_chigang_1", "调查员李强", Role.INVESTIGATOR, "440105001")
@@ -226,19 +238,22 @@ async def case_at(
     declared_income_fen: int = 60_000,
     materials: list[str] | None = None,
     rng: random.Random | None = None,
+    member_ids: list[str] | None = None,
+    policies: PolicyBook = POLICIES,
     **extra: Any,
 ) -> AsyncIterator[Case]:
     """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
     async with test_server_at(start) as env:
         task_queue = f"tq-{number}"
-        resources = WorkerResources(sessions, POLICIES, rng or random.Random(7))
+        resources = WorkerResources(sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7))
         async with build_worker(env.client, task_queue, resources):
             accepted = await env.get_current_time()
             await store_application(
                 sessions, number, accepted, assistance_type=assistance_type.value,
                 county_code=county, township_code=township, community_code=community,
+                household_size=household_size, member_ids=member_ids,
             )  # fmt: skip
-            policy = POLICIES.resolve(assistance_type, county)
+            policy = policies.resolve(assistance_type, county)
             start_input = StartApplicationInput(
                 application_number=number,
                 assistance_type=assistance_type,

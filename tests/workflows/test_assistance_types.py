@@ -18,7 +18,6 @@ from tests.workflows.harness import (
     approval,
     beijing,
     case_at,
-    data_check,
     home_visit,
     limit,
     opinion,
@@ -158,7 +157,6 @@ async def test_tianhe_reviews_only_on_dispute_and_counts_publicity_in_calendar_d
         beijing(2026, 9, 29, 9), sessions, application_number, declared_income_fen=30_000, **tianhe
     ) as case:
         await case.complete(TaskType.HOME_VISIT, investigator, "completed", home_visit(30_000, disputed=True))
-        await case.complete(TaskType.DATA_CHECK, investigator, "completed", data_check(30_000))
         # Disputed, so the on-dispute county holds a democratic review after all.
         await case.complete(TaskType.DEMOCRATIC_REVIEW, reviewer, "completed", review())
         await case.complete(TaskType.TOWNSHIP_OPINION, reviewer, "recommend_approve", opinion(category="A"))

@@ -17,7 +17,6 @@ from tests.workflows.harness import (
     approval,
     beijing,
     case_at,
-    data_check,
     end_of,
     home_visit,
     opinion,
@@ -30,7 +29,8 @@ async def test_dibao_case_walks_every_stage_on_the_2026_calendar(
 ) -> None:
     # Accepted Monday 2026-09-28, 10:00 Beijing time, three people, declared 600 元/月.
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number) as case:
-        await case.task(TaskType.DATA_CHECK)  # opened after the home visit and both limits
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         status = await case.status()
         assert status.stage is Stage.VERIFICATION
         limits = {lim.name: lim for lim in status.limits}
@@ -38,7 +38,8 @@ async def test_dibao_case_walks_every_stage_on_the_2026_calendar(
         assert limits["whole_process"].due_date == "2026-11-13"
         # 3 working days: 9/29, 9/30, then 10/8 after the holiday.
         assert limits["verification_start"].due_date == "2026-10-08"
-        assert limits["data_check_start"].due_date == "2026-10-08"
+        # The departments are queried at once: the data cross-check started on time by itself.
+        assert limits["data_check_start"].due_date == "2026-10-08" and limits["data_check_start"].met
         attrs = await case.search_attributes()
         assert attrs["Stage"] == "verification" and attrs["AssistanceType"] == "dibao"
         assert datetime.fromisoformat(attrs["Deadline"]) == end_of(date(2026, 10, 8))
@@ -46,12 +47,10 @@ async def test_dibao_case_walks_every_stage_on_the_2026_calendar(
         # Investigators start on 9/29 (claiming starts the work), finish after the holiday.
         await case.advance_to(beijing(2026, 9, 29, 9))
         await case.claim(TaskType.HOME_VISIT, INVESTIGATOR)
-        await case.claim(TaskType.DATA_CHECK, INVESTIGATOR)
         met = {lim.name: lim for lim in (await case.status()).limits}
         assert met["verification_start"].met and met["data_check_start"].met
         await case.advance_to(beijing(2026, 10, 8, 10))
         await case.complete(TaskType.HOME_VISIT, INVESTIGATOR, "completed", home_visit(60_000))
-        await case.complete(TaskType.DATA_CHECK, INVESTIGATOR, "completed", data_check(45_000))
 
         # The seed county reviews every 低保 case.
         await case.stage(Stage.DEMOCRATIC_REVIEW)
@@ -98,6 +97,8 @@ async def test_dibao_case_walks_every_stage_on_the_2026_calendar(
         for expected in (
             "submitted",
             "accepted",
+            "data_check_started",
+            "assessed",
             "verified",
             "review",
             "opinion",

@@ -63,7 +63,8 @@ async def test_missing_materials_are_notified_once_and_the_clock_starts_when_com
                 {"materials": ["户口簿", "家庭收入情况说明", "家庭财产情况说明"]},
             ),
         )
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         # Accepted 10/9: 3 working days = make-up Sat 10/10, 10/12, 10/13.
         assert limit(await case.status(), "verification_start").due_date == "2026-10-13"
 
@@ -93,7 +94,8 @@ async def test_relative_of_staff_needs_a_county_level_home_visit(
 ) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number, staff_relative=True) as case:
         visit = await case.task(TaskType.HOME_VISIT)
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         assert visit.region_code == "440105"
         assert len(await case.events("filed_for_record")) == 1
         message = await refused(
@@ -108,7 +110,8 @@ async def test_relative_of_staff_needs_a_county_level_home_visit(
 async def test_refused_updates_leave_the_case_unchanged(sessions: Sessions, application_number: str) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number) as case:
         visit = await case.task(TaskType.HOME_VISIT)
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         # wrong role
         await refused(
             case, ApplicationWorkflow.claim_task, ClaimTaskInput(visit.task_id, REVIEWER), "Forbidden"
@@ -205,7 +208,8 @@ async def test_deadline_in_an_unannounced_year_is_provisional_not_a_crash(
     sessions: Sessions, application_number: str
 ) -> None:
     async with case_at(beijing(2026, 12, 21, 9), sessions, application_number) as case:
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         whole = limit(await case.status(), "whole_process")
         assert whole.provisional and whole.due_date.startswith("2027-")
         assert any("暂按周末推算" in e.summary for e in await case.events("limit_started"))
@@ -215,7 +219,8 @@ async def test_deadline_in_an_unannounced_year_is_provisional_not_a_crash(
 
 async def test_extension_needs_a_live_unextended_limit(sessions: Sessions, application_number: str) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number, AssistanceType.DIBAO) as case:
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         await case.handle.execute_update(
             ApplicationWorkflow.extend_deadline, ExtendDeadlineInput("异地协查", APPROVER)
         )

@@ -79,7 +79,7 @@ async def test_county_return_sends_the_case_back_to_a_new_verification(
             TaskType.COUNTY_APPROVAL, APPROVER, "return", {"reasons": "未核实申请人配偶的灵活就业收入"}
         )
         await case.stage(Stage.VERIFICATION)
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
         await case.idle()
         status = await case.status()
         # A new verification with new start limits from the return (10/26): 10/27, 10/28, 10/29.

@@ -25,11 +25,11 @@ from tests.workflows.harness import (
 )
 
 
-async def test_verification_and_data_check_start_breached_after_national_day(
+async def test_verification_start_breached_after_national_day(
     sessions: Sessions, application_number: str
 ) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number) as case:
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
         # Reminder on the morning of the last day (10/8, after the holiday), not before.
         await case.advance_to(beijing(2026, 10, 7, 23))
         assert await case.notifications("reminder") == []
@@ -44,10 +44,10 @@ async def test_verification_and_data_check_start_breached_after_national_day(
         await case.advance_to(beijing(2026, 10, 9, 0, 30))
         status = await case.status()
         assert status.overdue
-        assert limit(status, "verification_start").breached and limit(status, "data_check_start").breached
+        assert limit(status, "verification_start").breached and limit(status, "data_check_start").met
         assert await case.overdue_attribute() is True
         breaches = {b.limit_name: b for b in await case.breaches()}
-        assert set(breaches) == {"verification_start", "data_check_start"}
+        assert set(breaches) == {"verification_start"}
         assert breaches["verification_start"].deadline == end_of(date(2026, 10, 8))
         notices = await case.notifications("breach")
         assert {n.recipient_role for n in notices} == {"supervisor"}
@@ -62,12 +62,12 @@ async def test_green_channel_verification_within_2_and_approval_within_5_working
     sessions: Sessions, application_number: str
 ) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number, green_channel=True) as case:
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
+        await case.idle()
         status = await case.status()
         assert limit(status, "verification_start").due_date == "2026-09-30"  # 9/29, 9/30
         await case.advance_to(beijing(2026, 9, 30, 16))
         await case.claim(TaskType.HOME_VISIT, INVESTIGATOR)
-        await case.claim(TaskType.DATA_CHECK, INVESTIGATOR)
         await to_approval(case)
         approval_limit = limit(await case.status(), "approval")
         received = (await case.now()).date()
@@ -84,10 +84,10 @@ async def test_green_channel_breaches_are_recorded_as_green_channel(
     sessions: Sessions, application_number: str
 ) -> None:
     async with case_at(beijing(2026, 9, 28, 10), sessions, application_number, green_channel=True) as case:
-        await case.task(TaskType.DATA_CHECK)
+        await case.task(TaskType.HOME_VISIT)
         await case.advance_to(beijing(2026, 10, 1, 0, 30))  # 2 working days ran out at 9/30's end
         breaches = await case.breaches()
-        assert {b.limit_name for b in breaches} == {"verification_start", "data_check_start"}
+        assert {b.limit_name for b in breaches} == {"verification_start"}
         assert all(b.green_channel for b in breaches)
 
 
