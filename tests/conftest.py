@@ -84,7 +84,7 @@ def test_server_path() -> str:
 
 
 @asynccontextmanager
-async def test_server_at(start: datetime) -> AsyncIterator[WorkflowEnvironment]:
+async def dated_test_server(start: datetime) -> AsyncIterator[WorkflowEnvironment]:
     """The real time-skipping test server with its clock started at `start` (via libfaketime in the
     toolchain's wrapper), so a test can run a case on real 2026 dates around holidays."""
     os.environ["TEMPORAL_TEST_SERVER_FAKE_START"] = start.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S")

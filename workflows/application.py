@@ -304,8 +304,14 @@ class ApplicationWorkflow(CrossCheckMixin):
             await self._event("publicity_stopped", "公示期间收到异议，公示中止，启动复核调查")
             await self._enter(Stage.VERIFICATION)
             task = await self._complete(await self._open_task(TaskType.REINVESTIGATION, i.township_code))
-            if task.form.get("found_monthly_income_fen") is not None:
-                self._income_visit = task.form["found_monthly_income_fen"]
+            found = task.form.get("found_monthly_income_fen")
+            if found is not None:
+                self._income_visit = found
+                if self._visit_form is not None and self._assessment is not None:
+                    # The re-investigation's figure stands in for the first visit's: assess again.
+                    await self._assess(
+                        self._visit_form.model_copy(update={"found_monthly_income_fen": found})
+                    )
             self._disputed = True
             if self._policy.democratic_review is not ReviewMode.NEVER:
                 await self._democratic_review()

@@ -224,6 +224,17 @@ async def test_hidden_wage_income_is_found_by_the_data_check_and_counts_in_the_a
     warnings = [e for e in timeline if e["kind"] == "warning"]
     assert [w["data"]["rule"] for w in warnings] == ["income_change"], warnings
     [warning] = warnings
+    # … and it is on the region's 预警清单 with the same figures, for the supervisor to see.
+    supervisor = await login(api, "supervisor_haizhu")
+    listed = (
+        await api.get(
+            "/api/v1/warnings", params={"application_number": application_number}, headers=supervisor
+        )
+    ).json()
+    assert [(w["rule"], w["member"], w["origin"], w["status"]) for w in listed] == [
+        ("income_change", 0, "application", "open")
+    ]
+    assert listed[0]["figures"]["change_bp"] == change_bp and listed[0]["sources"] == ["tax"]
     assert warning["data"]["figures"] == {
         "before_fen": WAGE_BEFORE_FEN,
         "after_fen": WAGE_RECENT_FEN,

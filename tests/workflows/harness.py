@@ -28,7 +28,7 @@ from domain.staff import Actor, Role
 from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord, TaskType
 from infra.models import CaseEvent, DeadlineBreach, Notification
 from infra.policy_config import load_policy_book
-from tests.conftest import REPO, test_server_at
+from tests.conftest import REPO, dated_test_server
 from tests.factories import store_application
 from workers.build import WorkerResources, build_worker
 from workflows.application import ApplicationWorkflow
@@ -243,7 +243,7 @@ async def case_at(
     **extra: Any,
 ) -> AsyncIterator[Case]:
     """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
-    async with test_server_at(start) as env:
+    async with dated_test_server(start) as env:
         task_queue = f"tq-{number}"
         resources = WorkerResources(sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7))
         async with build_worker(env.client, task_queue, resources):

@@ -45,7 +45,8 @@ async def test_objection_restarts_publicity_in_full(sessions: Sessions, applicat
         assert (await case.status()).stage is Stage.VERIFICATION
         await case.complete(
             TaskType.REINVESTIGATION, INVESTIGATOR, "completed",
-            {"findings": "车辆为亲戚所有，已核实", "objection_upheld": False, "found_monthly_income_fen": 60_000},
+            {"findings": "车辆为亲戚所有；另查实配偶打零工月入约300元", "objection_upheld": True,
+             "found_monthly_income_fen": 90_000},
         )  # fmt: skip
         # The policy reviews every case, so the objection goes back to democratic review.
         await case.complete(TaskType.DEMOCRATIC_REVIEW, REVIEWER, "completed", review())
@@ -54,6 +55,8 @@ async def test_objection_restarts_publicity_in_full(sessions: Sessions, applicat
         await case.stage(Stage.PUBLICITY)
         # A new full period from Fri 10/23: 10/26 … 11/3 (7 working days), not the 4 days left over.
         second_end = await publicity_end(case, 2)
+        # The re-investigation's figure counts: (1170 − 900/3) × 3, not the first round's 2910 元.
+        assert (await case.status()).proposed_amount_fen == (117_000 - 30_000) * 3
         assert second_end == beijing(2026, 11, 4, 0, 0)
         await case.advance_to(second_end - timedelta(hours=1))
         assert (await case.status()).stage is Stage.PUBLICITY
