@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -306,6 +307,12 @@ class CaseMachinery:
         self._refresh_search_attributes()
 
     # -- views ------------------------------------------------------------------------------
+    @workflow.query
+    def status(self) -> ApplicationStatus:
+        # A copy: a query must never change the workflow's state.
+        open_tasks = [t for t in self._tasks.values() if t.status in (TaskStatus.OPEN, TaskStatus.CLAIMED)]
+        return replace(self._status, limits=self._limit_views(), open_tasks=open_tasks)
+
     def _limit_views(self) -> list[LimitView]:
         return [
             LimitView(

@@ -1,0 +1,164 @@
+"""Decision stages of the application workflow: the approver's decision and what follows it
+(hand-over or written refusal), and the 急难型 rescue with its payment order and paperwork."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from temporalio import workflow
+
+with workflow.unsafe.imports_passed_through():
+    from activities.case_records import CaseRecordActivities
+    from domain.amounts import needs_county_decision
+    from domain.calendar import CHINA_TZ
+    from domain.enums import Stage
+    from domain.forms import (
+        ApprovalForm,
+        EmergencyApprovalForm,
+    )
+    from domain.limits import LimitName
+    from domain.records import (
+        DeadlineUnit,
+        HandOverInput,
+        PaymentOrderInput,
+        SpotCheckInput,
+    )
+    from domain.staff import Role
+    from domain.tasks import (
+        TaskRecord,
+        TaskStatus,
+        TaskType,
+    )
+    from workflows.case_machinery import CaseMachinery
+
+
+class DecisionStage(CaseMachinery):
+    _spot_check: TaskRecord | None
+    _decided: bool
+    _accepted_at: Any
+
+    async def _approval(self) -> TaskRecord:
+        i, p = self._input, self._policy
+        await self._enter(Stage.APPROVAL)
+        role = p.approver_role
+        region = i.county_code if role is Role.COUNTY_APPROVER else i.township_code
+        days = p.limits.green_approval_days if i.green_channel else p.limits.approval_days
+        limit = await self._start_limit(
+            LimitName.APPROVAL, workflow.now(), days, DeadlineUnit.WORKING_DAYS, role, region
+        )
+        if p.spot_check_percent:
+            draw = await self._act(
+                CaseRecordActivities.draw_spot_check,
+                SpotCheckInput(i.application_number, i.county_code, p.spot_check_percent, workflow.now()),
+            )
+            await self._event("spot_check_draw", "县级抽查：" + draw.basis, sampled=draw.sampled)
+            if draw.sampled:
+                self._spot_check = await self._open_task(TaskType.SPOT_CHECK, i.county_code)
+        task = await self._complete(
+            await self._open_task(TaskType.COUNTY_APPROVAL, region, limit.info, role=role)
+        )
+        if self._spot_check is not None and self._spot_check.status is not TaskStatus.COMPLETED:
+            await self._cancel_open_tasks("审批已作出，抽查不再需要")
+        return task
+
+    async def _approve(self, decision: TaskRecord) -> None:
+        i = self._input
+        form = ApprovalForm.model_validate(decision.form)
+        amount = (
+            form.adjusted_amount_fen
+            if form.adjusted_amount_fen is not None
+            else self._status.proposed_amount_fen or 0
+        )
+        category = form.category or self._status.category
+        self._status.approved_amount_fen, self._status.category = amount, category
+        start_month = _month_after(workflow.now().astimezone(CHINA_TZ).date())
+        await self._enter(Stage.APPROVED)
+        await self._event(
+            "approved", f"审批批准：救助金额{self._yuan(amount)}" + (f"，类别{category}" if category else "")
+            + (f"，自{start_month}起按月发放" if self._policy.recurring else ""),
+            decision.completed_by_actor, amount_fen=amount, start_month=start_month,
+        )  # fmt: skip
+        if self._policy.recurring:
+            await self._act(
+                CaseRecordActivities.hand_over,
+                HandOverInput(i.application_number, i.assistance_type, i.county_code, i.township_code,
+                              i.community_code, category, amount, start_month),
+            )  # fmt: skip
+        elif amount:
+            await self._order_payment("one_off", amount, "cash")
+
+    async def _reject(self, reasons: str) -> None:
+        i = self._input
+        await self._enter(Stage.REJECTED)
+        await self._event("rejected", "不予批准。理由：" + reasons)
+        limit = await self._start_limit(
+            LimitName.REFUSAL_NOTICE, workflow.now(), self._policy.limits.refusal_notice_days,
+            DeadlineUnit.WORKING_DAYS, Role.TOWNSHIP_REVIEWER, i.township_code,
+        )  # fmt: skip
+        await self._complete(
+            await self._open_task(TaskType.REFUSAL_NOTICE, i.township_code, limit.info, note=reasons)
+        )
+        await self._event("notice_sent", "不予批准告知书已送达")
+
+    async def _emergency(self) -> None:
+        i, p = self._input, self._policy
+        await self._enter(Stage.RESCUE)
+        limit = await self._start_limit(
+            LimitName.EMERGENCY_APPROVAL, self._accepted_at, p.limits.emergency_approval_hours, DeadlineUnit.HOURS,
+            Role.TOWNSHIP_HEAD, i.township_code,
+        )  # fmt: skip
+        task = await self._complete(
+            await self._open_task(TaskType.EMERGENCY_APPROVAL, i.township_code, limit.info)
+        )
+        if task.outcome == "reject":
+            self._meet(LimitName.EMERGENCY_APPROVAL)
+            self._meet(LimitName.WHOLE_PROCESS)
+            await self._reject(task.form.get("reasons", ""))
+            return
+        form = EmergencyApprovalForm.model_validate(task.form)
+        if needs_county_decision(form.amount_fen, p.standards.temp_township_limit_fen):
+            await self._event(
+                "county_decision", f"金额{self._yuan(form.amount_fen)}超过乡镇审批权限，报县级一事一议"
+            )
+            county = await self._complete(
+                await self._open_task(
+                    TaskType.COUNTY_APPROVAL, i.county_code, limit.info, role=Role.COUNTY_APPROVER
+                )
+            )
+            if county.outcome != "approve":
+                self._meet(LimitName.EMERGENCY_APPROVAL)
+                self._meet(LimitName.WHOLE_PROCESS)
+                await self._reject(county.form.get("reasons", "县级一事一议未予同意"))
+                return
+        self._decided = True
+        await self._order_payment("rescue", form.amount_fen, form.form_of_aid)
+        self._status.approved_amount_fen = form.amount_fen
+        self._meet(LimitName.EMERGENCY_APPROVAL)
+        await self._enter(Stage.PAPERWORK)
+        paper_limit = await self._start_limit(
+            LimitName.EMERGENCY_PAPERWORK, workflow.now(), p.limits.emergency_paperwork_days, DeadlineUnit.WORKING_DAYS,
+            Role.INTAKE_CLERK, i.township_code,
+        )  # fmt: skip
+        await self._complete(
+            await self._open_task(TaskType.EMERGENCY_PAPERWORK, i.township_code, paper_limit.info)
+        )
+        self._meet(LimitName.WHOLE_PROCESS)
+        await self._enter(Stage.APPROVED)
+        await self._event("approved", f"急难型临时救助办结：已救助{self._yuan(form.amount_fen)}")
+
+    async def _order_payment(self, kind: str, amount: int, form_of_aid: str) -> None:
+        i = self._input
+        order = PaymentOrderInput(
+            f"{i.application_number}:{kind}", i.application_number, kind, amount, form_of_aid, workflow.now()
+        )
+        await self._act(CaseRecordActivities.create_payment_order, order)
+        aid = "现金" if form_of_aid == "cash" else "实物"
+        await self._event(
+            "payment_ordered", f"已下达支付指令：{self._yuan(amount)}（{aid}）", order_key=order.order_key
+        )
+
+
+def _month_after(day: date) -> str:
+    first_next = (day.replace(day=1) + timedelta(days=32)).replace(day=1)
+    return first_next.strftime("%Y-%m")
