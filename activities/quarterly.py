@@ -89,9 +89,10 @@ class QuarterlyActivities:
             declared = [int(m.get("monthly_income_fen", 0)) for m in members]
             adapters = self._adapters(beneficiary.county_code)
             # A department that is down fails the batch attempt: the activity is retried with backoff,
-            # and households already written are not written twice (unique warning keys).
-            answers = await asyncio.gather(*(a.query(ids, 12, input.as_of) for a in adapters.values()))
+            # and households already written are not written twice (unique warning keys). Bad data
+            # will not get better by retrying: the household goes on the list for a person.
             try:
+                answers = await asyncio.gather(*(a.query(ids, 12, input.as_of) for a in adapters.values()))
                 assessment = assess_household(
                     declared or [0], list(answers), None,
                     standards=self._policies.resolve_standards(beneficiary.county_code), as_of=input.as_of,

@@ -105,3 +105,34 @@ async def test_quarterly_schedule_rechecks_every_enrolled_household(
     assert "new_vehicle" in by_case[f"Q-CAR-{task_queue[-6:]}"]
     assert f"Q-CLEAN-{task_queue[-6:]}" not in by_case
     assert len(rows) == result.warnings
+
+
+async def test_bad_department_data_lists_the_household_for_a_person_instead_of_retrying_forever(
+    dev_env: WorkflowEnvironment, sessions: Sessions, task_queue: str,
+    department_simulator: DepartmentSimulator, department_adapters: object,
+) -> None:  # fmt: skip
+    from domain.departments import Department
+    from simulators.departments import FaultRequest
+    from workflows.quarterly_recheck import QuarterlyRecheckInput
+
+    person = id_number(birth="19660606", seq=897)
+    department_simulator.population.plant(
+        "440105", "440105001001", [(Member(person, "周某", "self"), PersonRecords())]
+    )
+    number = f"Q-BAD-{task_queue[-6:]}"
+    await enrol(sessions, number, "440105", "440105001001", [person])
+    department_simulator.faults.apply(
+        FaultRequest(department=Department.VEHICLES, bad_data="negative_amount")
+    )
+    policies = load_policy_book(REPO_ROOT / "config" / "policies.toml")
+    resources = WorkerResources(sessions, policies, department_adapters)  # type: ignore[arg-type]
+    async with build_worker(dev_env.client, task_queue, resources):
+        result = await asyncio.wait_for(
+            dev_env.client.execute_workflow(
+                QuarterlyRecheckWorkflow.run, QuarterlyRecheckInput(period="2026Q3"),
+                id=f"quarterly-{task_queue}", task_queue=task_queue,
+            ),
+            timeout=300,
+        )  # fmt: skip
+    assert number in result.failed
+    assert result.checked + len(result.failed) > 0
