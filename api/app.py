@@ -11,7 +11,7 @@ from temporalio.client import Client
 
 from api.deps import current_staff
 from api.errors import install_error_handlers
-from api.routes import admin, applications, auth, health, notifications, tasks, warnings
+from api.routes import admin, applications, auth, codec, health, notifications, tasks, warnings
 from infra.db import make_engine, make_session_factory
 from infra.settings import Settings
 from infra.temporal_client import connect_client
@@ -53,6 +53,6 @@ def create_app(
     # Belt and braces: every business router requires a valid token even if a route forgets to
     # ask for the caller (FastAPI resolves the shared dependency once per request).
     signed_in = [Depends(current_staff)]
-    for module in (applications, tasks, notifications, admin, warnings):
+    for module in (applications, tasks, notifications, admin, warnings, codec):
         app.include_router(module.router, dependencies=signed_in)
     return app

@@ -58,6 +58,14 @@ class Settings(BaseSettings):
     # Policy configuration (assistance types and per-county overrides)
     policy_file: Path = Field(default=REPO_ROOT / "config" / "policies.toml")
 
+    # Temporal payload encryption (AES-256-GCM): key id → base64 of 32 random bytes. New payloads
+    # use the active key; keep retired keys configured while histories encrypted with them exist.
+    # The default is a development key: production sets PAYLOAD_KEYS and PAYLOAD_ACTIVE_KEY.
+    payload_keys: dict[str, str] = Field(
+        default_factory=lambda: {"dev-2026": "ZGV2LW9ubHktcGF5bG9hZC1rZXktMjAyNi0zMmJ5dGU="}
+    )
+    payload_active_key: str = "dev-2026"
+
     # Staff login: HS256 JWT. Set a long random JWT_SECRET in production.
     jwt_secret: str = Field(default="dev-only-secret-change-me-in-production-0123456789")
     jwt_ttl_minutes: int = 480

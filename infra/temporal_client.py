@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
@@ -9,6 +11,7 @@ from temporalio.contrib.pydantic import pydantic_data_converter
 from temporalio.converter import DataConverter
 from temporalio.service import RPCError, RPCStatusCode
 
+from infra.codec import EncryptionCodec, parse_keys
 from infra.settings import Settings
 from workflows.search_attributes import DEFINITIONS
 
@@ -22,16 +25,17 @@ _INDEXED_TYPES = {
 }
 
 
-def make_data_converter() -> DataConverter:
-    # Pydantic's converter round-trips dataclasses, enums, datetimes and Decimals faithfully.
-    return pydantic_data_converter
+def make_data_converter(settings: Settings) -> DataConverter:
+    """Pydantic's converter (dataclasses, enums, datetimes, Decimals) with every payload encrypted."""
+    codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key)
+    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
 
 
 async def connect_client(settings: Settings) -> Client:
     return await Client.connect(
         settings.temporal_address,
         namespace=settings.temporal_namespace,
-        data_converter=make_data_converter(),
+        data_converter=make_data_converter(settings),
     )
 
 

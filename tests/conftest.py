@@ -52,7 +52,7 @@ async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=sa.ALL_KEYS,
-        data_converter=make_data_converter(),
+        data_converter=make_data_converter(load_settings()),
         dev_server_log_level="error",
     )
     yield env
@@ -68,7 +68,7 @@ async def ts_env() -> AsyncIterator[WorkflowEnvironment]:
         "Temporal time-skipping test server",
     )
     env = await WorkflowEnvironment.start_time_skipping(
-        test_server_existing_path=path, data_converter=make_data_converter()
+        test_server_existing_path=path, data_converter=make_data_converter(load_settings())
     )
     await ensure_search_attributes(env.client, env.client.namespace)
     yield env
@@ -91,7 +91,7 @@ async def dated_test_server(start: datetime) -> AsyncIterator[WorkflowEnvironmen
     try:
         env = await WorkflowEnvironment.start_time_skipping(
             test_server_existing_path=test_server_path(),
-            data_converter=make_data_converter(),
+            data_converter=make_data_converter(load_settings()),
             test_server_startup_timeout=timedelta(seconds=90),
         )
     finally:

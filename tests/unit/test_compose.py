@@ -30,6 +30,8 @@ REQUIRED_ENV = {
     "JWT_SECRET": JWT_PLACEHOLDER,
     "DEPARTMENT_BASE_URL": "https://exchange.example.gov.cn",
     "DEPARTMENT_API_KEYS": DEPARTMENT_KEYS_PLACEHOLDER,
+    "PAYLOAD_KEYS": json.dumps({"2027-01": "cHJvZHVjdGlvbi1wbGFjZWhvbGRlci0zMi1ieXRlcyE="}),
+    "PAYLOAD_ACTIVE_KEY": "2027-01",
 }
 
 
@@ -141,10 +143,11 @@ def test_the_api_needs_a_jwt_secret_and_never_falls_back_to_the_development_one(
     # Required (":?": unset or empty stops compose), with a message, and no default to fall back on.
     match = _VAR.fullmatch(raw)
     assert match and match["name"] == "JWT_SECRET" and match["op"] == ":?" and match["arg"].strip(), raw
+    others = {k: v for k, v in REQUIRED_ENV.items() if k != "JWT_SECRET"}
     with pytest.raises(MissingVariable, match="JWT_SECRET"):
-        _interpolate(_load()["services"], {})
+        _interpolate(_load()["services"], others)
     with pytest.raises(MissingVariable, match="JWT_SECRET"):
-        _interpolate(_load()["services"], {"JWT_SECRET": ""})
+        _interpolate(_load()["services"], {**others, "JWT_SECRET": ""})
 
     secret = _env(services["api"])["JWT_SECRET"]
     development_default = Settings.model_fields["jwt_secret"].default
@@ -176,3 +179,9 @@ def test_worker_needs_real_department_endpoints_and_keys(services: dict[str, Any
     env = _env(services["worker"])
     settings_from(env)
     assert env["DEPARTMENT_API_KEYS"] == DEPARTMENT_KEYS_PLACEHOLDER
+
+
+def test_payload_keys_are_required_for_every_service_that_talks_to_temporal() -> None:
+    anchor = _load()["x-app-env"]
+    for name in ("PAYLOAD_KEYS", "PAYLOAD_ACTIVE_KEY"):
+        assert f"${{{name}:?" in str(anchor[name]), f"{name} must be required in production"
