@@ -9,7 +9,6 @@ from sqlalchemy import select
 
 from api.deps import CurrentStaff, SessionsDep
 from api.schemas.notifications import NotificationOut
-from api.schemas.tasks import aware
 from infra.models import Notification
 
 router = APIRouter(prefix="/api/v1/notifications", tags=["消息提醒"])
@@ -41,8 +40,8 @@ async def list_notifications(
                 recipient_role=n.recipient_role,
                 region_code=n.region_code,
                 message=n.message,
-                created_at=aware(n.created_at),
-                read_at=aware(n.read_at) if n.read_at else None,
+                created_at=n.created_at,
+                read_at=n.read_at,
             )
             for n in rows
         ]

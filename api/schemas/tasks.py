@@ -3,7 +3,7 @@ result, the status query) or from the tasks table (the inbox projection)."""
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
@@ -11,15 +11,6 @@ from pydantic import BaseModel, ConfigDict, Field
 from domain.staff import ROLE_LABELS, Role
 from domain.tasks import TASK_LABELS, TaskRecord, TaskStatus, TaskType
 from infra.models import Task
-
-
-def aware(value: datetime) -> datetime:
-    """SQLite returns naive datetimes even for timezone-aware columns; everything stored is UTC."""
-    return value if value.tzinfo else value.replace(tzinfo=UTC)
-
-
-def _aware_or_none(value: datetime | None) -> datetime | None:
-    return aware(value) if value is not None else None
 
 
 class TaskOut(BaseModel):
@@ -68,7 +59,7 @@ class TaskOut(BaseModel):
     @classmethod
     def from_row(cls, row: Task, now: datetime) -> TaskOut:
         task_type, role, status = TaskType(row.task_type), Role(row.candidate_role), TaskStatus(row.status)
-        due_at = _aware_or_none(row.due_at)
+        due_at = row.due_at
         return cls(
             application_number=row.application_number,
             **_derived(task_type, role, status, due_at, now),
@@ -80,9 +71,9 @@ class TaskOut(BaseModel):
             status=status,
             assignee=row.assignee,
             due_at=due_at,
-            follow_up_at=_aware_or_none(row.follow_up_at),
-            created_at=_aware_or_none(row.created_at),
-            completed_at=_aware_or_none(row.completed_at),
+            follow_up_at=row.follow_up_at,
+            created_at=row.created_at,
+            completed_at=row.completed_at,
             completed_by=row.completed_by,
             outcome=row.outcome,
             form=row.form or {},

@@ -23,7 +23,6 @@ from temporalio.service import RPCError
 
 from api.errors import ApiError, forbidden
 from api.schemas.applications import ApplicationIn, ApplicationOut
-from api.schemas.tasks import aware
 from api.services.case_view import CaseService
 from domain.application import StartApplicationInput, workflow_id_for
 from domain.enums import AssistanceType, Channel, RegionLevel, Stage
@@ -164,7 +163,7 @@ def start_input(row: Application) -> StartApplicationInput:
         township_code=row.township_code,
         community_code=row.community_code,
         green_channel=row.green_channel,
-        accepted_at=aware(row.accepted_at),
+        accepted_at=row.accepted_at,
         channel=Channel(row.channel),
         household_size=row.household_size,
         declared_monthly_income_fen=sum(int(m.get("monthly_income_fen", 0)) for m in members),

@@ -10,7 +10,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import ApiError
 from api.schemas.admin import CalendarDayIn, CalendarYearIn, CalendarYearOut
-from api.schemas.tasks import aware
 from domain.staff import Actor
 from infra.models import CalendarDay, CalendarYear
 
@@ -65,6 +64,6 @@ class CalendarService:
                 year=year,
                 complete=marker is not None,
                 loaded_by=marker.loaded_by if marker else None,
-                loaded_at=aware(marker.loaded_at) if marker else None,
+                loaded_at=marker.loaded_at if marker else None,
                 days=[CalendarDayIn(day=d.day, is_working_day=d.is_working_day, name=d.name) for d in days],
             )

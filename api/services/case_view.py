@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from api.errors import ApiError, forbidden
 from api.schemas.applications import ApplicationOut, LimitOut
 from api.schemas.cases import TimelineActor, TimelineEventOut, TimelineOut
-from api.schemas.tasks import TaskOut, aware
+from api.schemas.tasks import TaskOut
 from api.services.workflow_gateway import WorkflowGateway
 from domain.application import ApplicationStatus, ExtendDeadlineInput, ObjectionInput, WithdrawInput
 from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
@@ -103,7 +103,7 @@ def _event(row: CaseEvent) -> TimelineEventOut:
     )
     return TimelineEventOut(
         seq=row.seq,
-        at=aware(row.at),
+        at=row.at,
         kind=row.kind,
         stage=row.stage,
         actor=actor,
@@ -168,6 +168,6 @@ def build_view(row: Application, status: ApplicationStatus | None, *, created: b
         materials_provided=list(payload.get("materials") or []),
         commitment_signed=bool(payload.get("commitment_signed")),
         staff_relative=payload.get("staff_relative") is not None,
-        accepted_at=aware(row.accepted_at),
+        accepted_at=row.accepted_at,
         created=created,
     )
