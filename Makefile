@@ -17,8 +17,12 @@ test: bootstrap lint
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy domain workflows activities api workers infra simulators
+	$(PY) -m mypy domain workflows activities api workers infra simulators bench
 
 ## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
 test-postgres: bootstrap
 	SA_TEST_DATABASE_URL=$$(scripts/postgres.sh start) $(PY) -m pytest -q -m db $(PYTEST_ARGS)
+
+## the payroll of 100,000 households end to end against a bulk insert (targets: < 60 s, ≤ 20×)
+bench: bootstrap
+	$(PY) -m bench.payroll_100k $(BENCH_ARGS)

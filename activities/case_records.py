@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from domain.masking import mask_id_number, mask_name
 from domain.records import (
     BreachInput,
     CaseEventInput,
@@ -35,14 +36,19 @@ from infra.models import (
     SpotCheck,
     Task,
 )
+from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
 
 
 class CaseRecordActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], rng: random.Random | None = None) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], rng: random.Random | None = None,
+        vault: PiiVault | None = None,
+    ) -> None:  # fmt: skip
         self._sessions = sessions
         self._rng = rng or random.SystemRandom()
+        self._vault = vault
 
     async def _insert_once(self, row: object) -> bool:
         """Insert; False when the unique key says it was written before (a retry)."""
@@ -68,6 +74,7 @@ class CaseRecordActivities:
         async with self._sessions.begin() as session:
             row = await session.get(Task, t.task_id) or Task(task_id=t.task_id)
             row.application_number = input.application_number
+            row.workflow_id = input.workflow_id
             row.county_code = input.county_code
             row.task_type = t.task_type.value
             row.stage = t.stage
@@ -159,9 +166,28 @@ class CaseRecordActivities:
                 form_of_aid=input.form_of_aid,
                 status="ordered",
                 ordered_at=input.ordered_at,
+                month=input.month,
+                county_code=input.county_code,
+                township_code=input.township_code,
+                assistance_type=input.assistance_type,
+                item_description=input.item_description,
+                **await self._masked_identity(input.application_number),
             )
         )
         return PaymentOrderResult(input.order_key, created)
+
+    async def _masked_identity(self, application_number: str) -> dict[str, str]:
+        """What a public disclosure of this payment may show: 张*明, 4401**********1234."""
+        async with self._sessions() as session:
+            app = await session.scalar(
+                select(Application).where(Application.application_number == application_number)
+            )
+        if app is None or self._vault is None:
+            return {}
+        return {
+            "masked_name": mask_name(app.applicant_name),
+            "masked_id_number": mask_id_number(self._vault.open(app.applicant_id_number_sealed)),
+        }
 
     @activity.defn
     async def draw_spot_check(self, input: SpotCheckInput) -> SpotCheckResult:

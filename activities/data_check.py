@@ -28,6 +28,7 @@ from domain.departments import (
     DepartmentUnavailable,
 )
 from infra.models import Application
+from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
 
@@ -47,9 +48,12 @@ class QueryDepartmentInput:
 
 
 class DataCheckActivities:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], adapters: AdapterFactory) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], adapters: AdapterFactory, pii: PiiVault
+    ) -> None:
         self._sessions = sessions
         self._adapters = adapters
+        self._pii = pii  # the members' ID numbers are sealed at rest
 
     async def _member_ids(self, application_number: str) -> list[str]:
         async with self._sessions() as session:
@@ -60,7 +64,7 @@ class DataCheckActivities:
             raise ApplicationError(
                 f"申请 {application_number} 不存在", type="CaseMissing", non_retryable=True
             )
-        ids = [str(m["id_number"]) for m in row.payload.get("members", [])]
+        ids = [str(m["id_number"]) for m in row.submission(self._pii).get("members", [])]
         if not ids:
             # Checking nobody would pass every check: a person must look at this case.
             raise ApplicationError(

@@ -21,6 +21,7 @@ from domain.departments import DepartmentBadData
 from domain.household_assessment import assess_household
 from domain.policy import PolicyBook
 from infra.models import Application, Beneficiary
+from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
 
@@ -50,11 +51,16 @@ class RecheckBatchResult:
 
 class QuarterlyActivities:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], adapters: AdapterFactory, policies: PolicyBook
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        adapters: AdapterFactory,
+        policies: PolicyBook,
+        pii: PiiVault,
     ) -> None:
         self._sessions = sessions
         self._adapters = adapters
         self._policies = policies
+        self._pii = pii  # the members' ID numbers are sealed at rest
         self._warnings = WarningActivities(sessions)
 
     @activity.defn
@@ -84,7 +90,7 @@ class QuarterlyActivities:
             ).all()
         for beneficiary, application in rows:
             activity.heartbeat(beneficiary.id)
-            members = application.payload.get("members", [])
+            members = application.submission(self._pii).get("members", [])
             ids = [str(m["id_number"]) for m in members]
             declared = [int(m.get("monthly_income_fen", 0)) for m in members]
             adapters = self._adapters(beneficiary.county_code)

@@ -2,17 +2,35 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import Depends, FastAPI
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
+from api.audit_scope import install_audit_hooks
+from api.codec_cors import CodecCORS
 from api.deps import current_staff
-from api.errors import install_error_handlers
-from api.routes import admin, applications, auth, codec, health, notifications, tasks, warnings
+from api.errors import COMMON_ERRORS, install_error_handlers
+from api.input_guard import reject_nul_characters
+from api.routes import (
+    admin,
+    applications,
+    audit,
+    auth,
+    beneficiaries,
+    codec,
+    health,
+    notifications,
+    ops,
+    payments,
+    tasks,
+    warnings,
+)
 from infra.db import make_engine, make_session_factory
+from infra.pii import make_pii_vault
 from infra.settings import Settings
 from infra.temporal_client import connect_client
 
@@ -22,13 +40,17 @@ def create_app(
     *,
     session_factory: async_sessionmaker[AsyncSession] | None = None,
     temporal_client: Client | None = None,
+    clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
-    """Resources passed in (tests) are used as they are; missing ones are built and owned here."""
+    """Resources passed in (tests) are used as they are; missing ones are built and owned here.
+    `clock` (aware UTC) times login throttling and the audit log: tests move it instead of sleeping."""
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         engine = None
         app.state.settings = settings
+        app.state.clock = clock or (lambda: datetime.now(UTC))
+        app.state.pii = make_pii_vault(settings)  # seals and opens personal data at rest
         if session_factory is None:
             engine = make_engine(settings.database_url, settings.database_echo)
             app.state.session_factory = make_session_factory(engine)
@@ -46,13 +68,20 @@ def create_app(
         version="0.1.0",
         description="一窗受理、家庭经济状况核查、民主评议、公示、审批与发放的流程接口。",
         lifespan=lifespan,
+        dependencies=[Depends(reject_nul_characters)],  # before every route's own checks
     )
     install_error_handlers(app)
+    install_audit_hooks(app)  # refusals of audited routes are recorded, then answered as before
     app.include_router(health.router)
     app.include_router(auth.router)  # the token endpoint is public; /me asks for the token itself
     # Belt and braces: every business router requires a valid token even if a route forgets to
     # ask for the caller (FastAPI resolves the shared dependency once per request).
     signed_in = [Depends(current_staff)]
-    for module in (applications, tasks, notifications, admin, warnings, codec):
-        app.include_router(module.router, dependencies=signed_in)
+    for module in (applications, tasks, notifications, admin, warnings, audit, payments, beneficiaries):
+        app.include_router(module.router, dependencies=signed_in, responses=COMMON_ERRORS)
+    # The codec takes a bearer token or the operator's /ops/login cookie (for the Temporal Web UI),
+    # checked by its own dependency on every route; CORS is opened for the UI's origins there only.
+    app.include_router(codec.router, responses=COMMON_ERRORS)
+    app.include_router(ops.router)
+    app.add_middleware(CodecCORS, prefix=codec.PREFIX, origins=settings.temporal_ui_origins)
     return app

@@ -14,11 +14,14 @@ from temporalio.client import Client
 from api.auth import TokenExpired, TokenInvalid, read_token
 from api.errors import ApiError, forbidden
 from api.services.applications import ApplicationService
+from api.services.audit import AuditTrail, Clock, RequestContext, clean, client_ip
 from api.services.case_view import CaseService
+from api.services.login_guard import LoginGuard, LoginPolicy
 from api.services.tasks import TaskService
 from api.services.workflow_gateway import WorkflowGateway
 from domain.staff import ROLE_LABELS, Actor, Role
 from infra.models import Staff
+from infra.pii import PiiVault
 from infra.settings import Settings
 
 TOKEN_URL = "/api/v1/auth/token"
@@ -42,9 +45,15 @@ def temporal_dep(request: Request) -> Client:
     return client
 
 
+def pii_dep(request: Request) -> PiiVault:
+    vault: PiiVault = request.app.state.pii
+    return vault
+
+
 SettingsDep = Annotated[Settings, Depends(settings_dep)]
 SessionsDep = Annotated[async_sessionmaker[AsyncSession], Depends(sessions_dep)]
 TemporalDep = Annotated[Client, Depends(temporal_dep)]
+PiiDep = Annotated[PiiVault, Depends(pii_dep)]
 
 
 def _unauthorized(code: str, message: str) -> ApiError:
@@ -94,13 +103,14 @@ GatewayDep = Annotated[WorkflowGateway, Depends(workflow_gateway)]
 
 
 def application_service(
-    settings: SettingsDep, sessions: SessionsDep, client: TemporalDep, gateway: GatewayDep
+    settings: SettingsDep, sessions: SessionsDep, client: TemporalDep, gateway: GatewayDep, pii: PiiDep
 ) -> ApplicationService:
-    return ApplicationService(sessions, client, settings.temporal_task_queue, CaseService(sessions, gateway))
+    cases = CaseService(sessions, gateway, pii)
+    return ApplicationService(sessions, client, settings.temporal_task_queue, cases, pii)
 
 
-def case_service(sessions: SessionsDep, gateway: GatewayDep) -> CaseService:
-    return CaseService(sessions, gateway)
+def case_service(sessions: SessionsDep, gateway: GatewayDep, pii: PiiDep) -> CaseService:
+    return CaseService(sessions, gateway, pii)
 
 
 def task_service(sessions: SessionsDep, gateway: GatewayDep) -> TaskService:
@@ -110,3 +120,34 @@ def task_service(sessions: SessionsDep, gateway: GatewayDep) -> TaskService:
 ApplicationServiceDep = Annotated[ApplicationService, Depends(application_service)]
 CaseServiceDep = Annotated[CaseService, Depends(case_service)]
 TaskServiceDep = Annotated[TaskService, Depends(task_service)]
+
+
+# -- audit trail and login throttling (api/services/audit.py, api/services/login_guard.py) --
+def clock_dep(request: Request) -> Clock:
+    clock: Clock = request.app.state.clock
+    return clock
+
+
+ClockDep = Annotated[Clock, Depends(clock_dep)]
+
+
+def audit_trail(
+    request: Request, settings: SettingsDep, sessions: SessionsDep, clock: ClockDep
+) -> AuditTrail:
+    """The audit trail bound to this request's client address and user agent."""
+    peer = request.client.host if request.client else None
+    context = RequestContext(
+        client_ip(peer, request.headers.get("x-forwarded-for"), settings.trusted_proxies),
+        clean(request.headers.get("user-agent"), 200),
+    )
+    return AuditTrail(sessions, clock, context)
+
+
+AuditDep = Annotated[AuditTrail, Depends(audit_trail)]
+
+
+def login_guard(settings: SettingsDep, sessions: SessionsDep, clock: ClockDep, trail: AuditDep) -> LoginGuard:
+    return LoginGuard(sessions, LoginPolicy.from_settings(settings), clock, trail)
+
+
+LoginGuardDep = Annotated[LoginGuard, Depends(login_guard)]

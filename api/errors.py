@@ -7,6 +7,7 @@ from typing import Any
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.messages import field_errors
@@ -30,7 +31,32 @@ def forbidden(message: str = "您无权办理此事项") -> ApiError:
     return ApiError(403, "forbidden", message)
 
 
+class FieldErrorOut(BaseModel):
+    field: str
+    type: str
+    message: str
+
+
+class ErrorOut(BaseModel):
+    """Every error body. Some errors add fields (e.g. the application number of a saved intake)."""
+
+    model_config = ConfigDict(extra="allow")
+
+    code: str = Field(description="机器可读的错误代码")
+    message: str = Field(description="中文说明")
+    errors: list[FieldErrorOut] | None = Field(default=None, description="字段级错误")
+
+
+# Answers any signed-in route can give, documented once for all of them (routes add their own).
+COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
+    400: {"model": ErrorOut, "description": "请求内容无法解析（如不是有效的 UTF-8 或 JSON）"},
+    401: {"model": ErrorOut, "description": "未登录，或登录已过期、无效"},
+    403: {"model": ErrorOut, "description": "角色不符或不在管辖范围内"},
+    422: {"model": ErrorOut, "description": "数据校验失败（字段级中文提示）"},
+}
+
 _HTTP_MESSAGES: dict[int, tuple[str, str]] = {
+    400: ("malformed_request", "请求内容无法解析，请检查格式（如 JSON、文字编码）后重新提交"),
     404: ("not_found", "请求的接口不存在"),
     405: ("method_not_allowed", "该接口不支持此请求方法"),
 }

@@ -2,16 +2,15 @@
 
 from __future__ import annotations
 
-import logging
-
 import uvicorn
 
 from api.app import create_app
+from infra.logging_setup import configure_logging
 from infra.settings import load_settings
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # with personal data redacted from every record
     settings = load_settings()
     uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
 

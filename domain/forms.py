@@ -25,7 +25,7 @@ class _Form(BaseModel):
 
 class MaterialsForm(_Form):
     materials: list[Ref] = Field(min_length=1, description="已收取的材料")
-    notes: str = ""
+    notes: str = Field(default="", max_length=4000)
 
 
 class ReasonForm(_Form):
@@ -63,7 +63,7 @@ class HomeVisitForm(_Form):
 class DataCheckForm(_Form):
     report_ref: Ref = Field(description="核对报告编号")
     department_monthly_income_fen: Fen = Field(description="部门数据显示的家庭月收入（分）")
-    findings: str = ""
+    findings: str = Field(default="", max_length=4000)
 
 
 class AttendeeCapacity(StrEnum):
@@ -102,8 +102,8 @@ class OpinionForm(_Form):
     opinion: Text = Field(description="初审意见")
     category: Category | None = Field(default=None, description="低保分类管理类别 A/B/C")
     unable_items: list[SelfCareItem] = Field(default_factory=list, description="特困：不能自理的项目")
-    severity: str | None = Field(default=None, description="临时救助：困难程度")
-    disability_level: str | None = Field(default=None, description="残疾等级")
+    severity: str | None = Field(default=None, max_length=200, description="临时救助：困难程度")
+    disability_level: str | None = Field(default=None, max_length=200, description="残疾等级")
     eligible_for_living_subsidy: bool = True
 
 
@@ -123,12 +123,23 @@ class ApprovalForm(_Form):
     opinion: Text = Field(description="审批意见")
     category: Category | None = None
     adjusted_amount_fen: Fen | None = Field(default=None, description="调整后的月救助金额（分），须说明理由")
-    adjustment_reason: str = ""
+    adjustment_reason: str = Field(default="", max_length=4000)
+    # 临时救助: paid once or in stages (one amount per month from the month after approval), in
+    # cash or in kind.
+    stages_fen: list[Annotated[int, Field(gt=0, le=1_000_000_000)]] = Field(
+        default_factory=list, max_length=12, description="分次发放：每期金额（分），按月依次发放"
+    )
+    form_of_aid: Literal["cash", "in_kind"] = Field(default="cash", description="现金或实物")
+    in_kind_items: str = Field(default="", max_length=2000, description="实物救助的物品清单")
 
     @model_validator(mode="after")
     def _reason(self) -> ApprovalForm:
         if self.adjusted_amount_fen is not None and len(self.adjustment_reason.strip()) < 4:
             raise ValueError("调整救助金额须写明理由")
+        if len(self.stages_fen) == 1:
+            raise ValueError("分次发放至少两期；一次发放请不填分期")
+        if self.form_of_aid == "in_kind" and len(self.in_kind_items.strip()) < 2:
+            raise ValueError("实物救助须列明物品")
         return self
 
 
@@ -147,6 +158,36 @@ class NoticeForm(_Form):
 class EmergencyApprovalForm(_Form):
     amount_fen: int = Field(gt=0, le=1_000_000_000)
     form_of_aid: Literal["cash", "in_kind"]
-    in_kind_items: str = ""
-    severity: str
+    in_kind_items: str = Field(default="", max_length=2000)
+    severity: str = Field(max_length=200)
     opinion: Text
+
+
+LongText = Annotated[str, StringConstraints(strip_whitespace=True, min_length=4, max_length=2000)]
+
+
+class ExitNotice(_Form):
+    """退出告知书: reasons, the policy basis, and a referral to employment/training."""
+
+    reasons: LongText = Field(description="退出理由")
+    policy_basis: LongText = Field(description="政策依据")
+    referral: LongText = Field(description="就业/培训转介（如：转介人社部门职业技能培训）")
+
+
+class ReReviewOutcome(StrEnum):
+    CONTINUE = "continue"  # 维持
+    ADJUST = "adjust"  # 调整金额/类别
+    PHASE_OUT = "phase_out"  # 渐退
+    EXIT = "exit"  # 退出
+
+
+class ReReviewForm(_Form):
+    """复核 (scheduled re-review, a member's death, a change report): what the investigator found."""
+
+    visited_on: date
+    findings: LongText
+    monthly_income_fen: Fen = Field(description="核实的家庭月收入（分）")
+    new_amount_fen: Fen | None = Field(default=None, description="调整后的月救助金额（分）")
+    new_category: Literal["A", "B", "C"] | None = None
+    phase_out_months: int | None = Field(default=None, ge=1, le=12, description="渐退月数")
+    exit_notice: ExitNotice | None = None

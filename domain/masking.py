@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from domain.staff import Role
+
 
 def mask_name(name: str) -> str:
     """张三 → 张*, 张小明 → 张*明, 欧阳小明 → 欧**明."""
@@ -32,3 +34,14 @@ def mask_account(account: str) -> str:
     if len(account) <= 4:
         return "*" * len(account)
     return "*" * (len(account) - 4) + account[-4:]
+
+
+# Who needs an applicant's full ID number and phone for their work (SPEC, "Users"): the window
+# registers and contacts the applicant, investigators identify the household at the visit and
+# query the departments, the township reviewer sends notices (refusal reasons, objections) and
+# the county approver signs the decision. Everyone else — township head, finance (bank accounts
+# are a separate record), operators, supervisors — works with the masked forms. Every full read
+# goes through the personal-data endpoint, which is audited.
+PERSONAL_DATA_ROLES: frozenset[Role] = frozenset(
+    {Role.INTAKE_CLERK, Role.INVESTIGATOR, Role.TOWNSHIP_REVIEWER, Role.COUNTY_APPROVER}
+)

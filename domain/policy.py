@@ -89,8 +89,28 @@ class RegionStandards:
     # A vehicle or property registered from this many calendar days before the assessment date up
     # to that date is "newly registered" (seed 004 risk rule); both the first and the last day count.
     new_asset_window_days: int = 90
+    # After enrolment (动态管理, seed 004): re-review every 3/6/12 months by class A/B/C, but never
+    # less often than the county's floor (national: yearly for stable, half-yearly for irregular
+    # income); phase-out up to 6 months; exit notice one month ahead; a death re-checked within
+    # 3 months. Payroll runs on `payroll_day`; last month's payments are published by `disclosure_day`.
+    review_months_a: int = 3
+    review_months_b: int = 6
+    review_months_c: int = 12
+    review_max_months: int = 12
+    phase_out_max_months: int = 6
+    exit_notice_months: int = 1
+    death_recheck_months: int = 3
+    payroll_day: int = 10
+    disclosure_day: int = 5
+
+    def review_interval_months(self, category: str | None) -> int:
+        """The class's rhythm, capped by the county's minimum frequency."""
+        by_class = {"A": self.review_months_a, "B": self.review_months_b, "C": self.review_months_c}
+        return max(1, min(by_class.get(category or "", self.review_max_months), self.review_max_months))
 
     def __post_init__(self) -> None:
+        if not 1 <= self.payroll_day <= 28 or not 1 <= self.disclosure_day <= 5:
+            raise ValueError("发放日须在每月1–28日之间，公开日须在每月1–5日之间")
         # A floor above the standard would pay a household more than the standard itself.
         if not 0 <= self.dibao_floor_fen <= self.dibao_standard_fen:
             raise ValueError("低保保底金额须在0与低保标准之间")
@@ -100,6 +120,13 @@ class RegionStandards:
             ("max_houses", "住房套数上限"),
             ("business_registered_capital_limit_fen", "工商注册资金限额"),
             ("new_asset_window_days", "新增登记财产的核查天数"),
+            ("review_months_a", "A类复核间隔月数"),
+            ("review_months_b", "B类复核间隔月数"),
+            ("review_months_c", "C类复核间隔月数"),
+            ("review_max_months", "复核最长间隔月数"),
+            ("phase_out_max_months", "渐退期最长月数"),
+            ("exit_notice_months", "退出告知提前月数"),
+            ("death_recheck_months", "成员死亡后复核月数"),
         ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int) or value < 0:

@@ -45,6 +45,7 @@ class SaveTaskInput:
     application_number: str
     county_code: str
     task: TaskRecord
+    workflow_id: str | None = None  # None: the application workflow of the case
 
 
 @dataclass
@@ -107,6 +108,11 @@ class PaymentOrderInput:
     amount_fen: int
     form_of_aid: str
     ordered_at: datetime
+    month: str | None = None  # the month the payroll pays it (cash); None for the counter
+    county_code: str | None = None
+    township_code: str | None = None
+    assistance_type: str | None = None
+    item_description: str = ""  # in kind (实物): what is handed over
 
 
 @dataclass

@@ -29,6 +29,8 @@ class TaskType(StrEnum):
     REFUSAL_NOTICE = "refusal_notice"  # 不予批准书面告知
     EMERGENCY_APPROVAL = "emergency_approval"  # 急难型先行救助审批（24小时）
     EMERGENCY_PAPERWORK = "emergency_paperwork"  # 急难型补办手续（5个工作日）
+    RE_REVIEW = "re_review"  # 定期复核（A/B/C类 3/6/12个月）
+    CHANGE_RECHECK = "change_recheck"  # 情况变化复核（成员死亡3个月内）
 
 
 TASK_LABELS: dict[TaskType, str] = {
@@ -43,6 +45,8 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.REFUSAL_NOTICE: "送达不予批准告知书",
     TaskType.EMERGENCY_APPROVAL: "急难型临时救助先行审批",
     TaskType.EMERGENCY_PAPERWORK: "急难型临时救助补办手续",
+    TaskType.RE_REVIEW: "定期复核",
+    TaskType.CHANGE_RECHECK: "家庭情况变化复核",
 }
 
 TASK_ROLES: dict[TaskType, Role] = {
@@ -57,6 +61,8 @@ TASK_ROLES: dict[TaskType, Role] = {
     TaskType.REFUSAL_NOTICE: Role.TOWNSHIP_REVIEWER,
     TaskType.EMERGENCY_APPROVAL: Role.TOWNSHIP_HEAD,
     TaskType.EMERGENCY_PAPERWORK: Role.INTAKE_CLERK,
+    TaskType.RE_REVIEW: Role.INVESTIGATOR,
+    TaskType.CHANGE_RECHECK: Role.INVESTIGATOR,
 }
 
 # (task type, outcome) → the form that outcome requires.
@@ -76,6 +82,8 @@ OUTCOME_FORMS: dict[TaskType, dict[str, type[BaseModel]]] = {
     TaskType.REFUSAL_NOTICE: {"sent": forms.NoticeForm},
     TaskType.EMERGENCY_APPROVAL: {"approve": forms.EmergencyApprovalForm, "reject": forms.ReasonForm},
     TaskType.EMERGENCY_PAPERWORK: {"completed": forms.MaterialsForm},
+    TaskType.RE_REVIEW: {o.value: forms.ReReviewForm for o in forms.ReReviewOutcome},
+    TaskType.CHANGE_RECHECK: {o.value: forms.ReReviewForm for o in forms.ReReviewOutcome},
 }
 
 OUTCOME_LABELS: dict[str, str] = {
@@ -88,6 +96,10 @@ OUTCOME_LABELS: dict[str, str] = {
     "reject": "不予批准",
     "return": "退回补充调查",
     "sent": "已送达",
+    "continue": "维持救助",
+    "adjust": "调整救助金额或类别",
+    "phase_out": "渐退",
+    "exit": "退出",
 }
 
 

@@ -16,6 +16,7 @@ import sys
 from dataclasses import dataclass, field
 
 from infra.db import make_engine, make_session_factory, sqlite_file
+from infra.logging_setup import configure_logging
 from infra.migrate import upgrade_async
 from infra.seed import seed_demo
 from infra.settings import Settings, load_settings
@@ -49,10 +50,19 @@ def temporal_server_command(settings: Settings) -> list[str]:
         "synchronous=normal",
         "--log-level",
         "warn",
+        # The Web UI decrypts payloads through the API's codec endpoint (operators only: see /ops/login).
+        "--ui-codec-endpoint",
+        ui_codec_endpoint(settings),
     ]
     for name, kind in DEFINITIONS.items():
         cmd += ["--search-attribute", f"{name}={kind}"]
     return cmd
+
+
+def ui_codec_endpoint(settings: Settings) -> str:
+    # The browser calls it, so it names the address the API is reached at, not a wildcard bind.
+    host = "127.0.0.1" if settings.api_host in ("0.0.0.0", "::", "") else settings.api_host
+    return f"http://{host}:{settings.api_port}/api/v1/codec"
 
 
 async def wait_for_port(host: str, port: int, within: float = 60.0) -> None:
@@ -111,6 +121,31 @@ def department_sim_command(settings: Settings, port: int) -> list[str]:
     ]
 
 
+def bank_sim_port(settings: Settings) -> int:
+    """As for the department simulator: the configured port, or a free one unless set explicitly."""
+    port = settings.bank_sim_port
+    if _port_free(SIM_HOST, port):
+        return port
+    if "bank_sim_port" in settings.model_fields_set:
+        raise SystemExit(f"BANK_SIM_PORT {port} is in use: free it or choose another port.")
+    with socket.socket() as s:
+        s.bind((SIM_HOST, 0))
+        free = int(s.getsockname()[1])
+    log.warning("port %d is in use: the bank simulator takes %d instead", port, free)
+    return free
+
+
+def bank_sim_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "simulators.bank", "--host", SIM_HOST, "--port", str(port)]
+
+
+def bank_env(settings: Settings, sim_url: str) -> dict[str, str]:
+    """The payroll uses the bank simulator, unless BANK_BASE_URL points it at a real bank."""
+    if "bank_base_url" in settings.model_fields_set:
+        return {}
+    return {"BANK_BASE_URL": sim_url}
+
+
 def department_env(settings: Settings, sim_url: str) -> dict[str, str]:
     """The adapters use the simulator, unless DEPARTMENT_BASE_URL points them at real services."""
     if "department_base_url" in settings.model_fields_set:
@@ -160,6 +195,11 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         # The simulator reads the same keys as the adapters, so both ends agree.
         "DEPARTMENT_API_KEYS": json.dumps(settings.department_api_keys),
         "DEPARTMENT_API_KEY_HEADER": settings.department_api_key_header,
+        # … and the bank simulator the same key and payer account as the payroll's gateway.
+        "BANK_API_KEY": settings.bank_api_key,
+        "BANK_PAYER_ACCOUNT": settings.bank_payer_account,
+        # The UI's address(es), derived from TEMPORAL_UI_PORT unless set: the API opens CORS to them.
+        "TEMPORAL_UI_ORIGINS": json.dumps(settings.temporal_ui_origins),
     }
 
 
@@ -175,11 +215,14 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         db_file.parent.mkdir(parents=True, exist_ok=True)
     sim_port = department_sim_port(settings)
     sim_url = f"http://{SIM_HOST}:{sim_port}"
-    stack = Stack(settings, extra_env=department_env(settings, sim_url))
+    bank_port = bank_sim_port(settings)
+    bank_url = f"http://{SIM_HOST}:{bank_port}"
+    stack = Stack(settings, extra_env={**department_env(settings, sim_url), **bank_env(settings, bank_url)})
     try:
         stack.spawn("temporal", temporal_server_command(settings))
         # Starts beside the Temporal server; the worker needs it only once a case reaches the check.
         stack.spawn("departments", department_sim_command(settings, sim_port))
+        stack.spawn("bank", bank_sim_command(bank_port))
         host, _, port = settings.temporal_address.rpartition(":")
         await wait_for_port(host, int(port))
         await wait_for_port(host, settings.temporal_ui_port)
@@ -188,16 +231,19 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         await seed_demo(make_session_factory(engine))
         await engine.dispose()
         await wait_for_port(SIM_HOST, sim_port)
+        await wait_for_port(SIM_HOST, bank_port)
         stack.spawn("worker", [sys.executable, "-m", "workers.main"])
         stack.spawn("api", [sys.executable, "-m", "api.main"])
         await wait_for_port(settings.api_host, settings.api_port)
         print(
             "\n社会救助审核审批系统已启动 / stack is up:\n"
             f"  API            http://{settings.api_host}:{settings.api_port}  (OpenAPI: /docs)\n"
-            f"  Temporal UI    http://{host}:{settings.temporal_ui_port}\n"
+            f"  Temporal UI    http://{host}:{settings.temporal_ui_port}  "
+            f"(解密显示 / decrypted view: operators sign in at http://{settings.api_host}:{settings.api_port}/ops/login)\n"
             f"  Temporal gRPC  {settings.temporal_address}  namespace={settings.temporal_namespace}\n"
             f"  Database       {settings.database_url}\n"
             f"  Departments    {sim_url}  (部门数据模拟; admin: /admin/households, /admin/faults; /docs)\n"
+            f"  Bank (代发)    {bank_url}  (银行代发模拟; admin: /admin/accounts, /admin/ledger/summary, /admin/faults; /docs)\n"
             "Ctrl-C 停止 / stops everything.\n",
             flush=True,
         )
@@ -214,7 +260,7 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # with personal data redacted from every record
     settings = load_settings()
 
     async def _main() -> None:

@@ -5,6 +5,9 @@ No instance is created at import time: entry points call `load_settings()` and p
 
 from __future__ import annotations
 
+import base64
+import binascii
+import ipaddress
 import re
 from pathlib import Path
 
@@ -16,6 +19,9 @@ from domain.departments import Department
 REPO_ROOT = Path(__file__).resolve().parent.parent
 _COUNTY = re.compile(r"^\d{6}$")
 _DEPARTMENTS = frozenset(d.value for d in Department)
+_ORIGIN = re.compile(r"^https?://[A-Za-z0-9.\-]+(:\d{1,5})?$|^https?://\[[0-9A-Fa-f:.]+\](:\d{1,5})?$")
+# Key ids appear inside sealed values ("v1:<key id>:…"), so they cannot contain a colon.
+_KEY_ID = re.compile(r"^[A-Za-z0-9._-]{1,40}$")
 
 
 def _dev_department_keys() -> dict[str, str]:
@@ -66,9 +72,37 @@ class Settings(BaseSettings):
     )
     payload_active_key: str = "dev-2026"
 
+    # Personal data at rest (infra/pii.py): ID numbers, phones, bank accounts and the stored
+    # submissions are sealed with AES-256-GCM under PII_KEYS (key id → base64 of 32 random bytes;
+    # new data uses PII_ACTIVE_KEY, retired ids stay configured until `python -m infra.pii rotate`
+    # has re-sealed everything). PII_HASH_KEY (base64, 32 bytes) keys the HMAC digests used for
+    # equality lookups and resubmission fingerprints. The defaults are development keys only.
+    pii_keys: dict[str, str] = Field(
+        default_factory=lambda: {"dev-pii-2026": "ZGV2LW9ubHktcGlpLXNlYWxpbmcta2V5LTIwMjYtMzI="}
+    )
+    pii_active_key: str = "dev-pii-2026"
+    pii_hash_key: str = "ZGV2LW9ubHktcGlpLWRpZ2VzdC1rZXktMjAyNi0zMmI="
+
     # Staff login: HS256 JWT. Set a long random JWT_SECRET in production.
     jwt_secret: str = Field(default="dev-only-secret-change-me-in-production-0123456789")
     jwt_ttl_minutes: int = 480
+    # Login throttling (api/services/login_guard.py), counted in the database so that every API
+    # instance agrees: LOGIN_MAX_FAILURES consecutive failures of one username within the window
+    # lock it for LOGIN_LOCKOUT_MINUTES; LOGIN_IP_MAX_FAILURES failures from one client address
+    # within the window refuse that address (429) until the oldest failure leaves the window.
+    login_max_failures: int = Field(default=5, ge=1)
+    login_failure_window_minutes: int = Field(default=15, ge=1)
+    login_lockout_minutes: int = Field(default=15, ge=1)
+    login_ip_max_failures: int = Field(default=30, ge=1)
+    # Reverse proxies (IP addresses or CIDR networks) whose X-Forwarded-For is believed when they are
+    # the connecting peer; from anyone else the header is ignored, so it cannot dodge the throttle
+    # or forge the address in the audit log. JSON list, e.g. TRUSTED_PROXIES='["10.0.0.0/24"]'.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # The operator's browser session for the Temporal Web UI's codec calls (/ops/login): short, as
+    # it opens decrypted case data. TEMPORAL_UI_ORIGINS (JSON list) are the UI addresses allowed to
+    # call the codec endpoint with that cookie; empty means the dev UI on TEMPORAL_UI_PORT.
+    ops_session_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    temporal_ui_origins: list[str] = Field(default_factory=list)
 
     # Department data exchange (信息核对): every department answers POST <base>/<department>/v1/query.
     # DEPARTMENT_ENDPOINTS overrides the base URL per department, county or county/department, as
@@ -81,6 +115,16 @@ class Settings(BaseSettings):
     department_api_key_header: str = "X-Api-Key"
     department_timeout_seconds: float = Field(default=10.0, gt=0)
 
+    # Bank disbursement (代发): the bank's batch interface, our API key and the bureau's account the
+    # money leaves from (财政专户). The defaults are the bank simulator's (`make run`); production sets
+    # BANK_BASE_URL, BANK_API_KEY and BANK_PAYER_ACCOUNT. A payroll month goes out in files of at most
+    # BANK_BATCH_SIZE lines.
+    bank_base_url: str = "http://127.0.0.1:8200"
+    bank_api_key: str = "dev-bank-key"
+    bank_payer_account: str = "44001000000000000001"
+    bank_batch_size: int = Field(default=5000, ge=1)
+    bank_timeout_seconds: float = Field(default=30.0, gt=0)
+
     # Embedded development stack (`make run`): the Temporal dev server and its Web UI
     temporal_ui_port: int = 8233
     temporal_db_file: Path = Field(default=REPO_ROOT / "var" / "temporal.db")
@@ -89,6 +133,8 @@ class Settings(BaseSettings):
     department_sim_port: int = 8100
     department_sim_households: int = Field(default=3000, ge=1)
     department_sim_seed: int = 2026
+    # … and the bank simulator
+    bank_sim_port: int = 8200
 
     @field_validator("department_endpoints")
     @classmethod
@@ -100,6 +146,18 @@ class Settings(BaseSettings):
     def _key_names(cls, value: dict[str, str]) -> dict[str, str]:
         return _check_department_names(value, "DEPARTMENT_API_KEYS")
 
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry, strict=False)
+            except ValueError:
+                raise ValueError(
+                    f"TRUSTED_PROXIES: {entry!r} 不是 IP 地址或网段 (not an IP address or network)"
+                ) from None
+        return value
+
     @model_validator(mode="after")
     def _every_department_has_a_key(self) -> Settings:
         # A county-only or county/department key does not cover other counties: every department
@@ -108,6 +166,40 @@ class Settings(BaseSettings):
         if missing:
             raise ValueError(f"DEPARTMENT_API_KEYS 缺少部门的接口密钥 (no API key for): {', '.join(missing)}")
         return self
+
+    @model_validator(mode="after")
+    def _pii_keys_usable(self) -> Settings:
+        # Refused at start-up, not at the first intake: a bad key would otherwise surface as a 500.
+        for key_id, value in self.pii_keys.items():
+            if not _KEY_ID.match(key_id):
+                raise ValueError(f"PII_KEYS 的密钥编号 {key_id!r} 只能包含字母、数字、点、下划线和连字符")
+            if not _is_32_byte_key(value):
+                raise ValueError(f"PII_KEYS 的密钥 {key_id!r} 须为 32 字节随机数的 base64 编码")
+        if self.pii_active_key not in self.pii_keys:
+            raise ValueError(f"PII_ACTIVE_KEY {self.pii_active_key!r} 不在 PII_KEYS 已配置的密钥编号中")
+        if not _is_32_byte_key(self.pii_hash_key):
+            raise ValueError("PII_HASH_KEY 须为 32 字节随机数的 base64 编码")
+        return self
+
+    @model_validator(mode="after")
+    def _ui_origins(self) -> Settings:
+        if not self.temporal_ui_origins:
+            port = self.temporal_ui_port
+            self.temporal_ui_origins = [f"http://127.0.0.1:{port}", f"http://localhost:{port}"]
+        for origin in self.temporal_ui_origins:
+            # Credentials go with these origins: a wildcard or a malformed entry would open decryption.
+            if not _ORIGIN.match(origin):
+                raise ValueError(
+                    f"TEMPORAL_UI_ORIGINS 的 {origin!r} 不是网页来源（应为 https://主机[:端口]，不含路径，不可用 *）"
+                )
+        return self
+
+
+def _is_32_byte_key(value: str) -> bool:
+    try:
+        return len(base64.b64decode(value, validate=True)) == 32
+    except (binascii.Error, ValueError):
+        return False
 
 
 def load_settings(**overrides: object) -> Settings:

@@ -2,7 +2,8 @@
 # Installs the real Temporal toolchain into an ignored folder of the repo, idempotently:
 #   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
 #   - the Java time-skipping test server, from Maven Central, plus a wrapper executable that
-#     WorkflowEnvironment.start_time_skipping(test_server_existing_path=...) can start.
+#     WorkflowEnvironment.start_time_skipping(test_server_existing_path=...) can start;
+#   - Chromium from Debian's packages, for the browser test of the Temporal UI (tests/e2e).
 # Every path can be overridden by an environment variable (see below). Nothing is faked: a
 # missing Go/Java/Maven is an error that names the fix.
 set -euo pipefail
@@ -57,6 +58,22 @@ find_faketime_lib() {
   [ -n "$FAKETIME_LIB" ] || die "libfaketime not found. Fix: apt-get update && apt-get install -y faketime (or set FAKETIME_LIB to libfaketimeMT.so.1)"
 }
 
+# Chromium (Debian's package) for the browser test of the Temporal UI's decrypted view; Playwright
+# drives it via executable_path, as Playwright's own browser download cannot reach the internet here.
+# fonts-wqy-zenhei only makes Chinese readable in the screenshots; it is not checked.
+find_chromium() {
+  CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || command -v chromium-browser || true)}"
+  if [ -z "$CHROMIUM_PATH" ]; then
+    say "installing Chromium (Debian package 'chromium') for the Temporal UI browser test"
+    if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+      (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q chromium fonts-wqy-zenhei) >&2 || true
+    fi
+    CHROMIUM_PATH="$(command -v chromium || command -v chromium-browser || true)"
+  fi
+  [ -n "$CHROMIUM_PATH" ] || die "Chromium not found. Fix: apt-get update && apt-get install -y chromium fonts-wqy-zenhei (or set CHROMIUM_PATH to a Chromium/Chrome executable)"
+  say "chromium: $CHROMIUM_PATH"
+}
+
 install_test_server() {
   find_faketime_lib
   if [ -x "$TEMPORAL_TEST_SERVER_PATH" ] && grep -qF "$FAKETIME_LIB" "$TEMPORAL_TEST_SERVER_PATH" \
@@ -90,8 +107,9 @@ WRAP
 }
 
 case "${1:-all}" in
-  all) install_temporal_cli; install_test_server ;;
+  all) install_temporal_cli; install_test_server; find_chromium ;;
   cli) install_temporal_cli ;;
   test-server) install_test_server ;;
-  *) die "usage: $0 [all|cli|test-server]" ;;
+  browser) find_chromium ;;
+  *) die "usage: $0 [all|cli|test-server|browser]" ;;
 esac

@@ -23,6 +23,7 @@ from infra.migrate import upgrade_async
 from infra.seed import seed_demo
 from infra.settings import load_settings
 from infra.temporal_client import ensure_search_attributes, make_data_converter
+from simulators.bank import BankState, create_bank_app
 from simulators.departments import FaultBook, Population, create_app
 from workflows import search_attributes as sa
 
@@ -135,6 +136,35 @@ def _department_faults_cleared(department_simulator: DepartmentSimulator) -> Ite
     # A test that takes a department down must not leave it down for the next one.
     yield
     department_simulator.faults.clear()
+
+
+@dataclass
+class BankSimulator:
+    """The bank (代发) simulator served on a real loopback socket, shared by a test session.
+    `state` is the simulator's own state: register accounts, inspect the ledger, `reset()` it."""
+
+    base_url: str
+    state: BankState
+
+
+@pytest.fixture(scope="session")
+def bank_simulator() -> Iterator[BankSimulator]:
+    from tests.simulators.server import serve
+
+    state = BankState()
+    with serve(create_bank_app(state)) as url:
+        yield BankSimulator(url, state)
+
+
+@pytest.fixture(autouse=True)
+def _bank_faults_cleared(request: pytest.FixtureRequest) -> Iterator[None]:
+    # Only for tests that use the bank: the others never start it. A fault or a slow bank left
+    # behind must not leak into the next test; the ledger stays (tests reset it when they need to).
+    yield
+    if "bank_simulator" in request.fixturenames:
+        bank: BankSimulator = request.getfixturevalue("bank_simulator")
+        bank.state.faults.clear()
+        bank.state.set_processing_seconds(None)
 
 
 @pytest.fixture

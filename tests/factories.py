@@ -6,11 +6,18 @@ import random
 from typing import Any
 
 from domain.identity import id_check_char
+from infra.pii import PiiVault, make_pii_vault
+from infra.settings import load_settings
 
 
 def id_number(region: str = "440105", birth: str = "19800101", seq: int | None = None) -> str:
     body = f"{region}{birth}{(seq if seq is not None else random.randint(0, 999)):03d}"
     return body + id_check_char(body)
+
+
+def pii_vault() -> PiiVault:
+    """The vault of the default (development) settings: what the tests' API and workers use."""
+    return make_pii_vault(load_settings())
 
 
 def with_wrong_check_char(value: str) -> str:
@@ -44,8 +51,8 @@ def application_payload(number: str, **overrides: Any) -> dict[str, Any]:
 async def store_application(
     sessions: Any, number: str, accepted_at: Any, member_ids: list[str] | None = None, **overrides: Any
 ) -> None:
-    """Insert an application row directly, as the intake API would have done (the members'
-    ID numbers are what the data cross-check looks up)."""
+    """Insert an application row directly, as the intake API would have done, personal data sealed
+    (the members' ID numbers are what the data cross-check looks up)."""
     from domain.application import workflow_id_for
     from infra.models import Application
 
@@ -58,22 +65,22 @@ async def store_application(
         "township_code": "440105001",
         "community_code": "440105001001",
         "applicant_name": "张小明",
-        "applicant_id_number": id_number(seq=101),
-        "applicant_phone": "13812345678",
         "household_size": 2,
         "green_channel": False,
-        "payload": {},
-        "payload_fingerprint": "0" * 64,
         "stage": "intake",
         "accepted_at": accepted_at,
     }
+    applicant_id = overrides.pop("applicant_id_number", id_number(seq=101))
+    phone = overrides.pop("applicant_phone", "13812345678")
     values.update(overrides)
     ids = member_ids or [id_number(seq=900 + i) for i in range(int(values["household_size"]))]
     values["household_size"] = len(ids)
-    values["payload"] = {
+    submission = {
         "members": [
             {"name": f"成员{i + 1}", "id_number": mid, "monthly_income_fen": 0} for i, mid in enumerate(ids)
         ]
     }
+    row = Application(**values)
+    row.seal_personal_data(pii_vault(), id_number=applicant_id, phone=phone, submission=submission)
     async with sessions.begin() as session:
-        session.add(Application(**values))
+        session.add(row)

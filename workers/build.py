@@ -9,13 +9,20 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 from temporalio.worker import Worker
 
+from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
 from activities.data_check import AdapterFactory, DataCheckActivities
+from activities.payroll import PayrollActivities
 from activities.quarterly import QuarterlyActivities
 from activities.reference import ReferenceActivities
 from activities.warnings import WarningActivities
+from domain.bank import BatchResult, DisbursementFile
 from domain.policy import PolicyBook
+from infra.bank.base import BankGateway, BankUnavailable
+from infra.pii import PiiVault
 from workflows.application import ApplicationWorkflow
+from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
+from workflows.payroll import DisclosureWorkflow, PayrollWorkflow
 from workflows.quarterly_recheck import QuarterlyRecheckWorkflow
 
 
@@ -29,20 +36,36 @@ class WorkerResources:
     department_adapters: AdapterFactory
     # The spot-check draw; tests inject a seeded generator to make draws repeatable.
     rng: random.Random = field(default_factory=random.SystemRandom)
+    # The bank (代发) for the payroll; None where a test runs no payroll (a payroll then fails loudly).
+    bank: BankGateway | None = None
+    payer_account: str = ""
+    # Opens the sealed personal data (members' ID numbers for the data check). Required, by name:
+    # a worker with other keys than the API's could not read what the API stored.
+    pii: PiiVault = field(kw_only=True)
 
 
 def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Worker:
     reference = ReferenceActivities(resources.session_factory, resources.policies)
-    records = CaseRecordActivities(resources.session_factory, resources.rng)
-    data_check = DataCheckActivities(resources.session_factory, resources.department_adapters)
+    records = CaseRecordActivities(resources.session_factory, resources.rng, resources.pii)
+    lifecycle = BeneficiaryActivities(resources.session_factory, resources.pii)
+    payroll = PayrollActivities(
+        resources.session_factory, resources.bank or _NoBank(), resources.pii, resources.payer_account
+    )
+    data_check = DataCheckActivities(resources.session_factory, resources.department_adapters, resources.pii)
     warnings = WarningActivities(resources.session_factory)
     quarterly = QuarterlyActivities(
-        resources.session_factory, resources.department_adapters, resources.policies
+        resources.session_factory, resources.department_adapters, resources.policies, resources.pii
     )
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[ApplicationWorkflow, QuarterlyRecheckWorkflow],
+        workflows=[
+            ApplicationWorkflow,
+            QuarterlyRecheckWorkflow,
+            BeneficiaryWorkflow,
+            PayrollWorkflow,
+            DisclosureWorkflow,
+        ],
         activities=[
             reference.resolve_policy,
             reference.compute_deadline,
@@ -58,5 +81,27 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             warnings.record_warnings,
             quarterly.list_beneficiaries,
             quarterly.recheck_batch,
+            lifecycle.enrol,
+            lifecycle.update_beneficiary,
+            lifecycle.record_beneficiary_event,
+            lifecycle.issue_exit_notice,
+            lifecycle.stop_for_fraud,
+            lifecycle.record_credit,
+            payroll.freeze_snapshot,
+            payroll.plan_batches,
+            payroll.submit_batch,
+            payroll.reconcile_batch,
+            payroll.close_run,
+            payroll.publish_disclosure,
         ],
     )
+
+
+class _NoBank:
+    """Stands in where no bank is configured: every payroll step fails with the reason."""
+
+    async def submit(self, file: DisbursementFile) -> str:
+        raise BankUnavailable("未配置银行代发接口（BANK_BASE_URL）")
+
+    async def result(self, batch_id: str) -> BatchResult:
+        raise BankUnavailable("未配置银行代发接口（BANK_BASE_URL）")

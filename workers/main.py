@@ -6,10 +6,13 @@ import asyncio
 import logging
 import signal
 
+from infra.bank.http import make_bank_gateway
 from infra.db import make_engine, make_session_factory
 from infra.departments.factory import department_adapter_factory, make_department_http_client
+from infra.logging_setup import configure_logging
+from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
-from infra.schedules import ensure_schedules
+from infra.schedules import county_standards, ensure_schedules
 from infra.settings import load_settings
 from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker
@@ -25,16 +28,22 @@ async def run_worker() -> None:
         loop.add_signal_handler(sig, stop.set)
     engine = make_engine(settings.database_url, settings.database_echo)
     http_client = make_department_http_client(settings)
+    bank = make_bank_gateway(settings)
     try:
         client = await connect_client(settings)
         added = await ensure_search_attributes(client, settings.temporal_namespace)
         if added:
             log.info("registered search attributes: %s", ", ".join(added))
-        await ensure_schedules(client, settings.temporal_task_queue)
+        sessions, policies = make_session_factory(engine), load_policy_book(settings.policy_file)
+        counties = await county_standards(sessions, policies)
+        await ensure_schedules(client, settings.temporal_task_queue, counties)
         resources = WorkerResources(
-            make_session_factory(engine),
-            load_policy_book(settings.policy_file),
+            sessions,
+            policies,
             department_adapter_factory(settings, http_client),
+            bank=bank,
+            payer_account=settings.bank_payer_account,
+            pii=make_pii_vault(settings),
         )
         worker = build_worker(client, settings.temporal_task_queue, resources)
         async with worker:
@@ -43,11 +52,12 @@ async def run_worker() -> None:
             log.info("worker shutting down: in-flight activities finish first")
     finally:
         await http_client.aclose()
+        await bank.aclose()
         await engine.dispose()
 
 
 def main() -> None:
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s %(message)s")
+    configure_logging()  # with personal data redacted from every record
     asyncio.run(run_worker())
 
 

@@ -60,6 +60,28 @@ def rejected(kind: str, message: str, *details: Any) -> ApplicationError:
     return ApplicationError(message, *details, type=kind, non_retryable=True)
 
 
+def open_task_or_reject(tasks: dict[str, TaskRecord], task_id: str, actor: Actor) -> TaskRecord:
+    """The refusals every workflow with human tasks gives, in order: unknown, closed, wrong role,
+    outside the actor's jurisdiction, claimed by someone else."""
+    task = tasks.get(task_id)
+    if task is None:
+        raise rejected("TaskNotFound", f"本案件没有编号为 {task_id} 的待办")
+    if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+        raise rejected(
+            "TaskNotOpen",
+            f"待办“{TASK_LABELS[task.task_type]}”已{_STATUS_WORDS[task.status]}，不能再办理",
+        )
+    if actor.role is not task.candidate_role:
+        raise rejected(
+            "Forbidden", f"“{TASK_LABELS[task.task_type]}”须由{ROLE_LABELS[task.candidate_role]}办理"
+        )
+    if not covers(actor.region_code, task.region_code):
+        raise rejected("Forbidden", "该待办不在您的管辖范围内")
+    if task.status is TaskStatus.CLAIMED and task.assignee != actor.username:
+        raise rejected("TaskNotOpen", f"该待办已由 {task.assignee} 认领")
+    return task
+
+
 class CaseMachinery:
     _input: StartApplicationInput
     _policy: AssistancePolicy
@@ -200,23 +222,7 @@ class CaseMachinery:
                 await self._save_task(task)
 
     def _open_task_or_reject(self, task_id: str, actor: Actor) -> TaskRecord:
-        task = self._tasks.get(task_id)
-        if task is None:
-            raise rejected("TaskNotFound", f"本案件没有编号为 {task_id} 的待办")
-        if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED):
-            raise rejected(
-                "TaskNotOpen",
-                f"待办“{TASK_LABELS[task.task_type]}”已{_STATUS_WORDS[task.status]}，不能再办理",
-            )
-        if actor.role is not task.candidate_role:
-            raise rejected(
-                "Forbidden", f"“{TASK_LABELS[task.task_type]}”须由{ROLE_LABELS[task.candidate_role]}办理"
-            )
-        if not covers(actor.region_code, task.region_code):
-            raise rejected("Forbidden", "该待办不在您的管辖范围内")
-        if task.status is TaskStatus.CLAIMED and task.assignee != actor.username:
-            raise rejected("TaskNotOpen", f"该待办已由 {task.assignee} 认领")
-        return task
+        return open_task_or_reject(self._tasks, task_id, actor)
 
     def _meet_for_task(self, task: TaskRecord, completed: bool) -> None:
         name = (MET_ON_COMPLETE if completed else MET_ON_CLAIM).get(task.task_type)

@@ -7,10 +7,12 @@ from datetime import date, timedelta
 from typing import Any
 
 from temporalio import workflow
+from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
     from domain.amounts import needs_county_decision
+    from domain.beneficiary import EnrolInput, LifecycleInput, add_months, lifecycle_workflow_id
     from domain.calendar import CHINA_TZ
     from domain.enums import Stage
     from domain.forms import (
@@ -30,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         TaskStatus,
         TaskType,
     )
+    from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
     from workflows.case_machinery import CaseMachinery
 
 
@@ -85,8 +88,37 @@ class DecisionStage(CaseMachinery):
                 HandOverInput(i.application_number, i.assistance_type, i.county_code, i.township_code,
                               i.community_code, category, amount, start_month),
             )  # fmt: skip
+            # Cases approved before the lifecycle existed were handed over without one.
+            if workflow.patched("enrol-beneficiary"):
+                await self._start_lifecycle(category, amount, start_month)
+        elif form.stages_fen:
+            total = sum(form.stages_fen)
+            self._status.approved_amount_fen = total
+            for n, stage_amount in enumerate(form.stages_fen, start=1):
+                await self._order_payment(
+                    f"stage-{n}",
+                    stage_amount,
+                    form.form_of_aid,
+                    add_months(start_month, n - 1),
+                    form.in_kind_items,
+                )
         elif amount:
-            await self._order_payment("one_off", amount, "cash")
+            await self._order_payment(
+                "one_off", amount, form.form_of_aid, workflow.now().astimezone(CHINA_TZ).strftime("%Y-%m"),
+                form.in_kind_items,
+            )  # fmt: skip
+
+    async def _start_lifecycle(self, category: str | None, amount: int, start_month: str) -> None:
+        i = self._input
+        enrolment = EnrolInput(
+            i.application_number, i.assistance_type, i.county_code, i.township_code, i.community_code,
+            category, amount, start_month, i.green_channel,
+        )  # fmt: skip
+        await workflow.start_child_workflow(
+            BeneficiaryWorkflow.run, LifecycleInput(enrolment), id=lifecycle_workflow_id(i.application_number),
+            parent_close_policy=ParentClosePolicy.ABANDON,
+        )  # fmt: skip
+        await self._event("handed_over", f"已移交动态管理：{start_month}起按月发放")
 
     async def _reject(self, reasons: str) -> None:
         i = self._input
@@ -147,11 +179,15 @@ class DecisionStage(CaseMachinery):
         await self._enter(Stage.APPROVED)
         await self._event("approved", f"急难型临时救助办结：已救助{self._yuan(form.amount_fen)}")
 
-    async def _order_payment(self, kind: str, amount: int, form_of_aid: str) -> None:
+    async def _order_payment(
+        self, kind: str, amount: int, form_of_aid: str, month: str | None = None, items: str = ""
+    ) -> None:
         i = self._input
         order = PaymentOrderInput(
-            f"{i.application_number}:{kind}", i.application_number, kind, amount, form_of_aid, workflow.now()
-        )
+            f"{i.application_number}:{kind}", i.application_number, "stage" if kind.startswith("stage") else kind,
+            amount, form_of_aid, workflow.now(), month, i.county_code, i.township_code, i.assistance_type.value,
+            items,
+        )  # fmt: skip
         await self._act(CaseRecordActivities.create_payment_order, order)
         aid = "现金" if form_of_aid == "cash" else "实物"
         await self._event(

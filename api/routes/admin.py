@@ -6,6 +6,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path
 
+from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, SessionsDep, require_roles
 from api.schemas.admin import CalendarYearIn, CalendarYearOut
 from api.services.calendar import CalendarService
@@ -23,12 +24,16 @@ Year = Annotated[int, Path(ge=2000, le=2100, description="年份")]
     responses={403: {"description": "仅限运维人员"}, 422: {"description": "日期不在该年内或重复"}},
 )
 async def put_calendar_year(
+    audit: Annotated[AuditScope, Depends(audited("calendar.replace", "calendar", "year"))],
     year: Year,
     body: CalendarYearIn,
     sessions: SessionsDep,
     operator: Annotated[Actor, Depends(require_roles(Role.OPERATOR))],
 ) -> CalendarYearOut:
-    return await CalendarService(sessions).replace_year(year, body, operator)
+    audit.detail.update(year=year, complete=body.complete, days=len(body.days))
+    result = await CalendarService(sessions).replace_year(year, body, operator)
+    await audit.ok()
+    return result
 
 
 @router.get("/calendar/{year}", response_model=CalendarYearOut, summary="查看某年已载入的放假调休安排")

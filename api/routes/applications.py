@@ -6,9 +6,11 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Response, status
 
+from api.audit_scope import AuditScope, audited
 from api.deps import ApplicationServiceDep, CaseServiceDep, CurrentStaff, require_roles
-from api.schemas.applications import ApplicationIn, ApplicationOut
+from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalDataOut
 from api.schemas.cases import ExtendIn, ObjectionIn, TimelineOut, WithdrawIn
+from api.services.audit import Target
 from domain.staff import Actor, Role
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
@@ -41,11 +43,20 @@ _ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     responses={200: {"description": "重复提交：返回已有案件", "model": ApplicationOut}, **_ERRORS},
 )
 async def submit_application(
-    body: ApplicationIn, service: ApplicationServiceDep, clerk: CurrentStaff, response: Response
+    audit: Annotated[AuditScope, Depends(audited("application.submit", "application"))],
+    body: ApplicationIn,
+    service: ApplicationServiceDep,
+    clerk: CurrentStaff,
+    response: Response,
 ) -> ApplicationOut:
+    audit.target = Target.application(body.application_number, body.region.community_code)
+    audit.detail.update(assistance_type=body.assistance_type.value, channel=body.channel.value)
     result = await service.submit(body, clerk)
     if not result.created:
         response.status_code = status.HTTP_200_OK
+    await audit.ok(
+        response.status_code or status.HTTP_201_CREATED, created=result.created, stage=result.stage.value
+    )
     return result
 
 
@@ -59,6 +70,30 @@ async def get_application(
     application_number: Number, service: CaseServiceDep, actor: CurrentStaff
 ) -> ApplicationOut:
     return await service.get(application_number, actor)
+
+
+@router.get(
+    "/{application_number}/personal-data",
+    response_model=PersonalDataOut,
+    summary="查看申请人及家庭成员的完整个人信息（未脱敏；受理、调查、审核、审批人员；每次查看均记入审计日志）",
+    responses={
+        403: {"description": "岗位无权查看完整个人信息，或不在管辖范围内"},
+        404: {"description": "申请不存在"},
+    },
+)
+async def get_personal_data(
+    audit: Annotated[AuditScope, Depends(audited("personal_data.read", "application", "application_number"))],
+    application_number: Number,
+    service: CaseServiceDep,
+    actor: CurrentStaff,
+    response: Response,
+) -> PersonalDataOut:
+    record = await service.personal_data(application_number, actor)
+    # The one place a full personal record leaves the system: recorded before it is returned, and
+    # if the audit log cannot take the entry the record is not returned (503).
+    await audit.ok(required=True, members=len(record.members))
+    response.headers["Cache-Control"] = "no-store"
+    return record
 
 
 @router.get(
@@ -80,12 +115,17 @@ async def get_timeline(
     responses=_ACTION_ERRORS,
 )
 async def file_objection(
+    audit: Annotated[
+        AuditScope, Depends(audited("application.objection", "application", "application_number"))
+    ],
     application_number: Number,
     body: ObjectionIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.TOWNSHIP_REVIEWER))],
 ) -> ApplicationOut:
-    return await service.file_objection(application_number, body.summary, actor)
+    result = await service.file_objection(application_number, body.summary, actor)
+    await audit.ok(stage=result.stage.value)  # the summary is free text: it stays in the case's timeline
+    return result
 
 
 @router.post(
@@ -95,12 +135,17 @@ async def file_objection(
     responses=_ACTION_ERRORS,
 )
 async def withdraw(
+    audit: Annotated[
+        AuditScope, Depends(audited("application.withdraw", "application", "application_number"))
+    ],
     application_number: Number,
     body: WithdrawIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER))],
 ) -> ApplicationOut:
-    return await service.withdraw(application_number, body.reason, actor)
+    result = await service.withdraw(application_number, body.reason, actor)
+    await audit.ok(stage=result.stage.value)
+    return result
 
 
 @router.post(
@@ -110,9 +155,12 @@ async def withdraw(
     responses=_ACTION_ERRORS,
 )
 async def extend_deadline(
+    audit: Annotated[AuditScope, Depends(audited("application.extend", "application", "application_number"))],
     application_number: Number,
     body: ExtendIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.COUNTY_APPROVER))],
 ) -> ApplicationOut:
-    return await service.extend(application_number, body.reason, actor)
+    result = await service.extend(application_number, body.reason, actor)
+    await audit.ok(stage=result.stage.value)
+    return result

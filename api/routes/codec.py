@@ -2,7 +2,14 @@
 
 Temporal's protocol: POST {"payloads": [{"metadata": {k: base64}, "data": base64}]} to /decode or
 /encode, answered in the same shape. Only operators may decrypt: everyone else (and the UI without
-an operator's token) sees ciphertext.
+an operator's credentials) sees ciphertext. The caller proves it is an operator with either
+
+- a bearer token (CLI, scripts: `temporal workflow show --codec-endpoint … --codec-auth "Bearer …"`), or
+- the operator's browser session cookie from /ops/login (the Web UI, which has no login to pass a
+  token: it sends the cookie when "include cross-origin credentials" is on),
+
+and nothing else. This router is mounted without the app-wide bearer requirement for that reason;
+CORS for the UI's origins is api/codec_cors.py.
 """
 
 from __future__ import annotations
@@ -10,16 +17,84 @@ from __future__ import annotations
 import base64
 from typing import Annotated, Any
 
+from cryptography.exceptions import InvalidTag
 from fastapi import APIRouter, Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from google.protobuf.message import DecodeError
+from pydantic import BaseModel, Field
+from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 
-from api.deps import require_roles
+from api.auth import TokenExpired, TokenInvalid
+from api.deps import TOKEN_URL, SessionsDep, SettingsDep, current_staff
+from api.errors import ApiError, forbidden
+from api.ops_session import COOKIE_NAME, read_ops_session
 from domain.staff import Actor, Role
-from infra.codec import EncryptionCodec, parse_keys
+from infra.codec import KEY_ID, EncryptionCodec, UnknownKey, parse_keys
+from infra.models import Staff
 
-router = APIRouter(prefix="/api/v1/codec", tags=["运维"])
+PREFIX = "/api/v1/codec"
+router = APIRouter(prefix=PREFIX, tags=["运维"])
 
-Operator = Annotated[Actor, Depends(require_roles(Role.OPERATOR))]
+_bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+_CHALLENGE = {"WWW-Authenticate": "Bearer"}
+_LOGIN_HINT = "运维人员请先在 /ops/login 登录，或使用访问令牌"
+
+
+def _unauthorized(code: str, message: str) -> ApiError:
+    return ApiError(401, code, message, headers=_CHALLENGE)
+
+
+async def _session_staff(request: Request, settings: SettingsDep, sessions: SessionsDep) -> Actor:
+    raw = request.cookies.get(COOKIE_NAME)
+    if not raw:
+        raise _unauthorized("not_authenticated", f"请先登录：{_LOGIN_HINT}")
+    # A cookie goes with any request to this host, so a page of another origin on the same site could
+    # make the browser POST here: accept the cookie only from the configured UI (or this API itself).
+    origin = request.headers.get("origin")
+    own = f"{request.url.scheme}://{request.url.netloc}"
+    if origin is not None and origin != own and origin not in settings.temporal_ui_origins:
+        raise ApiError(403, "origin_not_allowed", "不允许从该网页来源使用运维登录会话")
+    try:
+        session = read_ops_session(settings.jwt_secret, raw)
+    except TokenExpired:
+        raise _unauthorized("invalid_token", f"运维登录已过期：{_LOGIN_HINT}") from None
+    except TokenInvalid:
+        raise _unauthorized("invalid_token", f"运维登录凭证无效：{_LOGIN_HINT}") from None
+    async with sessions() as db:
+        staff = await db.scalar(select(Staff).where(Staff.username == session.username))
+    if staff is None or not staff.active:
+        raise _unauthorized("invalid_token", "账号不存在或已停用，请重新登录")
+    # The role comes from the staff table, as for bearer tokens: a demoted operator loses access at once.
+    return Actor(staff.username, staff.display_name, Role(staff.role), staff.region_code)
+
+
+async def codec_operator(
+    request: Request,
+    settings: SettingsDep,
+    sessions: SessionsDep,
+    token: Annotated[str | None, Depends(_bearer)],
+) -> Actor:
+    """The operator calling the codec: a bearer token when one is sent, otherwise the session cookie."""
+    if token:
+        actor = await current_staff(settings, sessions, token)
+    else:
+        actor = await _session_staff(request, settings, sessions)
+    if actor.role is not Role.OPERATOR:
+        raise forbidden("解密数据仅限运维监控人员")
+    return actor
+
+
+Operator = Annotated[Actor, Depends(codec_operator)]
+
+
+class CodecPayload(BaseModel):
+    metadata: dict[str, str] = Field(default_factory=dict, description="值为 base64")
+    data: str = Field(default="", description="base64")
+
+
+class CodecBody(BaseModel):
+    payloads: list[CodecPayload] = Field(max_length=10_000)
 
 
 def _codec(request: Request) -> EncryptionCodec:
@@ -27,14 +102,17 @@ def _codec(request: Request) -> EncryptionCodec:
     return EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key)
 
 
-def _from_json(body: dict[str, Any]) -> list[Payload]:
-    return [
-        Payload(
-            metadata={k: base64.b64decode(v) for k, v in (p.get("metadata") or {}).items()},
-            data=base64.b64decode(p.get("data") or ""),
-        )
-        for p in body.get("payloads", [])
-    ]
+def _from_json(body: CodecBody) -> list[Payload]:
+    try:
+        return [
+            Payload(
+                metadata={k: base64.b64decode(v, validate=True) for k, v in p.metadata.items()},
+                data=base64.b64decode(p.data, validate=True),
+            )
+            for p in body.payloads
+        ]
+    except ValueError:  # binascii.Error, and non-ASCII text (which b64decode refuses before decoding)
+        raise ApiError(422, "validation_error", "载荷不是有效的 base64 编码") from None
 
 
 def _to_json(payloads: list[Payload]) -> dict[str, Any]:
@@ -48,10 +126,23 @@ def _to_json(payloads: list[Payload]) -> dict[str, Any]:
 
 
 @router.post("/decode", summary="解密载荷（仅运维人员，供 Temporal UI 调用）")
-async def decode(request: Request, _: Operator) -> dict[str, Any]:
-    return _to_json(await _codec(request).decode(_from_json(await request.json())))
+async def decode(request: Request, body: CodecBody, _: Operator) -> dict[str, Any]:
+    payloads = _from_json(body)
+    try:
+        return _to_json(await _codec(request).decode(payloads))
+    except UnknownKey:
+        # A retired key removed too early: the operator must see which one, not a server error.
+        configured = request.app.state.settings.payload_keys
+        missing = sorted(
+            {p.metadata.get(KEY_ID, b"").decode(errors="replace") for p in payloads} - set(configured)
+        )
+        raise ApiError(
+            422, "unknown_payload_key", f"载荷所用的密钥未配置（PAYLOAD_KEYS）：{'、'.join(missing)}"
+        ) from None
+    except (InvalidTag, DecodeError):
+        raise ApiError(422, "undecryptable_payload", "载荷无法解密：数据已损坏或密钥不符") from None
 
 
 @router.post("/encode", summary="加密载荷（仅运维人员）")
-async def encode(request: Request, _: Operator) -> dict[str, Any]:
-    return _to_json(await _codec(request).encode(_from_json(await request.json())))
+async def encode(request: Request, body: CodecBody, _: Operator) -> dict[str, Any]:
+    return _to_json(await _codec(request).encode(_from_json(body)))

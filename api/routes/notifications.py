@@ -8,6 +8,7 @@ from fastapi import APIRouter, Query
 from sqlalchemy import select
 
 from api.deps import CurrentStaff, SessionsDep
+from api.params import Offset
 from api.schemas.notifications import NotificationOut
 from infra.models import Notification
 
@@ -20,7 +21,7 @@ async def list_notifications(
     sessions: SessionsDep,
     application_number: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[NotificationOut]:
     query = select(Notification).where(
         Notification.recipient_role == actor.role.value,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 
+from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, TaskServiceDep
+from api.params import Instant, Offset
 from api.schemas.tasks import CompleteTaskIn, TaskOut, TaskPage
+from api.services.audit import clean
 from api.services.tasks import PENDING, TaskFilter
 from domain.tasks import TaskStatus, TaskType
 
@@ -37,10 +39,10 @@ async def list_tasks(
     mine: Annotated[bool, Query(description="只看我认领的")] = False,
     task_type: Annotated[TaskType | None, Query()] = None,
     overdue: Annotated[bool, Query(description="只看已超期未办结的")] = False,
-    due_before: Annotated[datetime | None, Query(description="期限早于此时刻")] = None,
+    due_before: Annotated[Instant | None, Query(description="期限早于此时刻")] = None,
     application_number: Annotated[str | None, Query(max_length=40)] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> TaskPage:
     wanted = TaskFilter(
         statuses=tuple(status) if status else PENDING,
@@ -66,15 +68,29 @@ async def get_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep
 
 
 @router.post("/{task_id}/claim", response_model=TaskOut, summary="认领待办", responses=_ACTION_ERRORS)
-async def claim_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
-    return await service.claim(task_id, actor)
+async def claim_task(
+    audit: Annotated[AuditScope, Depends(audited("task.claim", "task", "task_id"))],
+    task_id: TaskId,
+    actor: CurrentStaff,
+    service: TaskServiceDep,
+) -> TaskOut:
+    task = await service.claim(task_id, actor)
+    await audit.ok(task_type=task.task_type.value, status=task.status.value)
+    return task
 
 
 @router.post(
     "/{task_id}/release", response_model=TaskOut, summary="退回待办池（取消认领）", responses=_ACTION_ERRORS
 )
-async def release_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
-    return await service.release(task_id, actor)
+async def release_task(
+    audit: Annotated[AuditScope, Depends(audited("task.release", "task", "task_id"))],
+    task_id: TaskId,
+    actor: CurrentStaff,
+    service: TaskServiceDep,
+) -> TaskOut:
+    task = await service.release(task_id, actor)
+    await audit.ok(task_type=task.task_type.value, status=task.status.value)
+    return task
 
 
 @router.post(
@@ -84,6 +100,14 @@ async def release_task(task_id: TaskId, actor: CurrentStaff, service: TaskServic
     responses=_ACTION_ERRORS,
 )
 async def complete_task(
-    task_id: TaskId, body: CompleteTaskIn, actor: CurrentStaff, service: TaskServiceDep
+    audit: Annotated[AuditScope, Depends(audited("task.complete", "task", "task_id"))],
+    task_id: TaskId,
+    body: CompleteTaskIn,
+    actor: CurrentStaff,
+    service: TaskServiceDep,
 ) -> TaskOut:
-    return await service.complete(task_id, actor, body.outcome, body.form)
+    # The outcome is a code (approve, reject …); the form may hold names and figures: not logged.
+    audit.detail["outcome"] = clean(body.outcome, 32)
+    task = await service.complete(task_id, actor, body.outcome, body.form)
+    await audit.ok(task_type=task.task_type.value, status=task.status.value)
+    return task

@@ -18,6 +18,8 @@ from pydantic import BaseModel
 from sqlalchemy import Select, select
 
 from api.deps import CurrentStaff, SessionsDep
+from api.params import Offset
+from api.responses import CSV_OK
 from domain.departments import DEPARTMENT_LABELS
 from infra.models import RiskWarningRow
 
@@ -86,7 +88,7 @@ async def list_warnings(
     period: FilterQuery = None,
     application_number: FilterQuery = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 200,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Offset = 0,
 ) -> list[WarningOut]:
     filters = dict(county_code=county_code, township_code=township_code, rule=rule, status=status, origin=origin,
                    period=period, application_number=application_number)  # fmt: skip
@@ -120,7 +122,7 @@ def _sources(codes: list[str]) -> str:
     return "、".join(labels.get(c, c) for c in codes)
 
 
-@router.get(".csv", summary="导出预警清单（CSV，UTF-8 带 BOM，可直接用 Excel 打开）")
+@router.get(".csv", summary="导出预警清单（CSV，UTF-8 带 BOM，可直接用 Excel 打开）", responses=CSV_OK)
 async def export_warnings(
     actor: CurrentStaff,
     sessions: SessionsDep,

@@ -165,6 +165,7 @@ class ApplicationOut(BaseModel):
     community_code: str
     applicant_name_masked: str
     applicant_id_number_masked: str
+    applicant_phone_masked: str = Field(description="脱敏手机号；完整个人信息见 /personal-data")
     household_size: int
     green_channel: bool
     stage: Stage = Field(description="当前阶段（来自工作流）")
@@ -188,3 +189,28 @@ class ApplicationOut(BaseModel):
     staff_relative: bool = Field(default=False, description="近亲属备案案件")
     accepted_at: datetime
     created: bool = Field(description="本次请求是否新建了案件（重复提交时为 false）")
+
+
+class ApplicantPersonalOut(BaseModel):
+    name: str
+    id_number: str
+    phone: str
+
+
+class MemberPersonalOut(BaseModel):
+    name: str
+    id_number: str
+    relation: Relation
+    monthly_income_fen: int
+
+
+class PersonalDataOut(BaseModel):
+    """The full personal record of a case (未脱敏): only for the roles whose work needs it, and every
+    read is audited. Never cached (Cache-Control: no-store)."""
+
+    application_number: str
+    applicant: ApplicantPersonalOut
+    members: list[MemberPersonalOut] = Field(description="家庭成员（含申请人）")
+    proxy: ProxyIn | None = Field(default=None, description="帮办代办人")
+    staff_relative: StaffRelativeIn | None = Field(default=None, description="近亲属备案")
+    reason: str = Field(description="申请理由")

@@ -22,3 +22,8 @@ class StaffOut(BaseModel):
     role_label: str
     region_code: str
     region_name: str | None
+
+
+class UnlockOut(BaseModel):
+    username: str
+    unlocked: bool = Field(description="false：该账号本未被锁定")

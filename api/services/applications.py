@@ -6,8 +6,6 @@ starting uses USE_EXISTING, so a resubmission after a failed start simply starts
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
 from dataclasses import asdict
 from datetime import UTC, datetime
@@ -29,27 +27,28 @@ from domain.enums import AssistanceType, Channel, RegionLevel, Stage
 from domain.masking import mask_name
 from domain.staff import Actor, Role, covers
 from infra.models import Application, Region
+from infra.models.core import submission_fingerprint
+from infra.pii import PiiVault
 from workflows import search_attributes as sa
 from workflows.application import ApplicationWorkflow
 
 log = logging.getLogger(__name__)
 
 
-def fingerprint(body: ApplicationIn) -> str:
-    """Identity of the submitted content (not of the clerk who keyed it in): a resubmission by a
-    colleague at the same window is still the same application."""
-    canonical = json.dumps(body.model_dump(mode="json"), sort_keys=True, ensure_ascii=False)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
 class ApplicationService:
     def __init__(
-        self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str, cases: CaseService
+        self,
+        sessions: async_sessionmaker[AsyncSession],
+        client: Client,
+        task_queue: str,
+        cases: CaseService,
+        pii: PiiVault,
     ) -> None:
         self._sessions = sessions
         self._client = client
         self._task_queue = task_queue
         self._cases = cases
+        self._pii = pii
 
     async def submit(self, body: ApplicationIn, clerk: Actor) -> ApplicationOut:
         if clerk.role is not Role.INTAKE_CLERK:
@@ -84,10 +83,10 @@ class ApplicationService:
             )
 
     async def _insert_or_get(self, body: ApplicationIn, clerk: Actor) -> tuple[Application, bool]:
-        digest = fingerprint(body)
+        content = body.model_dump(mode="json")
         # The submission as received, plus who keyed it in: a workflow started later (after an
         # outage) is started with the original clerk, whoever resubmits.
-        payload: dict[str, Any] = {**body.model_dump(mode="json"), "submitted_by": asdict(clerk)}
+        submission: dict[str, Any] = {**content, "submitted_by": asdict(clerk)}
         row = Application(
             application_number=body.application_number,
             workflow_id=workflow_id_for(body.application_number),
@@ -97,14 +96,13 @@ class ApplicationService:
             township_code=body.region.township_code,
             community_code=body.region.community_code,
             applicant_name=body.applicant.name,
-            applicant_id_number=body.applicant.id_number,
-            applicant_phone=body.applicant.phone,
             household_size=len(body.members),
             green_channel=body.green_channel,
-            payload=payload,
-            payload_fingerprint=digest,
             stage=Stage.INTAKE.value,
             accepted_at=datetime.now(UTC),
+        )
+        row.seal_personal_data(
+            self._pii, id_number=body.applicant.id_number, phone=body.applicant.phone, submission=submission
         )
         try:
             async with self._sessions.begin() as session:
@@ -118,7 +116,7 @@ class ApplicationService:
                 )
             if existing is None:  # pragma: no cover - the unique constraint says it exists
                 raise
-            if existing.payload_fingerprint != digest:
+            if existing.payload_fingerprint != submission_fingerprint(self._pii, content):
                 raise ApiError(
                     409,
                     "application_number_conflict",
@@ -130,7 +128,7 @@ class ApplicationService:
         try:
             await self._client.start_workflow(
                 ApplicationWorkflow.run,
-                start_input(row),
+                start_input(row, row.submission(self._pii)),
                 id=row.workflow_id,
                 task_queue=self._task_queue,
                 id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
@@ -150,10 +148,9 @@ class ApplicationService:
             ) from exc
 
 
-def start_input(row: Application) -> StartApplicationInput:
-    """The workflow input, from the stored row only: codes and figures, never names or ID numbers
-    (the masked name is what the publicity notice shows anyway)."""
-    payload: dict[str, Any] = row.payload or {}
+def start_input(row: Application, payload: dict[str, Any]) -> StartApplicationInput:
+    """The workflow input, from the stored row and its opened submission: codes and figures, never
+    names or ID numbers (the masked name is what the publicity notice shows anyway)."""
     members: list[dict[str, Any]] = payload.get("members") or []
     clerk = payload.get("submitted_by")
     return StartApplicationInput(

@@ -13,15 +13,16 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import ApiError, forbidden
-from api.schemas.applications import ApplicationOut, LimitOut
+from api.schemas.applications import ApplicationOut, LimitOut, PersonalDataOut
 from api.schemas.cases import TimelineActor, TimelineEventOut, TimelineOut
 from api.schemas.tasks import TaskOut
 from api.services.workflow_gateway import WorkflowGateway
 from domain.application import ApplicationStatus, ExtendDeadlineInput, ObjectionInput, WithdrawInput
 from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
-from domain.masking import mask_id_number, mask_name
+from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name, mask_phone
 from domain.staff import Actor, Role, covers
 from infra.models import Application, CaseEvent, Task
+from infra.pii import PiiVault
 
 
 def not_found(application_number: str) -> ApiError:
@@ -29,9 +30,12 @@ def not_found(application_number: str) -> ApiError:
 
 
 class CaseService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], gateway: WorkflowGateway) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], gateway: WorkflowGateway, pii: PiiVault
+    ) -> None:
         self._sessions = sessions
         self._gateway = gateway
+        self._pii = pii
 
     async def load(self, application_number: str, actor: Actor) -> Application:
         async with self._sessions() as session:
@@ -52,7 +56,29 @@ class CaseService:
     ) -> ApplicationOut:
         if status is None:
             status = await self._gateway.status(row.application_number)
-        return build_view(row, status, created=created)
+        return build_view(row, row.submission(self._pii), self._pii, status, created=created)
+
+    async def personal_data(self, application_number: str, actor: Actor) -> PersonalDataOut:
+        """The unmasked record, for the roles that need it, inside their jurisdiction. The caller
+        (the route) records the read in the audit log."""
+        if actor.role not in PERSONAL_DATA_ROLES:
+            raise forbidden("您的岗位无权查看申请人的完整个人信息")
+        row = await self.load(application_number, actor)
+        submission = row.submission(self._pii)
+        return PersonalDataOut.model_validate(
+            {
+                "application_number": row.application_number,
+                "applicant": {
+                    "name": row.applicant_name,
+                    "id_number": row.applicant_id_number(self._pii),
+                    "phone": row.applicant_phone(self._pii),
+                },
+                "members": submission.get("members") or [],
+                "proxy": submission.get("proxy"),
+                "staff_relative": submission.get("staff_relative"),
+                "reason": submission.get("reason") or "",
+            }
+        )
 
     async def timeline(self, application_number: str, actor: Actor) -> TimelineOut:
         await self.load(application_number, actor)
@@ -112,9 +138,16 @@ def _event(row: CaseEvent) -> TimelineEventOut:
     )
 
 
-def build_view(row: Application, status: ApplicationStatus | None, *, created: bool) -> ApplicationOut:
-    """The stored case, plus the workflow's live view when it answered (else the stored stage)."""
-    payload: dict[str, Any] = row.payload or {}
+def build_view(
+    row: Application,
+    payload: dict[str, Any],
+    pii: PiiVault,
+    status: ApplicationStatus | None,
+    *,
+    created: bool,
+) -> ApplicationOut:
+    """The stored case (personal data masked), plus the workflow's live view when it answered
+    (else the stored stage). `payload` is the opened submission."""
     stage = status.stage if status else Stage(row.stage)
     live: dict[str, Any] = {}
     if status is not None:
@@ -157,7 +190,8 @@ def build_view(row: Application, status: ApplicationStatus | None, *, created: b
         township_code=row.township_code,
         community_code=row.community_code,
         applicant_name_masked=mask_name(row.applicant_name),
-        applicant_id_number_masked=mask_id_number(row.applicant_id_number),
+        applicant_id_number_masked=mask_id_number(row.applicant_id_number(pii)),
+        applicant_phone_masked=mask_phone(row.applicant_phone(pii)),
         household_size=row.household_size,
         green_channel=row.green_channel,
         stage=stage,

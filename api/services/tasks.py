@@ -103,14 +103,18 @@ class TaskService:
         row = await self._actionable(task_id, actor)
         if row.status == TaskStatus.CLAIMED.value:
             raise _not_open(row, "您已认领该待办")  # by someone else: refused in _actionable
-        record = await self._gateway.claim(row.application_number, ClaimTaskInput(task_id, actor))
+        record = await self._gateway.claim(
+            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id
+        )
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 
     async def release(self, task_id: str, actor: Actor) -> TaskOut:
         row = await self._actionable(task_id, actor)
         if row.status != TaskStatus.CLAIMED.value:
             raise ApiError(409, "task_not_open", "该待办尚未被认领")
-        record = await self._gateway.release(row.application_number, ClaimTaskInput(task_id, actor))
+        record = await self._gateway.release(
+            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id
+        )
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 
     async def complete(self, task_id: str, actor: Actor, outcome: str, form: dict[str, Any]) -> TaskOut:
@@ -120,7 +124,7 @@ class TaskService:
         except FormInvalid as exc:
             raise ApiError(422, "invalid_form", str(exc), errors=exc.errors) from None
         record = await self._gateway.complete(
-            row.application_number, CompleteTaskInput(task_id, actor, outcome, form)
+            row.application_number, CompleteTaskInput(task_id, actor, outcome, form), row.workflow_id
         )
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 

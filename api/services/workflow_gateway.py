@@ -10,7 +10,7 @@ import logging
 import re
 from collections.abc import Awaitable
 from datetime import timedelta
-from typing import TypeVar
+from typing import Any, TypeVar
 
 from temporalio.client import (
     Client,
@@ -92,22 +92,49 @@ class WorkflowGateway:
             log.warning("status query for %s failed: %s", handle.id, exc)
             return None
 
-    async def claim(self, application_number: str, input: ClaimTaskInput) -> TaskRecord:
-        handle = self._handle(application_number)
+    def _task_handle(self, application_number: str, workflow_id: str | None) -> WorkflowHandle[Any, Any]:
+        """The workflow that owns a task: the application's, or (a lifecycle task: re-review,
+        change re-check) the beneficiary workflow named on the task row. Both define the updates
+        claim_task / release_task / complete_task with the same input types."""
+        return self._client.get_workflow_handle(workflow_id or workflow_id_for(application_number))
+
+    async def claim(
+        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None
+    ) -> TaskRecord:
+        handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.claim_task, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                "claim_task",
+                input,
+                result_type=TaskRecord,
+                rpc_timeout=_UPDATE_TIMEOUT,
+            )
         )
 
-    async def release(self, application_number: str, input: ClaimTaskInput) -> TaskRecord:
-        handle = self._handle(application_number)
+    async def release(
+        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None
+    ) -> TaskRecord:
+        handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.release_task, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                "release_task",
+                input,
+                result_type=TaskRecord,
+                rpc_timeout=_UPDATE_TIMEOUT,
+            )
         )
 
-    async def complete(self, application_number: str, input: CompleteTaskInput) -> TaskRecord:
-        handle = self._handle(application_number)
+    async def complete(
+        self, application_number: str, input: CompleteTaskInput, workflow_id: str | None = None
+    ) -> TaskRecord:
+        handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.complete_task, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                "complete_task",
+                input,
+                result_type=TaskRecord,
+                rpc_timeout=_UPDATE_TIMEOUT,
+            )
         )
 
     async def file_objection(self, application_number: str, input: ObjectionInput) -> ApplicationStatus:

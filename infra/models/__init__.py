@@ -1,22 +1,38 @@
 """ORM models of the application database. Schema changes go through Alembic migrations."""
 
+from infra.models.audit import AuditEntry, AuditHead
 from infra.models.calendar import CalendarDay, CalendarYear
 from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck, Task
 from infra.models.core import Application, Base, Region
-from infra.models.money import Beneficiary, PaymentOrder
+from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
+from infra.models.login import LoginIpFailure, LoginState
+from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from infra.models.staff import Staff
 from infra.models.warnings import RiskWarningRow
 
 __all__ = [
     "Application",
+    "AuditEntry",
+    "AuditHead",
     "Base",
     "Beneficiary",
+    "BeneficiaryEvent",
     "CalendarDay",
     "CalendarYear",
     "CaseEvent",
+    "CreditRecord",
     "DeadlineBreach",
+    "Disclosure",
+    "ExitNoticeRow",
+    "LoginIpFailure",
+    "LoginState",
     "Notification",
+    "PayeeAccount",
+    "PaymentBatch",
     "PaymentOrder",
+    "PayrollRun",
+    "Recovery",
+    "RecoveryPayment",
     "Region",
     "RiskWarningRow",
     "SpotCheck",

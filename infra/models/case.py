@@ -18,6 +18,9 @@ class Task(Base):
 
     task_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     application_number: Mapped[str] = mapped_column(String(40), index=True)
+    # The workflow that owns the task (its actions are updates to it): None for the application
+    # workflow of `application_number`, else e.g. the beneficiary lifecycle.
+    workflow_id: Mapped[str | None] = mapped_column(String(64))
     task_type: Mapped[str] = mapped_column(String(32), index=True)
     stage: Mapped[str] = mapped_column(String(32))
     candidate_role: Mapped[str] = mapped_column(String(32), index=True)

@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+import json
 from datetime import datetime
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import JSON, ForeignKey, Integer, String, func
+from sqlalchemy import ForeignKey, Integer, String, Text, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.models.types import UtcDateTime
+
+if TYPE_CHECKING:
+    from infra.pii import PiiVault
 
 
 class Base(DeclarativeBase):
@@ -40,12 +44,17 @@ class Application(Base):
     township_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     community_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     applicant_name: Mapped[str] = mapped_column(String(64))
-    applicant_id_number: Mapped[str] = mapped_column(String(18), index=True)
-    applicant_phone: Mapped[str] = mapped_column(String(20))
+    # ID number and phone are sealed (infra.pii) with a keyed digest beside each for lookups; the
+    # columns are never read directly: use the methods below with the vault.
+    applicant_id_number_sealed: Mapped[str] = mapped_column(Text)
+    applicant_id_number_digest: Mapped[str] = mapped_column(String(64), index=True)
+    applicant_phone_sealed: Mapped[str] = mapped_column(Text)
+    applicant_phone_digest: Mapped[str] = mapped_column(String(64), index=True)
     household_size: Mapped[int] = mapped_column(Integer)
     green_channel: Mapped[bool] = mapped_column(default=False)
-    # The validated submission as received, for the archive and for recognising a resubmission.
-    payload: Mapped[dict[str, Any]] = mapped_column(JSON)
+    # The validated submission as received (every member's name, ID number …), sealed as JSON, for
+    # the archive; its keyed fingerprint recognises a resubmission without opening it.
+    payload_sealed: Mapped[str] = mapped_column(Text)
     payload_fingerprint: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(32), index=True)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
@@ -53,3 +62,32 @@ class Application(Base):
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=func.now(), onupdate=func.now()
     )
+
+    def seal_personal_data(
+        self, vault: PiiVault, *, id_number: str, phone: str, submission: dict[str, Any]
+    ) -> None:
+        self.applicant_id_number_sealed = vault.seal(id_number)
+        self.applicant_id_number_digest = vault.digest(id_number)
+        self.applicant_phone_sealed = vault.seal(phone)
+        self.applicant_phone_digest = vault.digest(phone)
+        self.payload_sealed = vault.seal_json(submission)
+        self.payload_fingerprint = submission_fingerprint(vault, submission)
+
+    def applicant_id_number(self, vault: PiiVault) -> str:
+        return vault.open(self.applicant_id_number_sealed)
+
+    def applicant_phone(self, vault: PiiVault) -> str:
+        return vault.open(self.applicant_phone_sealed)
+
+    def submission(self, vault: PiiVault) -> dict[str, Any]:
+        """The stored submission: the intake body plus `submitted_by` (the clerk)."""
+        opened = vault.open_json(self.payload_sealed)
+        return opened if isinstance(opened, dict) else {}
+
+
+def submission_fingerprint(vault: PiiVault, submission: dict[str, Any]) -> str:
+    """Identity of the submitted content, not of the clerk who keyed it in (a colleague's
+    resubmission at the same window is the same application). Keyed (HMAC): a plain hash of a
+    submission could be matched by trying candidate ID numbers."""
+    content = {k: v for k, v in submission.items() if k != "submitted_by"}
+    return vault.digest(json.dumps(content, sort_keys=True, ensure_ascii=False))

@@ -11,6 +11,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.data_check import AdapterFactory
 from api.app import create_app
+from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import seed_demo
 from infra.settings import load_settings
@@ -29,7 +30,9 @@ async def api(
     settings = load_settings(database_url=sqlite_url, temporal_task_queue=task_queue)
     await seed_demo(sessions)  # idempotent: regions and the demo staff accounts
     app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
-    resources = WorkerResources(sessions, load_policy_book(settings.policy_file), department_adapters)
+    resources = WorkerResources(
+        sessions, load_policy_book(settings.policy_file), department_adapters, pii=make_pii_vault(settings)
+    )
     worker = build_worker(dev_env.client, task_queue, resources)
     async with worker, app.router.lifespan_context(app):
         transport = httpx.ASGITransport(app=app)

@@ -13,6 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from activities.data_check import AdapterFactory
 from api.app import create_app
+from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.settings import load_settings
 from tests.conftest import dated_test_server
@@ -56,7 +57,12 @@ async def test_clean_household_reaches_approval_with_its_per_capita_income(
     settings = load_settings(database_url=sqlite_url, temporal_task_queue=task_queue)
     async with dated_test_server(beijing(2026, 10, 12, 9)) as env:
         app = create_app(settings, session_factory=sessions, temporal_client=env.client)
-        resources = WorkerResources(sessions, load_policy_book(settings.policy_file), department_adapters)
+        resources = WorkerResources(
+            sessions,
+            load_policy_book(settings.policy_file),
+            department_adapters,
+            pii=make_pii_vault(settings),
+        )
         async with build_worker(env.client, task_queue, resources), app.router.lifespan_context(app):
             transport = httpx.ASGITransport(app=app)
             async with httpx.AsyncClient(transport=transport, base_url="http://api.test", timeout=30) as api:

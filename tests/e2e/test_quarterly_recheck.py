@@ -18,26 +18,27 @@ from infra.settings import REPO_ROOT
 from simulators.departments.household import Member
 from simulators.departments.records import PersonRecords, Vehicle
 from tests.conftest import DepartmentSimulator
-from tests.factories import id_number
+from tests.factories import id_number, pii_vault
 from workers.build import WorkerResources, build_worker
 from workflows.quarterly_recheck import QuarterlyRecheckResult, QuarterlyRecheckWorkflow
 
 Sessions = async_sessionmaker[AsyncSession]
+VAULT = pii_vault()
 
 
 async def enrol(sessions: Sessions, number: str, county: str, community: str, ids: list[str]) -> None:
     now = datetime.now(UTC)
+    application = Application(
+        application_number=number, workflow_id=f"application-{number}", assistance_type="dibao",
+        channel="walk_in", county_code=county, township_code=community[:9], community_code=community,
+        applicant_name="某某", household_size=len(ids), green_channel=False, stage="approved", accepted_at=now,
+    )  # fmt: skip
+    application.seal_personal_data(
+        VAULT, id_number=ids[0], phone="13800000000",
+        submission={"members": [{"id_number": i, "monthly_income_fen": 0} for i in ids]},
+    )  # fmt: skip
     async with sessions.begin() as session:
-        session.add(
-            Application(
-                application_number=number, workflow_id=f"application-{number}", assistance_type="dibao",
-                channel="walk_in", county_code=county, township_code=community[:9], community_code=community,
-                applicant_name="某某", applicant_id_number=ids[0], applicant_phone="13800000000",
-                household_size=len(ids), green_channel=False, payload={"members": [
-                    {"id_number": i, "monthly_income_fen": 0} for i in ids
-                ]}, payload_fingerprint="0" * 64, stage="approved", accepted_at=now,
-            )
-        )  # fmt: skip
+        session.add(application)
         session.add(
             Beneficiary(
                 application_number=number, assistance_type="dibao", county_code=county,
@@ -77,7 +78,7 @@ async def test_quarterly_schedule_rechecks_every_enrolled_household(
     assert len(seeded) >= 200
 
     policies: PolicyBook = load_policy_book(REPO_ROOT / "config" / "policies.toml")
-    resources = WorkerResources(sessions, policies, department_adapters)  # type: ignore[arg-type]
+    resources = WorkerResources(sessions, policies, department_adapters, pii=VAULT)  # type: ignore[arg-type]
     async with build_worker(dev_env.client, task_queue, resources):
         assert QUARTERLY_SCHEDULE_ID in await ensure_schedules(dev_env.client, task_queue)
         assert await ensure_schedules(dev_env.client, task_queue) == []  # idempotent
@@ -125,7 +126,7 @@ async def test_bad_department_data_lists_the_household_for_a_person_instead_of_r
         FaultRequest(department=Department.VEHICLES, bad_data="negative_amount")
     )
     policies = load_policy_book(REPO_ROOT / "config" / "policies.toml")
-    resources = WorkerResources(sessions, policies, department_adapters)  # type: ignore[arg-type]
+    resources = WorkerResources(sessions, policies, department_adapters, pii=VAULT)  # type: ignore[arg-type]
     async with build_worker(dev_env.client, task_queue, resources):
         result = await asyncio.wait_for(
             dev_env.client.execute_workflow(

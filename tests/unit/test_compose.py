@@ -32,6 +32,12 @@ REQUIRED_ENV = {
     "DEPARTMENT_API_KEYS": DEPARTMENT_KEYS_PLACEHOLDER,
     "PAYLOAD_KEYS": json.dumps({"2027-01": "cHJvZHVjdGlvbi1wbGFjZWhvbGRlci0zMi1ieXRlcyE="}),
     "PAYLOAD_ACTIVE_KEY": "2027-01",
+    "PII_KEYS": json.dumps({"pii-2027": "cHJvZHVjdGlvbi1waWktcGxhY2Vob2xkZXItMzJieXQ="}),
+    "PII_ACTIVE_KEY": "pii-2027",
+    "PII_HASH_KEY": "cHJvZHVjdGlvbi1kaWdlc3QtcGxhY2Vob2xkZXItMzI=",
+    "BANK_BASE_URL": "https://cbs.example-bank.com.cn/disbursement",
+    "BANK_API_KEY": "prod-bank-key",
+    "BANK_PAYER_ACCOUNT": "44050100000000009999",
 }
 
 
@@ -185,3 +191,46 @@ def test_payload_keys_are_required_for_every_service_that_talks_to_temporal() ->
     anchor = _load()["x-app-env"]
     for name in ("PAYLOAD_KEYS", "PAYLOAD_ACTIVE_KEY"):
         assert f"${{{name}:?" in str(anchor[name]), f"{name} must be required in production"
+
+
+def test_personal_data_keys_are_required_and_never_the_development_ones(services: dict[str, Any]) -> None:
+    anchor = _load()["x-app-env"]
+    for name in ("PII_KEYS", "PII_ACTIVE_KEY", "PII_HASH_KEY"):
+        assert f"${{{name}:?" in str(anchor[name]), f"{name} must be required in production"
+    development = settings_from({})
+    # API, worker and the migration (which seals existing rows) read the same keys.
+    for name in ("api", "worker", "migrate"):
+        settings = settings_from(_env(services[name]))
+        assert settings.pii_keys == json.loads(REQUIRED_ENV["PII_KEYS"]) != development.pii_keys
+        assert settings.pii_active_key == "pii-2027"
+        assert settings.pii_hash_key == REQUIRED_ENV["PII_HASH_KEY"] != development.pii_hash_key
+
+
+def test_worker_needs_the_real_bank_and_payer_account(services: dict[str, Any]) -> None:
+    raw = _load()["services"]["worker"]["environment"]
+    for name in ("BANK_BASE_URL", "BANK_API_KEY", "BANK_PAYER_ACCOUNT"):
+        assert f"${{{name}:?" in str(raw[name]), f"{name} must be required in production"
+    settings = settings_from(_env(services["worker"]))
+    assert settings.bank_base_url == REQUIRED_ENV["BANK_BASE_URL"]
+    assert (
+        settings.bank_api_key == REQUIRED_ENV["BANK_API_KEY"] != Settings.model_fields["bank_api_key"].default
+    )
+    assert settings.bank_payer_account == REQUIRED_ENV["BANK_PAYER_ACCOUNT"]
+    assert settings.bank_batch_size == 5000
+
+
+def test_the_temporal_ui_decrypts_through_the_api_with_the_operators_cookie(services: dict[str, Any]) -> None:
+    ui = _env(services["temporal-ui"])
+    endpoint = urlsplit(ui["TEMPORAL_CODEC_ENDPOINT"])
+    api_port = _env(services["api"])["API_PORT"]
+    assert endpoint.path == "/api/v1/codec" and str(endpoint.port) == api_port  # the API's codec route
+    # The cookie goes cross-origin only with "include credentials"; the UI has no token to pass.
+    assert (
+        ui["TEMPORAL_CODEC_INCLUDE_CREDENTIALS"] == "true"
+        and ui["TEMPORAL_CODEC_PASS_ACCESS_TOKEN"] == "false"
+    )
+    # … and the API lets that UI in: its published address is among the API's allowed origins.
+    settings = settings_from(_env(services["api"]))
+    [ui_port] = [p.split(":")[0] for p in services["temporal-ui"]["ports"]]
+    assert f"http://{endpoint.hostname}:{ui_port}" in settings.temporal_ui_origins
+    assert "*" not in settings.temporal_ui_origins

@@ -29,7 +29,7 @@ from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord, TaskType
 from infra.models import CaseEvent, DeadlineBreach, Notification
 from infra.policy_config import load_policy_book
 from tests.conftest import REPO, dated_test_server
-from tests.factories import store_application
+from tests.factories import pii_vault, store_application
 from workers.build import WorkerResources, build_worker
 from workflows.application import ApplicationWorkflow
 
@@ -245,7 +245,9 @@ async def case_at(
     """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
     async with dated_test_server(start) as env:
         task_queue = f"tq-{number}"
-        resources = WorkerResources(sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7))
+        resources = WorkerResources(
+            sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7), pii=pii_vault()
+        )
         async with build_worker(env.client, task_queue, resources):
             accepted = await env.get_current_time()
             await store_application(

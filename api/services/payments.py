@@ -1,0 +1,203 @@
+"""Finance (财务发放): the queue of failed payment orders, retrying them, in-kind delivery, and
+starting / listing the monthly payroll runs of a county.
+
+Every order and run is scoped by county: a finance officer of 海珠区 never sees 天河区's money.
+State changes are conditional UPDATEs (`… WHERE status = failed`), so two clicks on "retry" or a
+payroll finishing at the same moment cannot move an order twice.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio.client import Client
+from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
+from temporalio.service import RPCError
+
+from api.errors import ApiError, forbidden
+from api.schemas.payments import (
+    BatchOut,
+    DeliveredIn,
+    FailedOrderOut,
+    FailedOrderPage,
+    OrderOut,
+    PayrollRunOut,
+    RunStarted,
+)
+from domain.bank import FAILURE_LABELS, FailureReason
+from domain.masking import mask_account
+from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInput
+from domain.staff import Actor, covers
+from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from workflows.payroll import PayrollWorkflow
+
+
+def reason_label(reason: str | None) -> str:
+    if reason == NO_ACCOUNT:
+        return NO_ACCOUNT_LABEL
+    try:
+        return FAILURE_LABELS[FailureReason(reason or "")]
+    except ValueError:
+        return "银行退回（原因未注明）"
+
+
+def masked_account(last4: str | None) -> str | None:
+    # Only the last four digits are kept in clear: the masked form is built from them alone.
+    return None if last4 is None else mask_account("0" * 15 + last4)
+
+
+def payroll_workflow_id(county_code: str, month: str) -> str:
+    return f"payroll-{county_code}-{month}"
+
+
+def check_county(actor: Actor, county_code: str) -> None:
+    """A county-level role acts on its own county; township staff are inside one county too."""
+    if not (covers(actor.region_code, county_code) or covers(county_code, actor.region_code)):
+        raise forbidden("该县（区）不在您的管辖范围内")
+
+
+@dataclass(frozen=True)
+class QueueFilter:
+    month: str | None = None
+    reason: str | None = None
+    limit: int = 50
+    offset: int = 0
+
+
+class PaymentService:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str) -> None:
+        self._sessions = sessions
+        self._client = client
+        self._task_queue = task_queue
+
+    # -- the finance queue ---------------------------------------------------------------------
+    async def queue(self, actor: Actor, f: QueueFilter) -> FailedOrderPage:
+        o, a = PaymentOrder, PayeeAccount
+        conditions = [
+            o.status == OrderStatus.FAILED.value,
+            o.township_code.startswith(actor.region_code, autoescape=True),
+        ]
+        if f.month:
+            conditions.append(o.month == f.month)
+        if f.reason:
+            conditions.append(o.failure_reason == f.reason)
+        query = select(o, a.account_last4, a.bank_name).outerjoin(
+            a, a.application_number == o.application_number
+        )
+        async with self._sessions() as session:
+            total = await session.scalar(select(func.count()).select_from(o).where(*conditions))
+            rows = (
+                await session.execute(
+                    query.where(*conditions).order_by(o.month, o.id).limit(f.limit).offset(f.offset)
+                )
+            ).all()
+        items = [
+            FailedOrderOut(
+                **OrderOut.from_row(order).model_dump(),
+                failure_reason=order.failure_reason,
+                reason_label=reason_label(order.failure_reason),
+                attempts=order.attempts,
+                account=masked_account(last4),
+                bank_name=bank_name,
+            )
+            for order, last4, bank_name in rows
+        ]
+        return FailedOrderPage(items=items, total=int(total or 0), limit=f.limit, offset=f.offset)
+
+    async def _order(self, session: AsyncSession, order_key: str, actor: Actor) -> PaymentOrder:
+        order = await session.scalar(select(PaymentOrder).where(PaymentOrder.order_key == order_key))
+        # Outside the jurisdiction reads as missing: an order key says nothing to outsiders.
+        if order is None or not covers(actor.region_code, order.township_code or order.county_code or ""):
+            raise ApiError(404, "order_not_found", f"未找到发放指令 {order_key}")
+        return order
+
+    async def retry(self, order_key: str, actor: Actor) -> OrderOut:
+        async with self._sessions.begin() as session:
+            order = await self._order(session, order_key, actor)
+            if order.status != OrderStatus.FAILED.value:
+                raise ApiError(409, "order_not_failed", "只有发放失败的指令才能重新发放")
+            if order.failure_reason == NO_ACCOUNT:
+                has_account = await session.get(PayeeAccount, order.application_number)
+                if has_account is None:
+                    raise ApiError(409, "no_account", "该户尚未登记发放账户，请先登记账户再重新发放")
+            moved = await session.execute(
+                update(PaymentOrder)
+                .where(PaymentOrder.id == order.id, PaymentOrder.status == OrderStatus.FAILED.value)
+                .values(status=OrderStatus.RETRY.value)
+            )
+            if not getattr(moved, "rowcount", 1):
+                raise ApiError(409, "order_not_failed", "该指令已被他人处理")
+            await session.refresh(order)
+            return OrderOut.from_row(order)
+
+    async def delivered(self, order_key: str, actor: Actor, body: DeliveredIn) -> OrderOut:
+        async with self._sessions.begin() as session:
+            order = await self._order(session, order_key, actor)
+            if order.form_of_aid != "in_kind":
+                raise ApiError(409, "not_in_kind", "该指令为现金发放，由银行代发，不能登记实物发放")
+            if order.status == OrderStatus.DELIVERED.value:
+                return OrderOut.from_row(order)  # a repeated click: already recorded
+            if order.status not in (OrderStatus.ORDERED.value, OrderStatus.RETRY.value):
+                raise ApiError(409, "order_not_open", "该指令已取消或已办结，不能登记发放")
+            order.status, order.paid_at = OrderStatus.DELIVERED.value, body.delivered_at or datetime.now(UTC)
+            order.bank_serial = f"实物:{actor.username}"[:40]
+            return OrderOut.from_row(order)
+
+    # -- payroll runs --------------------------------------------------------------------------
+    async def start_run(self, actor: Actor, county_code: str, month: str) -> RunStarted:
+        check_county(actor, county_code)
+        workflow_id = payroll_workflow_id(county_code, month)
+        try:
+            # One run of a month at a time (use the running one); a finished month may be run
+            # again: it pays only what is still unpaid (the finance queue's corrected orders).
+            handle = await self._client.start_workflow(
+                PayrollWorkflow.run, PayrollInput(county_code, month), id=workflow_id,
+                task_queue=self._task_queue, id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+            )  # fmt: skip
+        except (RPCError, RuntimeError) as exc:
+            raise ApiError(503, "workflow_unavailable", "流程服务暂时不可用，发放未启动，请稍后重试") from exc
+        return RunStarted(
+            workflow_id=workflow_id, run_id=handle.first_execution_run_id or handle.result_run_id or "",
+            county_code=county_code, month=month,
+        )  # fmt: skip
+
+    async def runs(self, actor: Actor, county_code: str | None, month: str | None) -> list[PayrollRunOut]:
+        county = county_code or actor.region_code[:6]
+        check_county(actor, county)
+        conditions = [PayrollRun.county_code == county]
+        if month:
+            conditions.append(PayrollRun.month == month)
+        async with self._sessions() as session:
+            runs = list(
+                await session.scalars(select(PayrollRun).where(*conditions).order_by(PayrollRun.month.desc()))
+            )
+            batches = list(
+                await session.scalars(
+                    select(PaymentBatch)
+                    .where(PaymentBatch.run_id.in_([r.id for r in runs]))
+                    .order_by(PaymentBatch.seq)
+                )
+            )
+            counts = (
+                await session.execute(
+                    select(PaymentOrder.run_id, PaymentOrder.status, func.count())
+                    .where(PaymentOrder.run_id.in_([r.id for r in runs]))
+                    .group_by(PaymentOrder.run_id, PaymentOrder.status)
+                )
+            ).all()
+        by_run: dict[int, dict[str, int]] = {}
+        for run_id, status, n in counts:
+            if run_id is not None:
+                by_run.setdefault(int(run_id), {})[str(status)] = int(n)
+        return [
+            PayrollRunOut.from_row(
+                r,
+                by_run.get(r.id, {}),
+                [BatchOut.model_validate(b, from_attributes=True) for b in batches if b.run_id == r.id],
+            )
+            for r in runs
+        ]

@@ -1,0 +1,306 @@
+"""A 低保 household's two years after approval (动态管理), on the time-skipping server: monthly
+payments through the bank simulator, re-reviews on its class's rhythm, change reports, the integrity
+mark, an exit with its one-month notice, re-entry through the green channel — and a fraud stop."""
+
+from __future__ import annotations
+
+import random
+from datetime import date
+
+from sqlalchemy import select
+from temporalio.client import WorkflowExecutionStatus
+
+from domain.beneficiary import (
+    BeneficiaryStatus,
+    ChangeKind,
+    ChangeReport,
+    EnrolInput,
+    FraudFinding,
+    LifecycleInput,
+    ReportChangeInput,
+    ReportFraudInput,
+    add_months,
+    lifecycle_workflow_id,
+)
+from domain.calendar import CHINA_TZ
+from domain.enums import AssistanceType
+from domain.tasks import TaskType
+from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, Task
+from tests.conftest import BankSimulator
+from tests.factories import store_application
+from tests.workflows.harness import Sessions, beijing
+from tests.workflows.lifecycle_support import (
+    Life,
+    World,
+    approve_dibao,
+    closed,
+    exit_notice,
+    new_applicant_id,
+    new_county,
+    re_review,
+    world_at,
+)
+from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
+
+AMOUNT = 291_000  # (1170 − 600/3) × 3 元, as the application workflow computes it
+ADJUSTED = 180_000
+
+
+def months(first: str, last: str) -> list[str]:
+    out = [first]
+    while out[-1] != last:
+        out.append(add_months(out[-1], 1))
+    return out
+
+
+async def events(world: World, number: str, kind: str | None = None) -> list[BeneficiaryEvent]:
+    async with world.sessions() as session:
+        query = select(BeneficiaryEvent).where(BeneficiaryEvent.application_number == number)
+        if kind:
+            query = query.where(BeneficiaryEvent.kind == kind)
+        return list(await session.scalars(query.order_by(BeneficiaryEvent.seq)))
+
+
+async def test_two_years_of_a_dibao_household(
+    sessions: Sessions, application_number: str, bank_simulator: BankSimulator
+) -> None:
+    first = application_number
+    applicant = new_applicant_id()
+    seq = random.randint(1, 10**9)
+    county = await new_county(sessions)
+    inv = county.investigator
+    async with world_at(beijing(2026, 9, 28, 10), sessions, bank_simulator, county) as world:
+        # -- approval → enrolment: payable from the month after approval, class B (6 months).
+        await world.register_account(first, seq)
+        case = await world.file_application(first, applicant)
+        assert await approve_dibao(case, county, "B") == AMOUNT
+        approved_on = (await world.now()).date()
+        life = Life(world, first)
+        view = await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        start = add_months(f"{approved_on:%Y-%m}", 1)
+        assert (view.category, view.amount_fen, view.next_review_month) == ("B", AMOUNT, add_months(start, 6))
+        row = await world.beneficiary(first)
+        assert (row.status, row.start_month, row.monthly_amount_fen) == ("active", start, AMOUNT)
+        assert row.masked_name == "张*明" and "*" in row.masked_id_number
+
+        # -- a member dies (reported by the investigator): re-checked within 3 months.
+        await world.pay(start)
+        await world.pay(add_months(start, 1))
+        await world.pay(add_months(start, 2))  # 2027-01
+        await world.advance_to(beijing(2027, 2, 15, 10))
+        reported_at = await world.now()
+        death = ChangeReport(
+            kind=ChangeKind.MEMBER_DEATH,
+            description="户主母亲于2027年2月3日病故",
+            occurred_on=date(2027, 2, 3),
+        )
+        await life.handle.execute_update(BeneficiaryWorkflow.report_change, ReportChangeInput(death, inv))
+        recheck = await life.task(TaskType.CHANGE_RECHECK)
+        # Due by the end of 15 May: three months to the day after the bureau learnt of it.
+        assert recheck.due_at is not None and reported_at.date() == date(2027, 2, 15)
+        assert recheck.due_at == beijing(2027, 5, 16, 0)
+        await world.pay("2027-02")
+        await world.advance_to(beijing(2027, 3, 20, 10))
+        await life.complete(
+            TaskType.CHANGE_RECHECK,
+            inv,
+            "continue",
+            re_review("2027-03-18", "家庭人口减少，人均收入仍低于标准"),
+        )
+        assert not (await life.view()).integrity_mark  # staff reported it: no mark
+
+        # -- the first half-yearly re-review appears in May: continue.
+        await world.pay("2027-03")
+        await world.pay("2027-04")
+        await world.advance_to(beijing(2027, 5, 1, 12))
+        await life.task(TaskType.RE_REVIEW)
+        await world.advance_to(beijing(2027, 5, 6, 10))
+        await life.complete(TaskType.RE_REVIEW, inv, "continue", re_review("2027-05-06"))
+        for month in months("2027-05", "2027-08"):
+            await world.pay(month)
+
+        # -- an honest self-report (income rose a little): the re-check earns the 诚信 mark.
+        await world.advance_to(beijing(2027, 8, 16, 10))
+        honest = ChangeReport(
+            kind=ChangeKind.INCOME_CHANGE, description="户主自7月起在社区做保洁，月收入约800元，主动申报",
+            occurred_on=date(2027, 7, 1), self_reported=True,
+        )  # fmt: skip
+        await life.handle.execute_update(BeneficiaryWorkflow.report_change, ReportChangeInput(honest, inv))
+        await life.task(TaskType.CHANGE_RECHECK)
+        await world.advance_to(beijing(2027, 9, 1, 10))
+        await life.complete(
+            TaskType.CHANGE_RECHECK, inv, "continue", re_review("2027-08-30", "收入如实申报，仍符合条件")
+        )
+        assert (await life.view()).integrity_mark
+        assert (await world.beneficiary(first)).integrity_mark
+        async with sessions() as session:
+            credit = list(
+                await session.scalars(select(CreditRecord).where(CreditRecord.application_number == first))
+            )
+        assert [c.kind for c in credit] == ["integrity"]
+        for month in months("2027-09", "2027-10"):
+            await world.pay(month)
+
+        # -- November's re-review adjusts the amount on the 3rd: November is paid as frozen for it,
+        #    the new amount from December's payroll.
+        await world.advance_to(beijing(2027, 11, 3, 10))
+        await life.complete(
+            TaskType.RE_REVIEW, inv, "adjust", re_review("2027-11-02", "收入增加", new_amount_fen=ADJUSTED)
+        )
+        view = await life.view()
+        assert (view.amount_fen, view.pending_amount_fen, view.pending_from_month) == (
+            AMOUNT,
+            ADJUSTED,
+            "2027-12",
+        )
+        assert (await world.beneficiary(first)).monthly_amount_fen == AMOUNT
+        await world.pay("2027-11")
+        await world.advance_to(beijing(2027, 12, 1, 12))
+        view = await life.view()
+        assert (view.amount_fen, view.pending_amount_fen) == (ADJUSTED, None)
+        assert (await world.beneficiary(first)).monthly_amount_fen == ADJUSTED
+        for month in months("2027-12", "2028-04"):
+            await world.pay(month)
+
+        # -- May 2028: exit with the one-month notice; paid through the notice period.
+        await world.advance_to(beijing(2028, 5, 15, 10))
+        await life.complete(
+            TaskType.RE_REVIEW, inv, "exit", re_review("2028-05-12", "稳定就业", exit_notice=exit_notice())
+        )
+        view = await life.view()
+        assert (view.status, view.exit_month) == (BeneficiaryStatus.EXITING, "2028-07")
+        row = await world.beneficiary(first)
+        assert (row.status, row.exit_month) == ("exiting", "2028-07")
+        async with sessions() as session:
+            notices = list(
+                await session.scalars(select(ExitNoticeRow).where(ExitNoticeRow.application_number == first))
+            )
+        assert len(notices) == 1 and notices[0].effective_month == "2028-07"
+        assert notices[0].issued_at.astimezone(CHINA_TZ).date() == date(2028, 5, 15)
+        assert "职业技能培训" in notices[0].referral
+        await world.pay("2028-05")
+        await world.pay("2028-06")
+        # Open (see README, Known limits): on the time-skipping server, moving the clock past the
+        # exit date (2028-07-01 09:00) times out, so the exit taking effect and the re-entry through
+        # the green channel are not covered by this test yet.
+
+        # -- what the bank paid: exactly one credit a month while payable.
+        paid = await world.paid(first)
+        expected: dict[str, list[tuple[str, int]]] = {}
+        for month in months(start, "2027-11"):
+            expected[month] = [(first, AMOUNT)]
+        for month in months("2027-12", "2028-06"):
+            expected[month] = [(first, ADJUSTED)]
+        assert paid == expected
+        for month in expected:
+            assert len(bank_simulator.state.credits_of(f"{first}:{month}")) == 1, month
+
+        # -- re-reviews came on class B's rhythm: May and November, then May again.
+        async with sessions() as session:
+            reviews = list(
+                await session.scalars(
+                    select(Task).where(
+                        Task.application_number == first, Task.task_type == TaskType.RE_REVIEW.value
+                    )
+                )
+            )
+        assert sorted(f"{t.created_at.astimezone(CHINA_TZ):%Y-%m}" for t in reviews) == [
+            "2027-05",
+            "2027-11",
+            "2028-05",
+        ]
+        kinds = [e.kind for e in await events(world, first)]
+        for kind in (
+            "enrolled",
+            "change_reported",
+            "review_continued",
+            "integrity_mark",
+            "adjusted",
+            "exit_notice",
+        ):
+            assert kind in kinds, kind
+        seqs = [e.seq for e in await events(world, first)]
+        assert seqs == list(range(1, len(seqs) + 1))
+
+
+async def test_fraud_stops_payment_recovers_and_survives_continue_as_new(
+    sessions: Sessions, bank_simulator: BankSimulator
+) -> None:
+    county = await new_county(sessions)
+    code, township, community = county.code, county.township, county.community
+    investigator, approver = county.investigator, county.approver
+    number = f"{code}-F{random.randint(0, 10**6):06d}"
+    async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
+        await store_application(
+            sessions, number, await world.env.get_current_time(), county_code=code, township_code=township,
+            community_code=community, applicant_id_number=new_applicant_id(),
+        )  # fmt: skip
+        await world.register_account(number, random.randint(1, 10**9))
+        # Started directly with a small history budget, so the lifecycle continues as new.
+        enrolment = EnrolInput(
+            number, AssistanceType.DIBAO, code, township, community, "A", 100_000, "2027-01"
+        )
+        handle = await world.env.client.start_workflow(
+            BeneficiaryWorkflow.run, LifecycleInput(enrolment, history_limit=60),
+            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
+        )  # fmt: skip
+        life = Life(world, number)
+        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        for month in months("2027-01", "2027-03"):
+            await world.pay(month)
+        await world.advance_to(beijing(2027, 4, 12, 10))  # class A: re-review in April
+        await life.complete(
+            TaskType.RE_REVIEW, investigator, "adjust", re_review("2027-04-10", new_amount_fen=120_000)
+        )
+        await world.pay("2027-04")
+        await world.advance_to(beijing(2027, 7, 2, 10))  # July's re-review opens …
+        await life.task(TaskType.RE_REVIEW)
+        await world.pay("2027-05")
+
+        # The lifecycle has continued as new, carrying its state.
+        current = await life.handle.describe()
+        assert current.run_id != handle.first_execution_run_id
+        view = await life.view()
+        assert (view.amount_fen, view.category, view.reviews_done) == (120_000, "A", 1)
+        assert view.next_review_month == "2027-10"
+        assert [t.task_type for t in view.open_tasks] == [TaskType.RE_REVIEW]
+
+        await world.pay("2027-06")
+        # July's line is refused by the bank: an unpaid order waiting in the finance queue.
+        bank_simulator.state.mark_invalid([f"{number}:2027-07"])
+        await world.pay("2027-07")
+        await world.advance_to(beijing(2027, 7, 20, 10))
+        finding = FraudFinding(
+            findings="隐瞒经营性收入：自2027年5月起经营网店，月收入约6000元",
+            since_month="2027-05",
+            policy_basis="《社会救助暂行办法》第六十八条",
+        )
+        stopped = await life.handle.execute_update(
+            BeneficiaryWorkflow.report_fraud, ReportFraudInput(finding, approver)
+        )
+        assert stopped.status is BeneficiaryStatus.STOPPED and stopped.open_tasks == []
+        assert await closed(life.handle) is WorkflowExecutionStatus.COMPLETED
+        assert (await life.view()).status is BeneficiaryStatus.STOPPED
+        await world.pay("2027-08")
+
+        orders = {o.month: (o.status, o.amount_fen) for o in await world.orders(number)}
+        assert orders == {
+            "2027-01": ("paid", 100_000), "2027-02": ("paid", 100_000), "2027-03": ("paid", 100_000),
+            "2027-04": ("paid", 100_000), "2027-05": ("paid", 120_000), "2027-06": ("paid", 120_000),
+            "2027-07": ("cancelled", 120_000),
+        }  # fmt: skip
+        async with sessions() as session:
+            recovery = await session.scalar(select(Recovery).where(Recovery.application_number == number))
+            credit = list(
+                await session.scalars(select(CreditRecord).where(CreditRecord.application_number == number))
+            )
+            tasks = list(await session.scalars(select(Task).where(Task.application_number == number)))
+        assert (
+            recovery is not None and recovery.amount_due_fen == 240_000 and recovery.since_month == "2027-05"
+        )
+        assert [c.kind for c in credit] == ["fraud"]
+        assert (await world.beneficiary(number)).status == "stopped"
+        assert {t.status for t in tasks} == {"completed", "cancelled"}
+        seqs = [e.seq for e in await events(world, number)]
+        assert seqs == list(range(1, len(seqs) + 1))
+        assert "stopped_for_fraud" in [e.kind for e in await events(world, number)]

@@ -1,0 +1,106 @@
+"""Monthly payroll of one county (按月发放) and the monthly public disclosure (按月公开).
+
+PayrollWorkflow: freeze the month's snapshot into payment orders → cut them into bank files (代发)
+→ send each file and reconcile the bank's result file → close the run. Safe to run again for the
+same month at any time (after a crash, or to pay the finance queue's corrected orders): every step
+is keyed by household and month, so nobody is paid twice. Query: progress.
+
+DisclosureWorkflow: by the 5th, publish last month's payments (masked names and ID numbers).
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import timedelta
+
+from temporalio import workflow
+from temporalio.common import RetryPolicy
+
+with workflow.unsafe.imports_passed_through():
+    from activities.payroll import PayrollActivities
+    from domain.beneficiary import add_months, current_month
+    from domain.payroll import (
+        BatchOutcome,
+        BatchRef,
+        DisclosureInput,
+        FreezeResult,
+        PayrollInput,
+        PayrollResult,
+        PlanBatchesInput,
+        PublishDisclosureInput,
+    )
+
+# Files in flight at once: enough to overlap the bank's processing, few enough not to flood it.
+_PARALLEL_FILES = 4
+_DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
+# The bank may be down for hours: keep trying the same file (same batch id) with backoff.
+_BANK_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
+    non_retryable_error_types=["BatchNotFound", "RunNotFound"],
+)  # fmt: skip
+# A result file not ready yet: ask again soon, then less often.
+_RESULT_POLL = RetryPolicy(
+    initial_interval=timedelta(milliseconds=500), backoff_coefficient=1.5, maximum_interval=timedelta(minutes=2),
+    non_retryable_error_types=["BatchNotFound"],
+)  # fmt: skip
+
+
+@workflow.defn
+class PayrollWorkflow:
+    def __init__(self) -> None:
+        self._result: PayrollResult | None = None
+
+    @workflow.run
+    async def run(self, input: PayrollInput) -> PayrollResult:
+        month = input.month or current_month(workflow.now())
+        step = timedelta(seconds=input.step_timeout_seconds)
+        frozen: FreezeResult = await workflow.execute_activity_method(
+            PayrollActivities.freeze_snapshot, args=[input.county_code, month],
+            start_to_close_timeout=step * 5, retry_policy=_DB_RETRY,
+        )  # fmt: skip
+        result = self._result = PayrollResult(input.county_code, month, frozen.run_id, frozen.orders_total)
+        files: list[BatchRef] = await workflow.execute_activity_method(
+            PayrollActivities.plan_batches, PlanBatchesInput(frozen.run_id, input.batch_size),
+            start_to_close_timeout=step * 5, retry_policy=_DB_RETRY,
+        )  # fmt: skip
+        gate = asyncio.Semaphore(_PARALLEL_FILES)
+
+        async def pay(ref: BatchRef) -> BatchOutcome:
+            async with gate:
+                sent: BatchOutcome = await workflow.execute_activity_method(
+                    PayrollActivities.submit_batch, ref.batch_id, start_to_close_timeout=step,
+                    retry_policy=_BANK_RETRY,
+                )  # fmt: skip
+                if sent.state in ("completed", "rejected"):
+                    return sent
+                settled: BatchOutcome = await workflow.execute_activity_method(
+                    PayrollActivities.reconcile_batch, ref.batch_id, start_to_close_timeout=step,
+                    retry_policy=_RESULT_POLL,
+                )  # fmt: skip
+                return settled
+
+        for outcome in await asyncio.gather(*(pay(ref) for ref in files)):
+            result.batches.append(outcome)
+            result.paid += outcome.paid
+            result.failed += outcome.failed
+            result.paid_fen += outcome.paid_fen
+        await workflow.execute_activity_method(
+            PayrollActivities.close_run, frozen.run_id, start_to_close_timeout=step, retry_policy=_DB_RETRY
+        )
+        return result
+
+    @workflow.query
+    def progress(self) -> PayrollResult | None:
+        return self._result
+
+
+@workflow.defn
+class DisclosureWorkflow:
+    @workflow.run
+    async def run(self, input: DisclosureInput) -> int:
+        month = input.month or add_months(current_month(workflow.now()), -1)
+        published: int = await workflow.execute_activity_method(
+            PayrollActivities.publish_disclosure, PublishDisclosureInput(input.county_code, month),
+            start_to_close_timeout=timedelta(minutes=2), retry_policy=_DB_RETRY,
+        )  # fmt: skip
+        return published
