@@ -39,17 +39,30 @@ def _task_problems(task: Task) -> list[str]:
     return problems
 
 
-async def case_problems(client: Client, sessions: Sessions, number: str) -> list[str]:
-    """What is wrong with the case right now (empty: consistent)."""
-    handle = client.get_workflow_handle(workflow_id_for(number))
+async def workflow_problems(client: Client, workflow_id: str) -> list[str]:
+    """A workflow task that failed (an exception in an update handler, non-determinism) or an
+    execution that failed or was terminated: the workflow itself is hurt."""
+    handle = client.get_workflow_handle(workflow_id)
     problems: list[str] = []
     async for event in handle.fetch_history_events():
         if event.event_type == EventType.EVENT_TYPE_WORKFLOW_TASK_FAILED:
             cause = event.workflow_task_failed_event_attributes.failure.message
-            problems.append(f"workflow task failed at event {event.event_id}: {cause}")
+            problems.append(f"{workflow_id}: workflow task failed at event {event.event_id}: {cause}")
     description = await handle.describe()
-    if description.status not in (WorkflowExecutionStatus.RUNNING, WorkflowExecutionStatus.COMPLETED):
-        problems.append(f"workflow is {description.status}")
+    ok = (
+        WorkflowExecutionStatus.RUNNING,
+        WorkflowExecutionStatus.COMPLETED,
+        WorkflowExecutionStatus.CONTINUED_AS_NEW,
+    )
+    if description.status not in ok:
+        problems.append(f"{workflow_id} is {description.status}")
+    return problems
+
+
+async def case_problems(client: Client, sessions: Sessions, number: str) -> list[str]:
+    """What is wrong with the case right now (empty: consistent)."""
+    handle = client.get_workflow_handle(workflow_id_for(number))
+    problems = await workflow_problems(client, handle.id)
     status = await handle.query(ApplicationWorkflow.status)
     async with sessions() as session:
         stored_stage = await session.scalar(

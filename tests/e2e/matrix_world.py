@@ -21,12 +21,14 @@ from temporalio.testing import WorkflowEnvironment
 from activities.data_check import AdapterFactory
 from api.app import create_app
 from domain.staff import Role
+from infra.bank.http import make_bank_gateway
 from infra.models import Notification, RiskWarningRow, Staff
 from infra.passwords import hash_password
 from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import Settings, load_settings
+from tests.e2e.matrix_money import add_orders, enrol
 from tests.e2e.support import DIBAO_MATERIALS, Sessions, case_tasks, eventually, login
 from tests.factories import application_payload, id_number
 from workers.build import WorkerResources, build_worker
@@ -82,6 +84,9 @@ class Side:
     supplement: str = ""  # materials missing: supplement task open (intake clerk)
     withdrawal: str = ""  # withdrawn by the matrix itself
     intake: str = ""  # the number the intake route files
+    beneficiary: str = ""  # an enrolled household (approved earlier)
+    failed_order: str = ""  # payment order keys
+    in_kind_order: str = ""
     home_visit_task: str = ""
     supplement_task: str = ""
 
@@ -125,6 +130,7 @@ def _sides(run: str) -> dict[str, Side]:
         prefix = f"{side.county}-MX{run}"
         side.main, side.supplement = f"{prefix}M", f"{prefix}S"
         side.withdrawal, side.intake = f"{prefix}W", f"{prefix}I"
+        side.beneficiary = f"{prefix}B"
     return {HZ: hz, TH: th}
 
 
@@ -176,34 +182,50 @@ async def _rows_to_list(sessions: Sessions, run: str, sides: dict[str, Side]) ->
 
 @asynccontextmanager
 async def matrix_world(
-    dev_env: WorkflowEnvironment, sessions: Sessions, sqlite_url: str, adapters: AdapterFactory
+    dev_env: WorkflowEnvironment, sessions: Sessions, sqlite_url: str, adapters: AdapterFactory, bank_url: str
 ) -> AsyncIterator[World]:
     run = uuid.uuid4().hex[:8].upper()
-    settings = load_settings(database_url=sqlite_url, temporal_task_queue=f"tq-matrix-{run}")
+    settings = load_settings(database_url=sqlite_url, temporal_task_queue=f"tq-matrix-{run}",
+                             bank_base_url=bank_url, bank_timeout_seconds=5)  # fmt: skip
     await seed_demo(sessions)
     await _add_extra_staff(sessions)
     app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
+    bank = make_bank_gateway(settings)
     resources = WorkerResources(
-        sessions, load_policy_book(settings.policy_file), adapters, pii=make_pii_vault(settings)
-    )
+        sessions, load_policy_book(settings.policy_file), adapters, bank=bank,
+        payer_account=settings.bank_payer_account, pii=make_pii_vault(settings),
+    )  # fmt: skip
     worker = build_worker(dev_env.client, settings.temporal_task_queue, resources)
-    async with worker, app.router.lifespan_context(app):
-        async with httpx.AsyncClient(
-            transport=httpx.ASGITransport(app=app), base_url="http://api.test"
-        ) as api:
-            world = World(app, api, settings, sessions, _sides(run))
-            for staff in STAFF.values():
-                for username in staff.values():
-                    world.headers[username] = await login(api, username)
-                    me = await api.get("/api/v1/auth/me", headers=world.headers[username])
-                    world.regions[username] = me.json()["region_code"]
-            for side in world.sides.values():
-                clerk = world.headers[STAFF[side.key][Role.INTAKE_CLERK]]
-                await _file(api, clerk, side, side.main, DIBAO_MATERIALS)
-                await _file(api, clerk, side, side.supplement, ["身份证明"])
-                await _file(api, clerk, side, side.withdrawal, DIBAO_MATERIALS)
-            for side in world.sides.values():
-                side.home_visit_task = await _open_task(sessions, side.main, "home_visit")
-                side.supplement_task = await _open_task(sessions, side.supplement, "supplement_materials")
-            await _rows_to_list(sessions, run, world.sides)
-            yield world
+    try:
+        async with worker, app.router.lifespan_context(app):
+            transport = httpx.ASGITransport(app=app)
+            async with httpx.AsyncClient(transport=transport, base_url="http://api.test") as api:
+                world = World(app, api, settings, sessions, _sides(run))
+                await _populate(world, dev_env, run)
+                yield world
+    finally:
+        await bank.aclose()
+
+
+async def _populate(world: World, dev_env: WorkflowEnvironment, run: str) -> None:
+    api, sessions = world.api, world.sessions
+    for staff in STAFF.values():
+        for username in staff.values():
+            world.headers[username] = await login(api, username)
+            me = await api.get("/api/v1/auth/me", headers=world.headers[username])
+            world.regions[username] = me.json()["region_code"]
+    for side in world.sides.values():
+        clerk = world.headers[STAFF[side.key][Role.INTAKE_CLERK]]
+        await _file(api, clerk, side, side.main, DIBAO_MATERIALS)
+        await _file(api, clerk, side, side.supplement, ["身份证明"])
+        await _file(api, clerk, side, side.withdrawal, DIBAO_MATERIALS)
+        region = (side.county, side.township, side.community)
+        await enrol(dev_env.client, sessions, world.settings.temporal_task_queue, side.beneficiary, region,
+                    side.applicant_name, side.applicant_id)  # fmt: skip
+        side.failed_order, side.in_kind_order = await add_orders(
+            sessions, side.beneficiary, side.county, side.township
+        )
+    for side in world.sides.values():
+        side.home_visit_task = await _open_task(sessions, side.main, "home_visit")
+        side.supplement_task = await _open_task(sessions, side.supplement, "supplement_materials")
+    await _rows_to_list(sessions, run, world.sides)

@@ -3,12 +3,15 @@
 The API is served for real (uvicorn on a loopback port, the real dev server and a worker behind
 it), and every operation of /openapi.json gets generated requests — valid ones and schema-violating
 ones — from several roles: intake clerk, county approver, finance officer, supervisor, operator,
-investigator. Path parameters are aimed at the real cases and tasks about half of the time, so the
-generated bodies reach the workflow updates and not only the 404 path.
+investigator. Path parameters are aimed at the real cases, tasks, households and payment orders
+about half of the time, so the generated bodies reach the workflow updates and not only the 404
+path. Before it, a sweep (tests/e2e/hostile_sweep.py) sends the values random generation rarely
+finds — integers past 2^63, times outside year 1..9999 in UTC, NUL characters, very long strings —
+in every path and query parameter, and NUL characters in the free text of the case actions.
 
 Checked for every answer: no 5xx, a documented status code, the declared content type, and a body
 that matches the declared schema. Afterwards every case that existed before the run must still be
-consistent (tests/e2e/case_consistency.py).
+consistent (tests/e2e/case_consistency.py), and no household's lifecycle workflow may have failed.
 
 Deterministic: hypothesis runs derandomized with a fixed number of examples and no shrinking, so
 CI sees the same requests every time (the answers can differ with the server's clock).
@@ -43,8 +46,12 @@ from schemathesis.specs.openapi.checks import (
 from temporalio.testing import WorkflowEnvironment
 
 from activities.data_check import AdapterFactory
-from tests.e2e.case_consistency import assert_consistent
+from domain.beneficiary import lifecycle_workflow_id
+from domain.staff import Role
+from tests.conftest import BankSimulator
+from tests.e2e.case_consistency import assert_consistent, workflow_problems
 from tests.e2e.hostile_sweep import NUL, probes
+from tests.e2e.matrix_money import MATRIX_MONTH
 from tests.e2e.matrix_world import HZ, TH, World, matrix_world
 from tests.e2e.support import Sessions
 
@@ -85,14 +92,18 @@ async def served(app: FastAPI) -> AsyncIterator[str]:
 
 @pytest_asyncio.fixture(scope="module")
 async def world(
-    dev_env: WorkflowEnvironment, sessions: Sessions, sqlite_url: str, department_adapters: AdapterFactory
-) -> AsyncIterator[World]:
-    async with matrix_world(dev_env, sessions, sqlite_url, department_adapters) as built:
+    dev_env: WorkflowEnvironment, sessions: Sessions, sqlite_url: str, department_adapters: AdapterFactory,
+    bank_simulator: BankSimulator,
+) -> AsyncIterator[World]:  # fmt: skip
+    async with matrix_world(
+        dev_env, sessions, sqlite_url, department_adapters, bank_simulator.base_url
+    ) as built:
         yield built
 
 
-def _aim(case: schemathesis.Case, numbers: list[str], tasks: list[str], pick: int | None) -> None:
-    """Point the generated path parameters at real cases and tasks (when `pick` says so)."""
+def _aim(case: schemathesis.Case, real: dict[str, list[str]], pick: int | None) -> None:
+    """Point the generated path parameters at real cases, tasks, households and orders (when `pick`
+    says so), and keep calendar loads in years no deadline reaches."""
     params = case.path_parameters
     if params is None:
         return
@@ -101,10 +112,9 @@ def _aim(case: schemathesis.Case, numbers: list[str], tasks: list[str], pick: in
         params["year"] = FUZZ_YEARS[year % len(FUZZ_YEARS)]
     if pick is None:
         return
-    if "application_number" in params:
-        params["application_number"] = numbers[pick % len(numbers)]
-    if "task_id" in params:
-        params["task_id"] = tasks[pick % len(tasks)]
+    for name, values in real.items():
+        if name in params:
+            params[name] = values[pick % len(values)]
 
 
 def _strategy(operation: Any) -> Any:
@@ -120,8 +130,7 @@ def _strategy(operation: Any) -> Any:
 class Target:
     base_url: str
     headers: dict[str, dict[str, str]]  # username → Authorization
-    numbers: list[str]  # real cases
-    tasks: list[str]  # real tasks
+    real: dict[str, list[str]]  # path parameter → real values (cases, tasks, households, orders)
 
 
 def fuzz_operation(operation: Any, target: Target, findings: Findings) -> None:
@@ -129,7 +138,7 @@ def fuzz_operation(operation: Any, target: Target, findings: Findings) -> None:
               phases=[Phase.explicit, Phase.generate], suppress_health_check=list(HealthCheck))  # fmt: skip
     @given(_strategy(operation), st.sampled_from(USERS), st.none() | st.integers(0, 1000))
     def one(case: schemathesis.Case, user: str, pick: int | None) -> None:
-        _aim(case, target.numbers, target.tasks, pick)
+        _aim(case, target.real, pick)
         headers = target.headers[user]
         response = case.call(base_url=target.base_url, headers=headers, timeout=60)
         findings.requests += 1
@@ -193,23 +202,33 @@ async def nul_in_bodies(world: World, findings: Findings) -> None:
 async def test_generated_and_hostile_requests_get_no_5xx_and_leave_every_case_consistent(
     world: World,
 ) -> None:
-    numbers = [n for side in (HZ, TH) for n in (world.sides[side].main, world.sides[side].supplement,
-                                                world.sides[side].withdrawal)]  # fmt: skip
-    tasks = [
-        t for side in (HZ, TH) for t in (world.sides[side].home_visit_task, world.sides[side].supplement_task)
-    ]
+    sides = [world.sides[HZ], world.sides[TH]]
+    numbers = [n for s in sides for n in (s.main, s.supplement, s.withdrawal)]
+    real = {
+        "application_number": numbers,
+        "task_id": [t for s in sides for t in (s.home_visit_task, s.supplement_task)],
+        "number": [s.beneficiary for s in sides],
+        "order_key": [o for s in sides for o in (s.failed_order, s.in_kind_order)],
+        "county_code": [s.county for s in sides],
+        "username": [world.username(s.key, r) for s in sides for r in (Role.INTAKE_CLERK, Role.OPERATOR)],
+    }
     headers = {u: world.headers[u] for u in USERS}
-    fill = {"application_number": numbers[0], "number": numbers[0], "task_id": tasks[0], "year": "2099",
-            "username": "clerk_chigang", "county_code": "440105", "month": "2026-11"}  # fmt: skip
+    # The sweep's ordinary values for the path parameters it is not attacking.
+    fill = {name: values[0] for name, values in real.items()} | {"year": "2099", "month": MATRIX_MONTH}
     findings = Findings()
     started = time.monotonic()
     await nul_in_bodies(world, findings)
     async with served(world.app) as base_url:
         await sweep(base_url, headers, fill, findings)
         swept = findings.requests
-        await asyncio.to_thread(fuzz, Target(base_url, headers, numbers, tasks), findings)
+        await asyncio.to_thread(fuzz, Target(base_url, headers, real), findings)
     elapsed = time.monotonic() - started
     print(f"\n{swept} hostile and {findings.requests - swept} generated requests in {elapsed:.0f} s")
     print(json.dumps(dict(sorted(findings.statuses.items())), ensure_ascii=False, indent=1))
     assert not findings.failures, "\n\n".join(f"{k}\n{v}" for k, v in findings.failures.items())
-    await assert_consistent(world.app.state.temporal_client, world.sessions, numbers)
+    client = world.app.state.temporal_client
+    await assert_consistent(client, world.sessions, numbers)
+    lifecycles = [
+        p for s in sides for p in await workflow_problems(client, lifecycle_workflow_id(s.beneficiary))
+    ]
+    assert not lifecycles, lifecycles
