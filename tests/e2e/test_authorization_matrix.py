@@ -32,7 +32,6 @@ import pytest_asyncio
 from fastapi import FastAPI
 from starlette.routing import Mount
 from temporalio.testing import WorkflowEnvironment
-from tests.e2e.matrix_world import HZ, TH, Side, World, matrix_world
 
 from activities.data_check import AdapterFactory
 from api.app import create_app
@@ -42,6 +41,7 @@ from infra.seed import DEMO_PASSWORD
 from infra.settings import load_settings
 from tests.conftest import BankSimulator
 from tests.e2e.matrix_money import MATRIX_MONTH
+from tests.e2e.matrix_world import HZ, TH, Side, World, matrix_world
 from tests.e2e.support import Sessions
 
 
