@@ -7,11 +7,11 @@ from __future__ import annotations
 from datetime import UTC
 
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 from temporalio.exceptions import ApplicationError
 
+from activities.case_records import insert_once
 from domain.beneficiary import (
     BeneficiaryEventInput,
     BeneficiaryStatus,
@@ -45,12 +45,7 @@ class BeneficiaryActivities:
         self._vault = vault
 
     async def _insert_once(self, row: object) -> bool:
-        try:
-            async with self._sessions.begin() as session:
-                session.add(row)
-            return True
-        except IntegrityError:
-            return False
+        return await insert_once(self._sessions, row)
 
     @activity.defn
     async def enrol(self, input: EnrolInput) -> EnrolResult:

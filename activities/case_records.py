@@ -41,6 +41,16 @@ from infra.pii import PiiVault
 log = logging.getLogger(__name__)
 
 
+async def insert_once(sessions: async_sessionmaker[AsyncSession], row: object) -> bool:
+    """Insert; False when the unique key says it was written before (a retry)."""
+    try:
+        async with sessions.begin() as session:
+            session.add(row)
+        return True
+    except IntegrityError:
+        return False
+
+
 class CaseRecordActivities:
     def __init__(
         self, sessions: async_sessionmaker[AsyncSession], rng: random.Random | None = None,
@@ -51,13 +61,7 @@ class CaseRecordActivities:
         self._vault = vault
 
     async def _insert_once(self, row: object) -> bool:
-        """Insert; False when the unique key says it was written before (a retry)."""
-        try:
-            async with self._sessions.begin() as session:
-                session.add(row)
-            return True
-        except IntegrityError:
-            return False
+        return await insert_once(self._sessions, row)
 
     @activity.defn
     async def record_stage(self, input: RecordStageInput) -> None:

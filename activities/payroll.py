@@ -253,19 +253,6 @@ class PayrollActivities:
             )
         return BatchOutcome(batch_id, "submitted")
 
-    async def _resend(self, batch_id: str) -> None:
-        async with self._sessions() as session:
-            batch = await session.get(PaymentBatch, batch_id)
-            if batch is None:
-                raise ApplicationError(
-                    f"银行批次 {batch_id} 不存在", type="BatchNotFound", non_retryable=True
-                )
-            file = DisbursementFile.parse(self._vault.open(batch.file_sealed))
-        try:
-            await self._bank.submit(file)
-        except BankUnavailable as exc:
-            raise ApplicationError(f"银行暂时无法受理：{exc}", type="BankUnavailable") from None
-
     async def _reject_batch(self, batch_id: str, note: str) -> BatchOutcome:
         async with self._sessions.begin() as session:
             batch = await session.get(PaymentBatch, batch_id, with_for_update=True)
@@ -290,7 +277,7 @@ class PayrollActivities:
             raise ApplicationError(f"银行回盘暂不可取：{exc}", type="BankUnavailable") from None
         except BankBatchUnknown:
             # The bank lost (or never kept) the file: send the very same file again and ask later.
-            await self._resend(batch_id)
+            await self.submit_batch(batch_id)
             raise ApplicationError("银行未查到该批次，已重新报送", type="BankProcessing") from None
         if result.state == "processing":
             raise ApplicationError("银行尚在处理该批次", type="BankProcessing")
