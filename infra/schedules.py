@@ -113,7 +113,15 @@ async def ensure_schedules(
     created: list[str] = []
     if await _create(client, QUARTERLY_SCHEDULE_ID, quarterly_schedule(task_queue)):
         created.append(QUARTERLY_SCHEDULE_ID)
-    for county, standards in sorted((counties or {}).items()):
+    return created + await ensure_county_schedules(client, task_queue, counties or {})
+
+
+async def ensure_county_schedules(
+    client: Client, task_queue: str, counties: Mapping[str, RegionStandards]
+) -> list[str]:
+    """The payroll and disclosure schedules of each county that lacks them; returns the ids created."""
+    created: list[str] = []
+    for county, standards in sorted(counties.items()):
         if await _create(
             client, payroll_schedule_id(county), payroll_schedule(county, standards, task_queue)
         ):

@@ -20,7 +20,7 @@ from infra.policy_config import load_policy_book
 from infra.schedules import (
     county_standards,
     disclosure_schedule_id,
-    ensure_schedules,
+    ensure_county_schedules,
     payroll_schedule_id,
 )
 from infra.settings import load_settings
@@ -249,10 +249,12 @@ async def test_payroll_and_disclosure_schedules_per_county(
     assert {"440105", "440106"} <= set(counties)
     county = f"9{random.randint(10_000, 99_999)}"
     wanted = {county: RegionStandards(payroll_day=12, disclosure_day=4)}
-    created = await ensure_schedules(dev_env.client, task_queue, wanted)
+    created = await ensure_county_schedules(dev_env.client, task_queue, wanted)
     try:
         assert {payroll_schedule_id(county), disclosure_schedule_id(county)} <= set(created)
-        assert payroll_schedule_id(county) not in await ensure_schedules(dev_env.client, task_queue, wanted)
+        assert payroll_schedule_id(county) not in await ensure_county_schedules(
+            dev_env.client, task_queue, wanted
+        )
         for sid, day, hour, workflow in (
             (payroll_schedule_id(county), 12, 8, "PayrollWorkflow"),
             (disclosure_schedule_id(county), 4, 7, "DisclosureWorkflow"),

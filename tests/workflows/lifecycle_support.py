@@ -15,6 +15,7 @@ from typing import Any
 
 from sqlalchemy import select
 from temporalio.api.common.v1 import WorkflowExecution
+from temporalio.api.testservice.v1 import UnlockTimeSkippingRequest
 from temporalio.api.workflowservice.v1 import DescribeWorkflowExecutionRequest
 from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
@@ -128,6 +129,28 @@ class World:
         if delta > timedelta(0):
             await self.env.sleep(delta)
         await asyncio.sleep(0.3)  # let the worker finish what the timers woke
+
+    async def advance_past_close(self, handle: WorkflowHandle[Any, Any], when: datetime) -> None:
+        """Skip the clock to `when`, across the moment the lifecycle (an ABANDON child of an
+        application workflow that has long closed) completes on its own.
+
+        The Java test server takes a time-skipping lock when a child completes and releases it in
+        the parent's state, which throws for a closed parent: the lock stays, and the clock only
+        runs in real time (seen here: the lifecycle's history ends in WorkflowExecutionCompleted at
+        09:00 of the exit date, then the sleep RPC times out). The real server has no such lock.
+        Once the child has closed, one UnlockTimeSkipping balances the leaked lock and the sleep
+        goes on to `when`."""
+        sleeping = asyncio.create_task(self.env.sleep(when - await self.env.get_current_time()))
+        try:
+            await closed(handle, within=60)
+            # Unlocked, the clock would be at `when` at once; a locked one only creeps in real time.
+            done, _ = await asyncio.wait({sleeping}, timeout=2)
+            if not done:
+                await self.env.client.test_service.unlock_time_skipping(UnlockTimeSkippingRequest())
+            await sleeping
+        finally:
+            sleeping.cancel()
+        await asyncio.sleep(0.3)
 
     async def file_application(self, number: str, applicant_id: str, *, green_channel: bool = False) -> Case:
         """An application accepted now, as the intake API would store and start it."""

@@ -5,6 +5,7 @@ mark, an exit with its one-month notice, re-entry through the green channel — 
 from __future__ import annotations
 
 import random
+import uuid
 from datetime import date
 
 from sqlalchemy import select
@@ -23,12 +24,12 @@ from domain.beneficiary import (
     lifecycle_workflow_id,
 )
 from domain.calendar import CHINA_TZ
-from domain.enums import AssistanceType
+from domain.enums import AssistanceType, Stage
 from domain.tasks import TaskType
 from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, Task
 from tests.conftest import BankSimulator
 from tests.factories import store_application
-from tests.workflows.harness import Sessions, beijing
+from tests.workflows.harness import Sessions, beijing, limit
 from tests.workflows.lifecycle_support import (
     Life,
     World,
@@ -180,9 +181,43 @@ async def test_two_years_of_a_dibao_household(
         assert "职业技能培训" in notices[0].referral
         await world.pay("2028-05")
         await world.pay("2028-06")
-        # Open (see README, Known limits): on the time-skipping server, moving the clock past the
-        # exit date (2028-07-01 09:00) times out, so the exit taking effect and the re-entry through
-        # the green channel are not covered by this test yet.
+        # -- July 2028: the exit takes effect (the payroll skips the household) and the
+        #    lifecycle ends.
+        await world.advance_past_close(life.handle, beijing(2028, 7, 3, 10))
+        assert await closed(life.handle) is WorkflowExecutionStatus.COMPLETED
+        assert (await world.beneficiary(first)).status == "exited"
+        await world.pay("2028-07")
+        assert "2028-07" not in {o.month for o in await world.orders(first)}
+        assert (await events(world, first))[-1].kind == "exited"
+
+        # -- September 2028: a sudden illness; the household re-applies through the green channel.
+        #    Verification starts within 2 working days, the county decides within 5.
+        await world.advance_to(beijing(2028, 9, 4, 10))  # Monday
+        second = f"440105-{uuid.uuid4().hex[:12].upper()}"
+        await world.register_account(second, seq)
+        again = await world.file_application(second, applicant, green_channel=True)
+        await again.task(TaskType.HOME_VISIT)
+        await again.idle()
+        assert limit(await again.status(), "verification_start").due_date == "2028-09-06"
+        assert await approve_dibao(again, county, "A") == AMOUNT
+        assert (await again.status()).stage is Stage.APPROVED
+        approval_limit = limit(await again.status(), "approval")
+        assert approval_limit.met and not approval_limit.breached
+        assert not await again.breaches()
+        reentered = Life(world, second)
+        view = await reentered.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        restart = add_months(f"{(await world.now()):%Y-%m}", 1)
+        assert (view.category, view.amount_fen, view.next_review_month) == (
+            "A",
+            AMOUNT,
+            add_months(restart, 3),
+        )
+        (enrolled,) = await events(world, second, "enrolled")
+        assert enrolled.data["previous_application"] == first and "绿色通道重新纳入" in enrolled.summary
+        await world.pay(restart)
+        assert await world.paid(second) == {restart: [(second, AMOUNT)]}
+        view = await life.until(lambda v: v.status is BeneficiaryStatus.EXITED)
+        assert (await world.beneficiary(first)).status == "exited"
 
         # -- what the bank paid: exactly one credit a month while payable.
         paid = await world.paid(first)
