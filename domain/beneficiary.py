@@ -163,6 +163,8 @@ class LifecycleState:
     pending_amount_fen: int | None = None
     pending_from_month: str | None = None
     self_reported_tasks: list[str] = field(default_factory=list)  # re-checks of honest self-reports
+    reminded_tasks: list[str] = field(default_factory=list)  # tasks whose follow-up reminder went out
+    overdue_tasks: list[str] = field(default_factory=list)  # tasks reported to supervisors as overdue
     open_tasks: list[TaskRecord] = field(default_factory=list)
     pending_reports: list[PendingReport] = field(default_factory=list)
 

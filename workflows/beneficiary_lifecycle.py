@@ -56,7 +56,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import CHINA_TZ
     from domain.forms import ExitNotice, ReReviewForm, ReReviewOutcome
     from domain.policy import AssistancePolicy, RegionStandards
-    from domain.records import ResolvePolicyInput, SaveTaskInput
+    from domain.records import NotifyInput, ResolvePolicyInput, SaveTaskInput
     from domain.staff import Actor, Role, covers
     from domain.tasks import (
         OUTCOME_LABELS,
@@ -109,6 +109,8 @@ class BeneficiaryWorkflow:
             await self._on_calendar()
             if self._s.status in _ENDED:
                 break
+            if workflow.patched("lifecycle-task-escalation"):
+                await self._escalate_tasks()
             info = workflow.info()
             long_history = info.get_current_history_length() > input.history_limit
             if (long_history or info.is_continue_as_new_suggested()) and workflow.all_handlers_finished():
@@ -155,8 +157,9 @@ class BeneficiaryWorkflow:
                 await self._issue_exit_notice(s.phase_out_notice, effective=add_months(s.phase_out_until, 1))
         if s.status is not BeneficiaryStatus.EXITING and month >= s.next_review_month:
             if not any(t.task_type is TaskType.RE_REVIEW for t in self._tasks.values()):
+                # Due by the end of the review month (00:00 of the next month's first day).
                 await self._open_task(
-                    TaskType.RE_REVIEW, due=month_start(add_months(s.next_review_month, 1)),
+                    TaskType.RE_REVIEW, due=month_start(add_months(s.next_review_month, 1), hour=0),
                     note=f"{s.next_review_month}定期复核",
                 )  # fmt: skip
                 s.next_review_month = add_months(
@@ -173,6 +176,7 @@ class BeneficiaryWorkflow:
             wakes.append(month_start(s.exit_month))
         if s.phase_out_until is not None and s.exit_month is None:
             wakes.append(month_start(add_months(s.phase_out_until, 1 - self._standards.exit_notice_months)))
+        wakes.extend(when for _, when, _ in self._escalations_pending())
         remaining = min(wakes) - workflow.now()
         if remaining <= timedelta(0):
             remaining = timedelta(hours=1)  # already due (e.g. a review opened): look again later
@@ -188,6 +192,46 @@ class BeneficiaryWorkflow:
             await workflow.wait_condition(woken, timeout=remaining)
         except TimeoutError:
             pass
+
+    def _escalations_pending(self) -> list[tuple[TaskRecord, datetime, bool]]:
+        """(task, when, overdue?) of the next escalation step of every open task."""
+        out: list[tuple[TaskRecord, datetime, bool]] = []
+        for task in self._tasks.values():
+            if task.status not in (TaskStatus.OPEN, TaskStatus.CLAIMED) or task.due_at is None:
+                continue
+            if task.follow_up_at is not None and task.task_id not in self._s.reminded_tasks:
+                out.append((task, task.follow_up_at, False))
+            elif task.task_id not in self._s.overdue_tasks:
+                out.append((task, task.due_at, True))
+        return out
+
+    async def _escalate_tasks(self) -> None:
+        """A re-review or re-check a week from its due date reminds the township's investigators;
+        one past it is reported to the county's supervisors. Each step happens once per task."""
+        now, s, e = workflow.now(), self._s, self._e
+        for task, when, overdue in self._escalations_pending():
+            if now < when:
+                continue
+            assert task.due_at is not None
+            label = TASK_LABELS[task.task_type]
+            due_day = (task.due_at - timedelta(microseconds=1)).astimezone(CHINA_TZ).date().isoformat()
+            if not overdue:
+                s.reminded_tasks.append(task.task_id)
+                message = f"救助对象{e.application_number}的{label}须于{due_day}前完成，请及时办理"
+                await self._notify(
+                    f"{task.task_id}:remind", "reminder", Role.INVESTIGATOR, task.region_code, message
+                )
+                await self._event("reminder", f"时限提醒：{label}须于{due_day}前完成", task_id=task.task_id)
+                if now < task.due_at:
+                    continue
+            s.overdue_tasks.append(task.task_id)
+            message = f"救助对象{e.application_number}的{label}已超过办理期限（{due_day}），仍未完成"
+            await self._notify(f"{task.task_id}:overdue", "breach", Role.SUPERVISOR, e.county_code, message)
+            await self._event(
+                "task_overdue",
+                f"超期：{label}已于{due_day}届满仍未完成，已通报监督人员",
+                task_id=task.task_id,
+            )
 
     # -- outcomes --------------------------------------------------------------------------------
     async def _open_recheck(self, pending: PendingReport) -> None:
@@ -407,6 +451,12 @@ class BeneficiaryWorkflow:
     async def _act(self, fn: Any, arg: Any) -> Any:
         return await workflow.execute_activity_method(
             fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+        )
+
+    async def _notify(self, key: str, kind: str, role: Role, region: str, message: str) -> None:
+        number = self._e.application_number
+        await self._act(
+            CaseRecordActivities.notify, NotifyInput(f"{number}:{key}", number, kind, role, region, message)
         )
 
     async def _update(self, **values: Any) -> None:

@@ -26,7 +26,7 @@ from domain.beneficiary import (
 from domain.calendar import CHINA_TZ
 from domain.enums import AssistanceType, Stage
 from domain.tasks import TaskType
-from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, Task
+from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Notification, Recovery, Task
 from tests.conftest import BankSimulator
 from tests.factories import store_application
 from tests.workflows.harness import Sessions, beijing, limit
@@ -339,3 +339,64 @@ async def test_fraud_stops_payment_recovers_and_survives_continue_as_new(
         seqs = [e.seq for e in await events(world, number)]
         assert seqs == list(range(1, len(seqs) + 1))
         assert "stopped_for_fraud" in [e.kind for e in await events(world, number)]
+
+
+async def test_an_unattended_re_review_reminds_the_investigators_then_reports_it_overdue(
+    sessions: Sessions, bank_simulator: BankSimulator
+) -> None:
+    county = await new_county(sessions)
+    number = f"{county.code}-E{random.randint(0, 10**6):06d}"
+
+    async def notifications() -> list[tuple[str, str, str]]:
+        async with sessions() as session:
+            rows = await session.scalars(
+                select(Notification)
+                .where(Notification.application_number == number)
+                .order_by(Notification.id)
+            )
+            return [(n.kind, n.recipient_role, n.region_code) for n in rows]
+
+    async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
+        await store_application(
+            sessions, number, await world.env.get_current_time(), county_code=county.code,
+            township_code=county.township, community_code=county.community, applicant_id_number=new_applicant_id(),
+        )  # fmt: skip
+        enrolment = EnrolInput(
+            number,
+            AssistanceType.DIBAO,
+            county.code,
+            county.township,
+            county.community,
+            "A",
+            100_000,
+            "2027-01",
+        )
+        await world.env.client.start_workflow(
+            BeneficiaryWorkflow.run, LifecycleInput(enrolment),
+            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
+        )  # fmt: skip
+        life = Life(world, number)
+        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        # Class A: the first re-review is April's, due by the end of April.
+        await world.advance_to(beijing(2027, 4, 1, 12))
+        task = await life.task(TaskType.RE_REVIEW)
+        assert task.due_at == beijing(2027, 5, 1, 0)
+        await world.advance_to(beijing(2027, 4, 23, 23))
+        assert await notifications() == []
+        # A week before the due date the township's investigators are reminded …
+        await world.advance_to(beijing(2027, 4, 24, 10))
+        assert await notifications() == [("reminder", "investigator", county.township)]
+        # … and once it has passed, the county's supervisors are told.
+        await world.advance_to(beijing(2027, 5, 1, 10))
+        assert await notifications() == [
+            ("reminder", "investigator", county.township),
+            ("breach", "supervisor", county.code),
+        ]
+        (overdue,) = await events(world, number, "task_overdue")
+        assert "2027-04-30" in overdue.summary and overdue.data["task_id"] == task.task_id
+        # Late work is still accepted, and nothing is sent twice.
+        await life.complete(TaskType.RE_REVIEW, county.investigator, "continue", re_review("2027-05-06"))
+        await world.advance_to(beijing(2027, 5, 20, 10))
+        assert len(await notifications()) == 2
+        assert [e.kind for e in await events(world, number, "review_continued")] == ["review_continued"]
+        assert (await life.view()).next_review_month == "2027-07"
