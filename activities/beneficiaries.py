@@ -131,7 +131,8 @@ class BeneficiaryActivities:
     @activity.defn
     async def stop_for_fraud(self, input: StopForFraudInput) -> StopForFraudResult:
         """停发并追回: no further payment (unpaid orders cancelled), and a recovery plan for what was
-        paid from the month the household stopped qualifying."""
+        paid from the month the household stopped qualifying. An order already at the bank cannot
+        be recalled: if the bank credits it, reconciliation adds it to this recovery."""
         async with self._sessions.begin() as session:
             await session.execute(
                 update(Beneficiary)

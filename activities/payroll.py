@@ -36,7 +36,15 @@ from domain.payroll import (
     PublishDisclosureInput,
 )
 from infra.bank.base import BankBatchUnknown, BankGateway, BankRejected, BankUnavailable
-from infra.models import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from infra.models import (
+    Beneficiary,
+    Disclosure,
+    PayeeAccount,
+    PaymentBatch,
+    PaymentOrder,
+    PayrollRun,
+    Recovery,
+)
 from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
@@ -337,6 +345,7 @@ class PayrollActivities:
                     )
             if paid_rows:
                 await session.execute(update(PaymentOrder), paid_rows)
+                await _owe_back_late_credits(session, batch_id)
             if failed_rows:
                 await session.execute(update(PaymentOrder), failed_rows)
             notes = []
@@ -390,6 +399,26 @@ class PayrollActivities:
                 )
             )  # fmt: skip
             return int(count)
+
+
+async def _owe_back_late_credits(session: AsyncSession, batch_id: str) -> None:
+    """A household stopped for fraud while its order was already at the bank: the stop could not
+    cancel it, so what the bank credits now is added to the household's recovery (追回), in the
+    transaction that records the payment (the stop itself counted only orders already paid)."""
+    o, r = PaymentOrder, Recovery
+    owed = (
+        await session.execute(
+            select(r, o.amount_fen)
+            .join(o, o.application_number == r.application_number)
+            .where(o.batch_id == batch_id, o.status == OrderStatus.PAID.value, o.month >= r.since_month)
+        )
+    ).all()
+    for recovery, amount in owed:
+        recovery.amount_due_fen += amount
+        recovery.status = "open"
+        log.warning(
+            "order of %s credited after its fraud stop: added to its recovery", recovery.application_number
+        )
 
 
 DISCLOSED = (OrderStatus.PAID.value, OrderStatus.DELIVERED.value)

@@ -22,6 +22,7 @@ from api.schemas.beneficiaries import (
 from api.schemas.payments import Month
 from api.services.beneficiaries import BeneficiaryFilter, BeneficiaryService
 from domain.beneficiary import BeneficiaryStatus, ChangeReport, FraudFinding, LifecycleView
+from domain.forms import Category
 from domain.staff import Actor, Role
 
 router = APIRouter(tags=["救助对象"])
@@ -63,10 +64,13 @@ async def list_beneficiaries(
         str | None, Query(pattern=r"^\d{6,12}$", description="县、乡镇或村社区编码")
     ] = None,
     payable_month: Annotated[Month | None, Query(description="该月应发放的对象")] = None,
+    category: Annotated[Category | None, Query(description="分类管理类别（A/B/C）")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> BeneficiaryPage:
-    wanted = BeneficiaryFilter(status.value if status else None, region_code, payable_month, limit, offset)
+    wanted = BeneficiaryFilter(
+        status.value if status else None, region_code, payable_month, limit, offset, category=category
+    )
     return await service.search(actor, wanted)
 
 

@@ -52,7 +52,7 @@ class EventOut(BaseModel):
 
 
 class AccountOut(BaseModel):
-    account_holder: str
+    account_holder: str = Field(description="开户人（脱敏）")
     account: str = Field(description="发放账户（脱敏，仅显示后四位）")
     bank_name: str
     updated_by: str

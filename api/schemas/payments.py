@@ -5,9 +5,11 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
 
+from api.params import representable
 from domain.amounts import format_yuan
+from domain.calendar import CHINA_TZ
 from domain.payroll import ORDER_STATUS_LABELS, OrderStatus
 from infra.models import PaymentOrder, PayrollRun
 
@@ -61,9 +63,17 @@ class FailedOrderPage(BaseModel):
     offset: int
 
 
+def beijing_if_naive(value: datetime) -> datetime:
+    """A time typed at the township office without a zone is Beijing time (the column needs a zone:
+    a naive value used to fail on storing, a 500)."""
+    return value.replace(tzinfo=CHINA_TZ) if value.tzinfo is None else value
+
+
 class DeliveredIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    delivered_at: datetime | None = Field(default=None, description="实物交付时间，默认为当前时间")
+    delivered_at: (
+        Annotated[datetime, AfterValidator(beijing_if_naive), AfterValidator(representable)] | None
+    ) = Field(default=None, description="实物交付时间（未注明时区按北京时间），默认为当前时间")
 
 
 class StartRunIn(BaseModel):

@@ -31,6 +31,8 @@ from api.services.payments import masked_account
 from api.services.workflow_gateway import WorkflowGateway
 from domain.bank import valid_account_number
 from domain.beneficiary import (
+    STATUS_LABELS,
+    BeneficiaryStatus,
     ChangeReport,
     FraudFinding,
     LifecycleView,
@@ -38,6 +40,8 @@ from domain.beneficiary import (
     ReportFraudInput,
     lifecycle_workflow_id,
 )
+from domain.calendar import CHINA_TZ
+from domain.masking import mask_name
 from domain.staff import Actor, covers
 from infra.models import Beneficiary, BeneficiaryEvent, CreditRecord, PayeeAccount, Recovery, RecoveryPayment
 from infra.pii import PiiVault
@@ -56,6 +60,7 @@ class BeneficiaryFilter:
     payable_month: str | None = None  # paid in that month: started, not yet exited
     limit: int = 50
     offset: int = 0
+    category: str | None = None  # A / B / C (re-review class)
 
 
 class BeneficiaryService:
@@ -73,6 +78,8 @@ class BeneficiaryService:
             conditions.append(b.community_code.startswith(f.region_code, autoescape=True))
         if f.status:
             conditions.append(b.status == f.status)
+        if f.category:
+            conditions.append(b.category == f.category)
         if f.payable_month:
             conditions += [
                 b.start_month <= f.payable_month,
@@ -122,8 +129,18 @@ class BeneficiaryService:
             log.warning("view query for %s failed: %s", handle.id, exc)
             return None
 
+    async def _not_ended(self, number: str, actor: Actor, *, fraud: bool = False) -> None:
+        """A stopped or exited household's workflow has closed: without this check Temporal's
+        "not found" would answer with the application's wording (案件流程不在运行中). The codes
+        are those of the workflow's own validator, which still decides a race."""
+        status = BeneficiaryStatus((await self.load(number, actor)).status)
+        if fraud and status is BeneficiaryStatus.STOPPED:
+            raise ApiError(409, "already_stopped", "该救助对象已被停发，不能重复认定")
+        if status in (BeneficiaryStatus.STOPPED, BeneficiaryStatus.EXITED):
+            raise ApiError(409, "beneficiary_ended", f"该救助对象{STATUS_LABELS[status]}，不能再办理")
+
     async def report_change(self, number: str, actor: Actor, report: ChangeReport) -> LifecycleView:
-        await self.load(number, actor)
+        await self._not_ended(number, actor)
         handle = self._client.get_workflow_handle(lifecycle_workflow_id(number))
         result: LifecycleView = await WorkflowGateway._guard(
             handle.execute_update(
@@ -134,7 +151,7 @@ class BeneficiaryService:
         return result
 
     async def report_fraud(self, number: str, actor: Actor, finding: FraudFinding) -> LifecycleView:
-        await self.load(number, actor)
+        await self._not_ended(number, actor, fraud=True)
         handle = self._client.get_workflow_handle(lifecycle_workflow_id(number))
         result: LifecycleView = await WorkflowGateway._guard(
             handle.execute_update(
@@ -168,6 +185,8 @@ class BeneficiaryService:
 
     async def record_repayment(self, number: str, actor: Actor, body: RecoveryPaymentIn) -> RecoveryOut:
         await self.load(number, actor)
+        if body.received_on > datetime.now(CHINA_TZ).date():
+            raise ApiError(422, "received_in_future", "到账日期不能晚于今天，请按收款凭证填写")
         async with self._sessions.begin() as session:
             rec = await session.scalar(
                 select(Recovery).where(Recovery.application_number == number).with_for_update()
@@ -237,8 +256,10 @@ class BeneficiaryService:
 
 
 def _account_out(row: PayeeAccount) -> AccountOut:
+    # The detail is open to every role of the region (operators, supervisors too): the holder's name
+    # is masked like the household's own (the full one is the personal-data endpoint's business).
     return AccountOut(
-        account_holder=row.account_holder, account=masked_account(row.account_last4) or "",
+        account_holder=mask_name(row.account_holder), account=masked_account(row.account_last4) or "",
         bank_name=row.bank_name, updated_by=row.updated_by, updated_at=row.updated_at,
     )  # fmt: skip
 

@@ -9,7 +9,7 @@ payroll finishing at the same moment cannot move an order twice.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -33,6 +33,9 @@ from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInp
 from domain.staff import Actor, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from workflows.payroll import PayrollWorkflow
+
+# A delivery time a little ahead of the server's clock is the office PC's clock, not the future.
+_CLOCK_SKEW = timedelta(minutes=5)
 
 
 def reason_label(reason: str | None) -> str:
@@ -142,9 +145,22 @@ class PaymentService:
                 return OrderOut.from_row(order)  # a repeated click: already recorded
             if order.status not in (OrderStatus.ORDERED.value, OrderStatus.RETRY.value):
                 raise ApiError(409, "order_not_open", "该指令已取消或已办结，不能登记发放")
-            order.status, order.paid_at = OrderStatus.DELIVERED.value, body.delivered_at or datetime.now(UTC)
-            order.bank_serial = f"实物:{actor.username}"[:40]
-            return OrderOut.from_row(order)
+            now = datetime.now(UTC)
+            delivered_at = body.delivered_at or now
+            if delivered_at > now + _CLOCK_SKEW:
+                raise ApiError(422, "delivered_in_future", "实物交付时间不能晚于当前时间，请核对后重新填写")
+            moved = await session.execute(
+                update(PaymentOrder)
+                .where(PaymentOrder.id == order.id, PaymentOrder.status == order.status)
+                .values(
+                    status=OrderStatus.DELIVERED.value, paid_at=delivered_at,
+                    bank_serial=f"实物:{actor.username}"[:40],
+                )
+            )  # fmt: skip
+            await session.refresh(order)
+            if not getattr(moved, "rowcount", 1) and order.status != OrderStatus.DELIVERED.value:
+                raise ApiError(409, "order_not_open", "该指令已被他人处理（如已取消），不能登记发放")
+            return OrderOut.from_row(order)  # moved now, or by a simultaneous click: delivered once
 
     # -- payroll runs --------------------------------------------------------------------------
     async def start_run(self, actor: Actor, county_code: str, month: str) -> RunStarted:

@@ -30,6 +30,8 @@ from tests.factories import store_application
 from workers.build import WorkerResources, build_worker
 from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
 
+CHIGANG = ("440105", "440105001", "440105001001")  # 海珠区 赤岗街道 赤岗社区 (the demo staff's own)
+
 
 @pytest_asyncio.fixture
 async def money_api(
@@ -58,9 +60,11 @@ async def money_api(
 
 async def enrol_household(
     client: Client, sessions: Sessions, task_queue: str, number: str, *, name: str, id_number: str,
-    start_month: str, category: str = "C", amount_fen: int = 80_000,
+    start_month: str, category: str = "C", amount_fen: int = 80_000, region: tuple[str, str, str] = CHIGANG,
 ) -> Beneficiary:  # fmt: skip
-    """An approved 城乡低保 household of 赤岗街道: what the decision stage would have left behind."""
+    """An approved 城乡低保 household (of 赤岗街道 unless `region` says otherwise: county, township,
+    community): what the decision stage would have left behind."""
+    county, township, community = region
     await store_application(
         sessions,
         number,
@@ -68,9 +72,12 @@ async def enrol_household(
         applicant_name=name,
         applicant_id_number=id_number,
         stage="approved",
+        county_code=county,
+        township_code=township,
+        community_code=community,
     )
     enrolment = EnrolInput(
-        number, AssistanceType.DIBAO, "440105", "440105001", "440105001001", category, amount_fen, start_month
+        number, AssistanceType.DIBAO, county, township, community, category, amount_fen, start_month
     )
     await client.start_workflow(
         BeneficiaryWorkflow.run,
@@ -98,3 +105,34 @@ async def register_account(
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def pay_month(desk: Desk, client: Client, month: str) -> None:
+    """海珠区's finance officer starts the month's payroll through the API; wait until it has closed."""
+    body = {"county_code": "440105", "month": month}
+    response = await desk.call("POST", "finance_haizhu", "/api/v1/payroll/runs", json=body)
+    assert response.status_code == 202, response.text
+    started = response.json()
+    await client.get_workflow_handle(started["workflow_id"], run_id=started["run_id"]).result()
+
+
+class Desk:
+    """The API as the demo staff use it: `await desk.call("POST", "approver_haizhu", url, json=…)`.
+    One login per account per test (each costs a scrypt and an audit entry)."""
+
+    def __init__(self, api: httpx.AsyncClient) -> None:
+        self.api = api
+        self._headers: dict[str, dict[str, str]] = {}
+
+    async def headers(self, username: str) -> dict[str, str]:
+        if username not in self._headers:
+            self._headers[username] = await login(self.api, username)
+        return self._headers[username]
+
+    async def call(self, method: str, username: str, url: str, **kwargs: Any) -> httpx.Response:
+        return await self.api.request(method, url, headers=await self.headers(username), **kwargs)
+
+    async def ok(self, method: str, username: str, url: str, **kwargs: Any) -> Any:
+        response = await self.call(method, username, url, **kwargs)
+        assert response.status_code == 200, response.text
+        return response.json()
