@@ -10,7 +10,9 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 
 def make_engine(database_url: str, echo: bool = False) -> AsyncEngine:
-    kwargs: dict[str, Any] = {"echo": echo}
+    # Statement parameters hold case data (free text, amounts, sealed values): keep them out of the
+    # error messages that reach logs and Temporal failures.
+    kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
     if database_url.startswith("sqlite"):
         # One file shared by the API and the worker: wait on locks instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}

@@ -8,7 +8,7 @@ from temporalio.api.enums.v1 import IndexedValueType
 from temporalio.api.operatorservice.v1 import AddSearchAttributesRequest, ListSearchAttributesRequest
 from temporalio.client import Client
 from temporalio.contrib.pydantic import pydantic_data_converter
-from temporalio.converter import DataConverter
+from temporalio.converter import DataConverter, DefaultFailureConverterWithEncodedAttributes
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.codec import EncryptionCodec, parse_keys
@@ -26,9 +26,18 @@ _INDEXED_TYPES = {
 
 
 def make_data_converter(settings: Settings) -> DataConverter:
-    """Pydantic's converter (dataclasses, enums, datetimes, Decimals) with every payload encrypted."""
+    """Pydantic's converter (dataclasses, enums, datetimes, Decimals) with every payload encrypted.
+
+    Failures too: an error's message and stack trace otherwise go to the server in clear, and they
+    carry other systems' words (a department's or the bank's error text, SQLAlchemy's SQL
+    parameters) that can quote the personal data we sent. Encoded, they travel as one encrypted
+    payload; our clients, workers and the codec endpoint (Temporal UI) decode them as before."""
     codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key)
-    return dataclasses.replace(pydantic_data_converter, payload_codec=codec)
+    return dataclasses.replace(
+        pydantic_data_converter,
+        payload_codec=codec,
+        failure_converter_class=DefaultFailureConverterWithEncodedAttributes,
+    )
 
 
 async def connect_client(settings: Settings) -> Client:

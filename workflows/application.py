@@ -199,6 +199,9 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
     async def _publicity(self, opinion: TaskRecord) -> TaskRecord:
         i, limits = self._input, self._policy.limits
         while True:
+            # Counted before the stage opens: objections are accepted from that moment, and one that
+            # arrives while the notice is being written must still stop this round.
+            before = self._status.objections
             await self._enter(Stage.PUBLICITY)
             self._status.publicity_rounds += 1
             unit = (
@@ -212,7 +215,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
                 f"拟救助{self._yuan(self._status.proposed_amount_fen)}；公示期至{period.due_date_iso}",
                 ends_at=period.at.isoformat(), masked_name=i.masked_name, household_size=i.household_size,
             )  # fmt: skip
-            seen = self._status.objections
+            seen = before if workflow.patched("publicity-early-objection") else self._status.objections
             interrupted = await self._sleep_until(
                 period.at,
                 lambda: self._status.objections > seen or self._withdrawal is not None,  # noqa: B023
