@@ -81,3 +81,12 @@ def test_data_check_modes_resolve_to_the_enum() -> None:
     assert BOOK.resolve(AssistanceType.TEMP_EMERGENCY, "440105").data_check is DataCheckMode.NONE
     manual = PolicyBook(types={"dibao": {"label": "低保", "data_check": "manual"}})
     assert manual.resolve(AssistanceType.DIBAO, "440105").data_check is DataCheckMode.MANUAL
+
+
+def test_re_review_rhythm_by_class_never_less_often_than_the_county_requires() -> None:
+    national = RegionStandards()
+    assert [national.review_interval_months(c) for c in ("A", "B", "C", None)] == [3, 6, 12, 12]
+    # A county that wants every household seen at least twice a year caps class C (and the
+    # unclassified) at 6 months; the classes already more frequent keep their rhythm.
+    strict = RegionStandards(review_max_months=6)
+    assert [strict.review_interval_months(c) for c in ("A", "B", "C", None)] == [3, 6, 6, 6]

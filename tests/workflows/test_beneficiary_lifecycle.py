@@ -8,8 +8,9 @@ import random
 import uuid
 from datetime import date
 
+import pytest
 from sqlalchemy import select
-from temporalio.client import WorkflowExecutionStatus
+from temporalio.client import WorkflowExecutionStatus, WorkflowUpdateFailedError
 
 from domain.beneficiary import (
     BeneficiaryStatus,
@@ -25,7 +26,7 @@ from domain.beneficiary import (
 )
 from domain.calendar import CHINA_TZ
 from domain.enums import AssistanceType, Stage
-from domain.tasks import TaskType
+from domain.tasks import CompleteTaskInput, TaskType
 from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Notification, Recovery, Task
 from tests.conftest import BankSimulator
 from tests.factories import store_application
@@ -400,3 +401,74 @@ async def test_an_unattended_re_review_reminds_the_investigators_then_reports_it
         assert len(await notifications()) == 2
         assert [e.kind for e in await events(world, number, "review_continued")] == ["review_continued"]
         assert (await life.view()).next_review_month == "2027-07"
+
+
+async def test_phase_out_pays_its_months_then_exits_after_the_notice(
+    sessions: Sessions, bank_simulator: BankSimulator
+) -> None:
+    county = await new_county(sessions)
+    number = f"{county.code}-P{random.randint(0, 10**6):06d}"
+    async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
+        await store_application(
+            sessions, number, await world.env.get_current_time(), county_code=county.code,
+            township_code=county.township, community_code=county.community, applicant_id_number=new_applicant_id(),
+        )  # fmt: skip
+        await world.register_account(number, random.randint(1, 10**9))
+        enrolment = EnrolInput(
+            number,
+            AssistanceType.DIBAO,
+            county.code,
+            county.township,
+            county.community,
+            "B",
+            100_000,
+            "2027-01",
+        )
+        handle = await world.env.client.start_workflow(
+            BeneficiaryWorkflow.run, LifecycleInput(enrolment),
+            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
+        )  # fmt: skip
+        life = Life(world, number)
+        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        await world.advance_to(beijing(2027, 7, 5, 10))  # class B: July's re-review
+        task = await life.task(TaskType.RE_REVIEW)
+        # The county allows at most 6 months of 渐退: 7 is refused and changes nothing.
+        too_long = re_review("2027-07-02", "户主已稳定就业", phase_out_months=7, exit_notice=exit_notice())
+        with pytest.raises(WorkflowUpdateFailedError) as refused:
+            await handle.execute_update(
+                BeneficiaryWorkflow.complete_task,
+                CompleteTaskInput(task.task_id, county.investigator, "phase_out", too_long),
+            )
+        assert "渐退期须为1至6个月" in str(refused.value.cause)
+        assert (await life.view()).status is BeneficiaryStatus.ACTIVE
+        await life.complete(
+            TaskType.RE_REVIEW, county.investigator, "phase_out",
+            re_review("2027-07-02", "户主已就业，收入趋稳", phase_out_months=3, exit_notice=exit_notice()),
+        )  # fmt: skip
+        view = await life.view()
+        assert (view.status, view.phase_out_until, view.exit_month) == (
+            BeneficiaryStatus.PHASE_OUT,
+            "2027-10",
+            None,
+        )
+        for month in months("2027-07", "2027-09"):
+            await world.pay(month)
+        # The written notice goes out one month before the phase-out ends; October is still paid.
+        await world.advance_to(beijing(2027, 10, 2, 10))
+        view = await life.view()
+        assert (view.status, view.exit_month) == (BeneficiaryStatus.EXITING, "2027-11")
+        async with sessions() as session:
+            (notice,) = await session.scalars(
+                select(ExitNoticeRow).where(ExitNoticeRow.application_number == number)
+            )
+        assert notice.effective_month == "2027-11"
+        assert notice.issued_at.astimezone(CHINA_TZ).date() == date(2027, 10, 1)
+        await world.pay("2027-10")
+        # November: the exit has taken effect, the lifecycle has ended, nobody is paid.
+        await world.advance_to(beijing(2027, 11, 2, 10))
+        assert await closed(handle) is WorkflowExecutionStatus.COMPLETED
+        assert (await world.beneficiary(number)).status == "exited"
+        await world.pay("2027-11")
+        assert await world.paid(number) == {m: [(number, 100_000)] for m in months("2027-07", "2027-10")}
+        kinds = [e.kind for e in await events(world, number)]
+        assert kinds.index("phase_out") < kinds.index("exit_notice") < kinds.index("exited")
