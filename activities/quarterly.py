@@ -17,6 +17,7 @@ from temporalio import activity
 
 from activities.data_check import AdapterFactory
 from activities.warnings import RecordWarningsInput, WarningActivities
+from domain.beneficiary import PAYABLE_STATUSES, BeneficiaryStatus
 from domain.departments import DepartmentBadData
 from domain.household_assessment import assess_household
 from domain.policy import PolicyBook
@@ -25,7 +26,9 @@ from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
 
-ACTIVE_STATUSES = ("pending_enrolment", "active")
+# Everyone who is or is about to be paid: a household in phase-out or serving its exit notice
+# still receives money, so hidden income or assets found now still matter.
+ACTIVE_STATUSES = (BeneficiaryStatus.PENDING_ENROLMENT.value, *(s.value for s in PAYABLE_STATUSES))
 
 
 @dataclass
@@ -83,13 +86,17 @@ class QuarterlyActivities:
             rows = (
                 await session.execute(
                     select(Beneficiary, Application)
-                    .join(Application, Application.application_number == Beneficiary.application_number)
+                    .outerjoin(Application, Application.application_number == Beneficiary.application_number)
                     .where(Beneficiary.id.in_(input.beneficiary_ids))
                     .order_by(Beneficiary.id)
                 )
             ).all()
         for beneficiary, application in rows:
             activity.heartbeat(beneficiary.id)
+            if application is None:  # no case file to take the members from: a person must look
+                log.warning("quarterly check of %s: no application on file", beneficiary.application_number)
+                result.failed.append(beneficiary.application_number)
+                continue
             members = application.submission(self._pii).get("members", [])
             ids = [str(m["id_number"]) for m in members]
             declared = [int(m.get("monthly_income_fen", 0)) for m in members]

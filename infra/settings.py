@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     temporal_address: str = "127.0.0.1:7233"
     temporal_namespace: str = "default"
     temporal_task_queue: str = "social-assistance"
+    # The worker creates the missing Schedules (quarterly data exchange, each county's payroll and
+    # disclosure) at start. Off for an extra worker that must not own them (another task queue).
+    manage_schedules: bool = True
 
     # HTTP API
     api_host: str = "127.0.0.1"

@@ -36,7 +36,8 @@ async def run_worker() -> None:
             log.info("registered search attributes: %s", ", ".join(added))
         sessions, policies = make_session_factory(engine), load_policy_book(settings.policy_file)
         counties = await county_standards(sessions, policies)
-        await ensure_schedules(client, settings.temporal_task_queue, counties)
+        if settings.manage_schedules:
+            await ensure_schedules(client, settings.temporal_task_queue, counties)
         resources = WorkerResources(
             sessions,
             policies,

@@ -12,7 +12,8 @@ table says is payable, and this workflow keeps that table true over the years.
   month ahead; the household is paid until the exit takes effect. Phase-out (渐退) pays up to 6
   more months first. Re-entry later is a new application through the green channel.
 - Fraud (骗取): payment stops at once, the money paid since is to be recovered, credit file entry.
-- History stays bounded: the workflow continues as new with its state when Temporal suggests it.
+- History stays bounded: the workflow continues as new with its state when Temporal suggests it
+  (or past `history_limit`), at the next wake-up by its own calendar.
 
 Updates: claim_task, release_task, complete_task, report_change, report_fraud. Query: view.
 """
@@ -97,6 +98,7 @@ class BeneficiaryWorkflow:
         self._standards = policy.standards
         if input.state is None:
             await self._enrol()
+        quiet = False
         while self._s.status not in _ENDED:
             if self._fraud is not None:
                 await self._stop_for_fraud(self._fraud)
@@ -113,10 +115,16 @@ class BeneficiaryWorkflow:
                 await self._escalate_tasks()
             info = workflow.info()
             long_history = info.get_current_history_length() > input.history_limit
-            if (long_history or info.is_continue_as_new_suggested()) and workflow.all_handlers_finished():
+            # Only after a timer's wake-up: not just after a staff action, whose caller is likely
+            # to read the view right away (it would meet the run handing over to the next).
+            if (
+                (long_history or info.is_continue_as_new_suggested())
+                and quiet
+                and workflow.all_handlers_finished()
+            ):
                 self._s.open_tasks = list(self._tasks.values())
                 workflow.continue_as_new(LifecycleInput(self._e, self._s))
-            await self._sleep_until_something()
+            quiet = not await self._sleep_until_something()
         return self._s.status.value
 
     async def _enrol(self) -> None:
@@ -167,7 +175,9 @@ class BeneficiaryWorkflow:
                 )
                 await self._update(next_review_month=s.next_review_month)
 
-    async def _sleep_until_something(self) -> None:
+    async def _sleep_until_something(self) -> bool:
+        """Sleep until the calendar's next date or until something happens: True when woken by an
+        update (a report, a completed task, fraud), False when the time came."""
         s = self._s
         wakes = [month_start(s.next_review_month)]
         if s.pending_from_month is not None:
@@ -191,7 +201,8 @@ class BeneficiaryWorkflow:
         try:
             await workflow.wait_condition(woken, timeout=remaining)
         except TimeoutError:
-            pass
+            return False
+        return True
 
     def _escalations_pending(self) -> list[tuple[TaskRecord, datetime, bool]]:
         """(task, when, overdue?) of the next escalation step of every open task."""

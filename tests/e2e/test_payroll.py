@@ -148,6 +148,8 @@ async def test_worker_killed_mid_payroll_pays_everyone_exactly_once(
         "TEMPORAL_TASK_QUEUE": task_queue,
         "BANK_BASE_URL": bank_simulator.base_url,
         "BANK_TIMEOUT_SECONDS": "5",
+        # The dev server is shared: Schedules created here would point at this test's queue.
+        "MANAGE_SCHEDULES": "false",
     }
 
     def start_worker() -> subprocess.Popen[bytes]:

@@ -280,7 +280,11 @@ class Life:
         )
 
     async def view(self) -> LifecycleView:
-        result: LifecycleView = await self.handle.query(BeneficiaryWorkflow.view)
+        # A query that reaches a run just as it continues as new can be lost by the test server
+        # (the worker's answer finds the run closed): time it out, and `until` asks again.
+        result: LifecycleView = await self.handle.query(
+            BeneficiaryWorkflow.view, rpc_timeout=timedelta(seconds=3)
+        )
         return result
 
     async def until(self, check: Callable[[LifecycleView], bool], within: float = 30.0) -> LifecycleView:
