@@ -139,6 +139,14 @@ class BeneficiaryActivities:
                 .where(Beneficiary.application_number == input.application_number)
                 .values(status=BeneficiaryStatus.STOPPED.value)
             )
+            # Lock the household's orders first: a reconciliation settling one of them either
+            # commits before (and its payment is in the sum below) or waits and then finds the
+            # recovery written here (and adds its payment to it). Never neither.
+            await session.execute(
+                select(PaymentOrder.id)
+                .where(PaymentOrder.application_number == input.application_number)
+                .with_for_update()
+            )
             cancelled = await session.execute(
                 update(PaymentOrder)
                 .where(
