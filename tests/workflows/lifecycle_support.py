@@ -21,7 +21,13 @@ from temporalio.client import WorkflowExecutionStatus, WorkflowHandle
 from temporalio.testing import WorkflowEnvironment
 
 from domain.application import StartApplicationInput, workflow_id_for
-from domain.beneficiary import LifecycleView, lifecycle_workflow_id
+from domain.beneficiary import (
+    BeneficiaryStatus,
+    EnrolInput,
+    LifecycleInput,
+    LifecycleView,
+    lifecycle_workflow_id,
+)
 from domain.calendar import CHINA_TZ
 from domain.enums import AssistanceType, Stage
 from domain.payroll import OrderStatus, PayrollInput, PayrollResult
@@ -173,6 +179,35 @@ class World:
             id=workflow_id_for(number), task_queue=self.task_queue,
         )  # fmt: skip
         return Case(self.env, self.sessions, handle, number)
+
+    async def enrol_directly(
+        self,
+        number: str,
+        category: str,
+        amount_fen: int,
+        start_month: str,
+        *,
+        history_limit: int = LifecycleInput.history_limit,
+    ) -> Life:
+        """A household on file whose lifecycle is started directly (no application workflow as its
+        parent), active once this returns."""
+        c = self.county
+        await store_application(
+            self.sessions, number, await self.env.get_current_time(), county_code=c.code,
+            township_code=c.township, community_code=c.community, applicant_id_number=new_applicant_id(),
+        )  # fmt: skip
+        enrolment = EnrolInput(
+            number, AssistanceType.DIBAO, c.code, c.township, c.community, category, amount_fen, start_month
+        )
+        await self.env.client.start_workflow(
+            BeneficiaryWorkflow.run,
+            LifecycleInput(enrolment, history_limit=history_limit),
+            id=lifecycle_workflow_id(number),
+            task_queue=self.task_queue,
+        )
+        life = Life(self, number)
+        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        return life
 
     async def register_account(self, number: str, seq: int) -> None:
         """The household's bank account (社会化发放), sealed as finance would register it."""

@@ -16,20 +16,16 @@ from domain.beneficiary import (
     BeneficiaryStatus,
     ChangeKind,
     ChangeReport,
-    EnrolInput,
     FraudFinding,
-    LifecycleInput,
     ReportChangeInput,
     ReportFraudInput,
     add_months,
-    lifecycle_workflow_id,
 )
 from domain.calendar import CHINA_TZ
-from domain.enums import AssistanceType, Stage
+from domain.enums import Stage
 from domain.tasks import CompleteTaskInput, TaskType
 from infra.models import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Notification, Recovery, Task
 from tests.conftest import BankSimulator
-from tests.factories import store_application
 from tests.workflows.harness import Sessions, beijing, limit
 from tests.workflows.lifecycle_support import (
     Life,
@@ -263,25 +259,14 @@ async def test_fraud_stops_payment_recovers_and_survives_continue_as_new(
     sessions: Sessions, bank_simulator: BankSimulator
 ) -> None:
     county = await new_county(sessions)
-    code, township, community = county.code, county.township, county.community
+    code = county.code
     investigator, approver = county.investigator, county.approver
     number = f"{code}-F{random.randint(0, 10**6):06d}"
     async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
-        await store_application(
-            sessions, number, await world.env.get_current_time(), county_code=code, township_code=township,
-            community_code=community, applicant_id_number=new_applicant_id(),
-        )  # fmt: skip
         await world.register_account(number, random.randint(1, 10**9))
         # Started directly with a small history budget, so the lifecycle continues as new.
-        enrolment = EnrolInput(
-            number, AssistanceType.DIBAO, code, township, community, "A", 100_000, "2027-01"
-        )
-        handle = await world.env.client.start_workflow(
-            BeneficiaryWorkflow.run, LifecycleInput(enrolment, history_limit=60),
-            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
-        )  # fmt: skip
-        life = Life(world, number)
-        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        life = await world.enrol_directly(number, "A", 100_000, "2027-01", history_limit=60)
+        handle = life.handle
         for month in months("2027-01", "2027-03"):
             await world.pay(month)
         await world.advance_to(beijing(2027, 4, 12, 10))  # class A: re-review in April
@@ -358,26 +343,7 @@ async def test_an_unattended_re_review_reminds_the_investigators_then_reports_it
             return [(n.kind, n.recipient_role, n.region_code) for n in rows]
 
     async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
-        await store_application(
-            sessions, number, await world.env.get_current_time(), county_code=county.code,
-            township_code=county.township, community_code=county.community, applicant_id_number=new_applicant_id(),
-        )  # fmt: skip
-        enrolment = EnrolInput(
-            number,
-            AssistanceType.DIBAO,
-            county.code,
-            county.township,
-            county.community,
-            "A",
-            100_000,
-            "2027-01",
-        )
-        await world.env.client.start_workflow(
-            BeneficiaryWorkflow.run, LifecycleInput(enrolment),
-            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
-        )  # fmt: skip
-        life = Life(world, number)
-        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        life = await world.enrol_directly(number, "A", 100_000, "2027-01")
         # Class A: the first re-review is April's, due by the end of April.
         await world.advance_to(beijing(2027, 4, 1, 12))
         task = await life.task(TaskType.RE_REVIEW)
@@ -409,27 +375,9 @@ async def test_phase_out_pays_its_months_then_exits_after_the_notice(
     county = await new_county(sessions)
     number = f"{county.code}-P{random.randint(0, 10**6):06d}"
     async with world_at(beijing(2026, 12, 20, 10), sessions, bank_simulator, county) as world:
-        await store_application(
-            sessions, number, await world.env.get_current_time(), county_code=county.code,
-            township_code=county.township, community_code=county.community, applicant_id_number=new_applicant_id(),
-        )  # fmt: skip
         await world.register_account(number, random.randint(1, 10**9))
-        enrolment = EnrolInput(
-            number,
-            AssistanceType.DIBAO,
-            county.code,
-            county.township,
-            county.community,
-            "B",
-            100_000,
-            "2027-01",
-        )
-        handle = await world.env.client.start_workflow(
-            BeneficiaryWorkflow.run, LifecycleInput(enrolment),
-            id=lifecycle_workflow_id(number), task_queue=world.task_queue,
-        )  # fmt: skip
-        life = Life(world, number)
-        await life.until(lambda v: v.status is BeneficiaryStatus.ACTIVE)
+        life = await world.enrol_directly(number, "B", 100_000, "2027-01")
+        handle = life.handle
         await world.advance_to(beijing(2027, 7, 5, 10))  # class B: July's re-review
         task = await life.task(TaskType.RE_REVIEW)
         # The county allows at most 6 months of 渐退: 7 is refused and changes nothing.
