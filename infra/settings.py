@@ -63,6 +63,8 @@ class Settings(BaseSettings):
     # HTTP API
     api_host: str = "127.0.0.1"
     api_port: int = 8000
+    # Request bodies above this many bytes are refused (413) before anything reads them (api/body_limit.py).
+    body_limit_bytes: int = Field(default=1024 * 1024, ge=1024)
 
     # Policy configuration (assistance types and per-county overrides)
     policy_file: Path = Field(default=REPO_ROOT / "config" / "policies.toml")
