@@ -3,8 +3,6 @@ the monthly payroll runs. /api/v1/disclosures — the monthly public disclosure 
 
 from __future__ import annotations
 
-import csv
-import io
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Path, Query
@@ -28,6 +26,7 @@ from api.schemas.payments import (
 from api.services.disclosure import CSV_HEADER, DisclosureService
 from api.services.payments import PaymentService, QueueFilter
 from domain.staff import Actor, Role
+from infra.csv_export import csv_text
 
 router = APIRouter(tags=["发放"])
 
@@ -138,12 +137,8 @@ async def disclosure_csv(
     service: Disclosures,
 ) -> Response:
     out = await service.month(actor, county_code, month)
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    writer.writerows(service.csv_rows(out))
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_text(CSV_HEADER, service.csv_rows(out)),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": f'attachment; filename="disclosure-{county_code}-{month}.csv"'},
     )

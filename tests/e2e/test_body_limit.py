@@ -46,7 +46,9 @@ class Upload:
         if self.pulled >= self.chunks:
             return {"type": "http.disconnect"}
         self.pulled += 1
-        piece = b" " * self.size if self.pulled < self.chunks else b"{}".ljust(self.size)  # valid JSON at the end
+        piece = (
+            b" " * self.size if self.pulled < self.chunks else b"{}".ljust(self.size)
+        )  # valid JSON at the end
         return {"type": "http.request", "body": piece, "more_body": self.pulled < self.chunks}
 
 
@@ -94,7 +96,9 @@ async def test_an_oversized_chunked_body_is_refused_once_it_passes_the_limit(app
     assert upload.pulled == LIMIT // CHUNK + 1
 
 
-@pytest.mark.parametrize("path", ["/api/v1/applications", "/api/v1/auth/token", "/ops/login", "/api/v1/codec/decode"])
+@pytest.mark.parametrize(
+    "path", ["/api/v1/applications", "/api/v1/auth/token", "/ops/login", "/api/v1/codec/decode"]
+)
 async def test_every_path_has_the_limit(app: FastAPI, path: str) -> None:
     upload = Upload(CHUNKS, size=CODEC_BODY_LIMIT_BYTES // 16)  # past the codec's larger limit too
     status, body = await call(app, path, upload, content_length=None)
