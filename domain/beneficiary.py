@@ -124,7 +124,7 @@ class FraudFinding(BaseModel):
 
     model_config = ConfigDict(extra="forbid", frozen=True)
     findings: Reason
-    since_month: Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")] = Field(
+    since_month: Annotated[str, StringConstraints(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$")] = Field(
         description="自哪个月起不符合条件（YYYY-MM），该月起已发放的资金予以追回"
     )
     policy_basis: Reason

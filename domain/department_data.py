@@ -72,7 +72,10 @@ def _month_text(index: int) -> str:
 
 def _parse_month(text: str) -> int:
     year, sep, month = text.partition("-")
-    if not (sep and len(year) == 4 and len(month) == 2 and year.isdigit() and month.isdigit()):
+    # isascii: str.isdigit() is also true for "２０２６" and "²", which int() reads or fails on.
+    if not (
+        sep and len(year) == 4 and len(month) == 2 and (year + month).isascii() and (year + month).isdigit()
+    ):
         raise DepartmentBadData(f"收入月份格式应为YYYY-MM，收到：{text!r}")
     if not 1 <= int(month) <= 12:
         raise DepartmentBadData(f"收入月份不存在：{text!r}")

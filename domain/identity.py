@@ -1,4 +1,10 @@
-"""Resident ID numbers (GB 11643-1999) and phone numbers: validation without I/O."""
+"""Resident ID numbers (GB 11643-1999) and phone numbers: validation without I/O.
+
+ASCII digits only (`[0-9]`, never `\\d`, which also matches full-width and other scripts' digits):
+a full-width copy of an ID number is another string, so it would be another person to every
+lookup, digest and duplicate check. The API edge turns full-width input into ASCII first
+(api/schemas/codes.py); here anything else is refused.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +13,9 @@ from datetime import date
 
 _WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
 _CHECK_CHARS = "10X98765432"
-_ID_PATTERN = re.compile(r"^\d{17}[\dX]$")
-_MOBILE_PATTERN = re.compile(r"^1[3-9]\d{9}$")
-_LANDLINE_PATTERN = re.compile(r"^0\d{2,3}-?\d{7,8}$")
+_ID_PATTERN = re.compile(r"[0-9]{17}[0-9X]", re.ASCII)
+_MOBILE_PATTERN = re.compile(r"1[3-9][0-9]{9}", re.ASCII)
+_LANDLINE_PATTERN = re.compile(r"0[0-9]{2,3}-?[0-9]{7,8}", re.ASCII)
 
 
 class InvalidIdNumber(ValueError):
@@ -29,7 +35,7 @@ def normalize_id_number(raw: str) -> str:
     not accepted because every living resident has been issued an 18-digit number.
     """
     value = raw.strip().upper()
-    if not _ID_PATTERN.match(value):
+    if not _ID_PATTERN.fullmatch(value):
         raise InvalidIdNumber("身份证号码应为18位，前17位为数字，最后一位为数字或X")
     try:
         born = date(int(value[6:10]), int(value[10:12]), int(value[12:14]))
@@ -48,6 +54,6 @@ def birth_date_of(id_number: str) -> date:
 
 def normalize_phone(raw: str) -> str:
     value = raw.strip().replace(" ", "")
-    if _MOBILE_PATTERN.match(value) or _LANDLINE_PATTERN.match(value):
+    if _MOBILE_PATTERN.fullmatch(value) or _LANDLINE_PATTERN.fullmatch(value):
         return value
     raise ValueError("电话号码格式不正确：应为11位手机号或带区号的固定电话")

@@ -10,12 +10,13 @@ from api.audit_scope import AuditScope, audited
 from api.deps import ApplicationServiceDep, CaseServiceDep, CurrentStaff, require_roles
 from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalDataOut
 from api.schemas.cases import ExtendIn, ObjectionIn, TimelineOut, WithdrawIn
+from api.schemas.codes import ApplicationNumber
 from api.services.audit import Target
 from domain.staff import Actor, Role
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
 
-Number = Annotated[str, Path(min_length=6, max_length=40, pattern=r"^[0-9A-Za-z][0-9A-Za-z-]+$")]
+Number = Annotated[ApplicationNumber, Path()]
 
 _ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "角色不符或不在管辖范围内"},

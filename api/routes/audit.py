@@ -25,6 +25,7 @@ from api.deps import SessionsDep, require_roles
 from api.params import Instant
 from api.responses import CSV_OK
 from api.schemas.audit import AuditEntryOut, AuditPage, ChainReportOut
+from api.schemas.codes import FilterCode, NumberLookup
 from api.services.audit import ACTIONS, OUTCOME_LABELS
 from api.services.audit_chain import verify_chain
 from domain.calendar import CHINA_TZ
@@ -87,10 +88,8 @@ PRINTABLE = r"^[^\x00-\x1f\x7f]*$"
 
 def audit_filter(
     actor: Annotated[str | None, Query(max_length=64, pattern=PRINTABLE, description="操作人用户名")] = None,
-    application_number: Annotated[str | None, Query(max_length=40, pattern=PRINTABLE)] = None,
-    action: Annotated[
-        str | None, Query(max_length=40, pattern=PRINTABLE, description="操作代码，如 task.complete")
-    ] = None,
+    application_number: Annotated[NumberLookup | None, Query()] = None,
+    action: Annotated[FilterCode | None, Query(description="操作代码，如 task.complete")] = None,
     outcome: Annotated[str | None, Query(pattern="^(ok|refused|error)$")] = None,
     since: Annotated[Instant | None, Query(alias="from", description="起始时刻（含）")] = None,
     until: Annotated[Instant | None, Query(alias="to", description="截止时刻（不含）")] = None,

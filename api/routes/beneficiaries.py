@@ -16,19 +16,20 @@ from api.schemas.beneficiaries import (
     BeneficiaryDetail,
     BeneficiaryPage,
     CreditRecordOut,
+    FraudFindingIn,
     RecoveryOut,
     RecoveryPaymentIn,
 )
-from api.schemas.payments import Month
+from api.schemas.codes import Month, NumberLookup, RegionCode
 from api.services.beneficiaries import BeneficiaryFilter, BeneficiaryService
-from domain.beneficiary import BeneficiaryStatus, ChangeReport, FraudFinding, LifecycleView
+from domain.beneficiary import BeneficiaryStatus, ChangeReport, LifecycleView
 from domain.forms import Category
 from domain.staff import Actor, Role
 
 router = APIRouter(tags=["救助对象"])
 BASE = "/api/v1/beneficiaries"
 
-Number = Annotated[str, Path(min_length=1, max_length=40)]
+Number = Annotated[NumberLookup, Path()]
 AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
 Reporter = Annotated[
     Actor, Depends(require_roles(Role.INVESTIGATOR, Role.TOWNSHIP_REVIEWER, Role.INTAKE_CLERK))
@@ -60,9 +61,7 @@ async def list_beneficiaries(
     actor: AnyStaff,
     service: Service,
     status: Annotated[BeneficiaryStatus | None, Query()] = None,
-    region_code: Annotated[
-        str | None, Query(pattern=r"^\d{6,12}$", description="县、乡镇或村社区编码")
-    ] = None,
+    region_code: Annotated[RegionCode | None, Query(description="县、乡镇或村社区编码")] = None,
     payable_month: Annotated[Month | None, Query(description="该月应发放的对象")] = None,
     category: Annotated[Category | None, Query(description="分类管理类别（A/B/C）")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
@@ -105,10 +104,10 @@ async def report_change(
 )
 async def report_fraud(
     audit: Annotated[AuditScope, Depends(audited("beneficiary.fraud", "application", "number"))],
-    number: Number, body: FraudFinding, actor: Approver, service: Service,
+    number: Number, body: FraudFindingIn, actor: Approver, service: Service,
 ) -> LifecycleView:  # fmt: skip
     audit.detail["since_month"] = body.since_month
-    view = await service.report_fraud(number, actor, body)
+    view = await service.report_fraud(number, actor, body.finding())
     await audit.ok()
     return view
 

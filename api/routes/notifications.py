@@ -9,6 +9,7 @@ from sqlalchemy import select
 
 from api.deps import CurrentStaff, SessionsDep
 from api.params import Offset
+from api.schemas.codes import NumberLookup
 from api.schemas.notifications import NotificationOut
 from infra.models import Notification
 
@@ -19,7 +20,7 @@ router = APIRouter(prefix="/api/v1/notifications", tags=["消息提醒"])
 async def list_notifications(
     actor: CurrentStaff,
     sessions: SessionsDep,
-    application_number: Annotated[str | None, Query(max_length=40)] = None,
+    application_number: Annotated[NumberLookup | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> list[NotificationOut]:

@@ -12,12 +12,11 @@ from api.audit_scope import AuditScope, audited
 from api.deps import SessionsDep, SettingsDep, TemporalDep, require_roles
 from api.params import Offset
 from api.responses import CSV_OK
+from api.schemas.codes import CountyCode, FilterCode, Month, OrderKey
 from api.schemas.payments import (
-    CountyCode,
     DeliveredIn,
     DisclosureOut,
     FailedOrderPage,
-    Month,
     OrderOut,
     PayrollRunOut,
     RunStarted,
@@ -33,7 +32,7 @@ router = APIRouter(tags=["发放"])
 Finance = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER))]
 Deliverer = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER, Role.TOWNSHIP_REVIEWER))]
 AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
-OrderKey = Annotated[str, Path(min_length=1, max_length=80)]
+OrderKeyPath = Annotated[OrderKey, Path()]
 
 
 def payment_service(sessions: SessionsDep, client: TemporalDep, settings: SettingsDep) -> PaymentService:
@@ -59,7 +58,7 @@ async def failed_queue(
     actor: Finance,
     service: Payments,
     month: Annotated[Month | None, Query(description="发放月份 YYYY-MM")] = None,
-    reason: Annotated[str | None, Query(max_length=32, description="失败原因代码")] = None,
+    reason: Annotated[FilterCode | None, Query(description="失败原因代码")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> FailedOrderPage:
@@ -72,7 +71,7 @@ async def failed_queue(
 )  # fmt: skip
 async def retry_order(
     audit: Annotated[AuditScope, Depends(audited("payment.retry", "payment_order", "order_key"))],
-    order_key: OrderKey,
+    order_key: OrderKeyPath,
     actor: Finance,
     service: Payments,
 ) -> OrderOut:
@@ -88,7 +87,7 @@ async def retry_order(
 )  # fmt: skip
 async def mark_delivered(
     audit: Annotated[AuditScope, Depends(audited("payment.delivered", "payment_order", "order_key"))],
-    order_key: OrderKey,
+    order_key: OrderKeyPath,
     body: DeliveredIn,
     actor: Deliverer,
     service: Payments,

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, TaskServiceDep
 from api.params import Instant, Offset
+from api.schemas.codes import NumberLookup, TaskId
 from api.schemas.tasks import CompleteTaskIn, TaskOut, TaskPage
 from api.services.audit import clean
 from api.services.tasks import PENDING, TaskFilter
@@ -16,7 +17,7 @@ from domain.tasks import TaskStatus, TaskType
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["待办"])
 
-TaskId = Annotated[str, Path(min_length=1, max_length=64)]
+TaskIdPath = Annotated[TaskId, Path()]
 
 _ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "角色不符或不在管辖范围内（forbidden）"},
@@ -40,7 +41,7 @@ async def list_tasks(
     task_type: Annotated[TaskType | None, Query()] = None,
     overdue: Annotated[bool, Query(description="只看已超期未办结的")] = False,
     due_before: Annotated[Instant | None, Query(description="期限早于此时刻")] = None,
-    application_number: Annotated[str | None, Query(max_length=40)] = None,
+    application_number: Annotated[NumberLookup | None, Query()] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> TaskPage:
@@ -63,14 +64,14 @@ async def list_tasks(
     summary="待办详情",
     responses={403: _ACTION_ERRORS[403], 404: _ACTION_ERRORS[404]},
 )
-async def get_task(task_id: TaskId, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
+async def get_task(task_id: TaskIdPath, actor: CurrentStaff, service: TaskServiceDep) -> TaskOut:
     return await service.get(task_id, actor)
 
 
 @router.post("/{task_id}/claim", response_model=TaskOut, summary="认领待办", responses=_ACTION_ERRORS)
 async def claim_task(
     audit: Annotated[AuditScope, Depends(audited("task.claim", "task", "task_id"))],
-    task_id: TaskId,
+    task_id: TaskIdPath,
     actor: CurrentStaff,
     service: TaskServiceDep,
 ) -> TaskOut:
@@ -84,7 +85,7 @@ async def claim_task(
 )
 async def release_task(
     audit: Annotated[AuditScope, Depends(audited("task.release", "task", "task_id"))],
-    task_id: TaskId,
+    task_id: TaskIdPath,
     actor: CurrentStaff,
     service: TaskServiceDep,
 ) -> TaskOut:
@@ -101,7 +102,7 @@ async def release_task(
 )
 async def complete_task(
     audit: Annotated[AuditScope, Depends(audited("task.complete", "task", "task_id"))],
-    task_id: TaskId,
+    task_id: TaskIdPath,
     body: CompleteTaskIn,
     actor: CurrentStaff,
     service: TaskServiceDep,

@@ -18,6 +18,7 @@ from sqlalchemy import Select, select
 from api.deps import CurrentStaff, SessionsDep
 from api.params import Offset
 from api.responses import CSV_OK
+from api.schemas.codes import FilterCode
 from domain.departments import DEPARTMENT_LABELS
 from infra.csv_export import csv_text
 from infra.models import RiskWarningRow
@@ -72,7 +73,7 @@ def _out(row: RiskWarningRow) -> WarningOut:
     )  # fmt: skip
 
 
-FilterQuery = Annotated[str | None, Query(max_length=40)]
+FilterQuery = Annotated[FilterCode | None, Query()]
 
 
 @router.get("", response_model=list[WarningOut], summary="预警清单（本辖区）")

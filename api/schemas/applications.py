@@ -17,25 +17,18 @@ from pydantic import (
     model_validator,
 )
 
+from api.schemas.codes import (
+    ApplicationNumber,
+    CommunityCode,
+    CountyCode,
+    GridCode,
+    IdNumber,
+    Phone,
+    TownshipCode,
+)
 from api.schemas.tasks import TaskOut
 from domain.enums import AssistanceType, Channel, Relation, Stage
-from domain.identity import normalize_id_number, normalize_phone
 
-IdNumber = Annotated[str, AfterValidator(normalize_id_number)]
-Phone = Annotated[str, AfterValidator(normalize_phone)]
-CountyCode = Annotated[str, Field(pattern=r"^\d{6}$", description="县级区划代码（6位）")]
-TownshipCode = Annotated[str, Field(pattern=r"^\d{9}$", description="乡镇（街道）区划代码（9位）")]
-CommunityCode = Annotated[str, Field(pattern=r"^\d{12}$", description="村（社区）区划代码（12位）")]
-ApplicationNumber = Annotated[
-    str,
-    Field(
-        min_length=6,
-        max_length=40,
-        pattern=r"^[0-9A-Za-z][0-9A-Za-z-]+$",
-        description="申请编号（受理窗口编制，幂等键）",
-        examples=["440106-20260105-0001"],
-    ),
-]
 _NAME = re.compile(r"^[\u4e00-\u9fa5·A-Za-z ]{1,32}$")
 
 
@@ -91,7 +84,7 @@ class ProxyIn(_Strict):
 class GridReportIn(_Strict):
     """网格员上报: the grid and the grid worker who reported the household."""
 
-    grid_code: Annotated[str, Field(pattern=r"^[0-9A-Za-z-]{1,32}$", description="网格编号")]
+    grid_code: GridCode
     reporter: ShortText = Field(description="上报网格员")
 
 

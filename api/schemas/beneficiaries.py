@@ -7,7 +7,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
-from domain.beneficiary import BeneficiaryStatus, LifecycleView
+from api.schemas.codes import AccountNumber, Month, Reference
+from domain.beneficiary import BeneficiaryStatus, FraudFinding, LifecycleView
 from infra.models import Beneficiary
 
 Text64 = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)]
@@ -69,16 +70,24 @@ class BeneficiaryDetail(BaseModel):
 
 class AccountIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    account_number: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=32)]
+    account_number: AccountNumber
     account_holder: Text64
     bank_name: Text64
 
 
+class FraudFindingIn(FraudFinding):
+    """The domain's finding as the API takes it: the month normalised at the edge, so "２０２６-12" is
+    the month 2026-12 (the domain itself accepts ASCII digits only)."""
+
+    since_month: Month = Field(description="自哪个月起不符合条件（YYYY-MM），该月起已发放的资金予以追回")
+
+    def finding(self) -> FraudFinding:
+        return FraudFinding.model_validate(self.model_dump())
+
+
 class RecoveryPaymentIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    reference: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=64)] = Field(
-        description="收款凭证号：重复提交同一凭证只记一次"
-    )
+    reference: Reference = Field(description="收款凭证号：重复提交同一凭证只记一次（全角字符按半角记）")
     amount_fen: Annotated[int, Field(gt=0, le=1_000_000_000)]
     received_on: date
 

@@ -5,16 +5,14 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, Field, StringConstraints
+from pydantic import AfterValidator, BaseModel, ConfigDict, Field
 
 from api.params import representable
+from api.schemas.codes import CountyCode, Month
 from domain.amounts import format_yuan
 from domain.calendar import CHINA_TZ
 from domain.payroll import ORDER_STATUS_LABELS, OrderStatus
 from infra.models import PaymentOrder, PayrollRun
-
-Month = Annotated[str, StringConstraints(pattern=r"^\d{4}-(0[1-9]|1[0-2])$")]
-CountyCode = Annotated[str, StringConstraints(pattern=r"^\d{6}$")]
 
 
 def yuan(fen: int) -> str:

@@ -25,14 +25,15 @@ from pydantic import (
 )
 
 SUCCESS = "0000"
-_YUAN = re.compile(r"^-?\d{1,13}(\.\d{1,2})?$")
-_MONTH = re.compile(r"^(\d{4})-(\d{2})$")
+# ASCII digits only ([0-9], never \d): Decimal() and int() also read full-width and other digits.
+_YUAN = re.compile(r"-?[0-9]{1,13}(\.[0-9]{1,2})?", re.ASCII)
+_MONTH = re.compile(r"([0-9]{4})-([0-9]{2})", re.ASCII)
 
 
 def _fen(value: object) -> int:
     if not isinstance(value, str):
         raise ValueError('金额应为以元计的字符串，如 "2300.00" (amount must be a string of yuan)')
-    if not _YUAN.match(value):
+    if not _YUAN.fullmatch(value):
         raise ValueError("金额格式错误 (malformed amount)")
     if value.startswith("-"):
         raise ValueError("金额不能为负数 (negative amount)")
@@ -40,7 +41,7 @@ def _fen(value: object) -> int:
 
 
 def _decimal(value: object) -> float:
-    if not isinstance(value, str) or not _YUAN.match(value) or value.startswith("-"):
+    if not isinstance(value, str) or not _YUAN.fullmatch(value) or value.startswith("-"):
         raise ValueError("应为非负的十进制数字字符串 (must be a non-negative decimal string)")
     return float(value)
 
@@ -59,7 +60,7 @@ def _not_after_query(value: date, info: ValidationInfo) -> date:
 
 
 def _month(value: str, info: ValidationInfo) -> str:
-    match = _MONTH.match(value)
+    match = _MONTH.fullmatch(value)
     if match is None or not 1 <= int(match[2]) <= 12:
         raise ValueError("月份无效，应为 YYYY-MM (invalid month)")
     as_of = _as_of(info)
@@ -70,7 +71,7 @@ def _month(value: str, info: ValidationInfo) -> str:
 
 def _compact_month(value: object) -> object:
     """人社 writes months as YYYYMM; normalised to YYYY-MM before the month check."""
-    if isinstance(value, str) and re.fullmatch(r"\d{6}", value):
+    if isinstance(value, str) and re.fullmatch(r"[0-9]{6}", value):
         return f"{value[:4]}-{value[4:]}"
     return value
 
@@ -80,7 +81,7 @@ SquareMetres = Annotated[float, BeforeValidator(_decimal)]
 PastDate = Annotated[date, AfterValidator(_not_after_query)]
 Month = Annotated[str, AfterValidator(_month)]
 CompactMonth = Annotated[str, AfterValidator(_month), BeforeValidator(_compact_month)]
-IdNumber = Annotated[str, StringConstraints(pattern=r"^\d{17}[\dXx]$")]
+IdNumber = Annotated[str, StringConstraints(pattern=r"^[0-9]{17}[0-9Xx]$")]
 
 
 class WireModel(BaseModel):

@@ -91,8 +91,8 @@ class PlantMember(BaseModel):
 
 
 class PlantHousehold(BaseModel):
-    county_code: str = Field(default="440105", pattern=r"^\d{6}$")
-    community_code: str = Field(default="440105001001", pattern=r"^\d{12}$")
+    county_code: str = Field(default="440105", pattern=r"^[0-9]{6}$")
+    community_code: str = Field(default="440105001001", pattern=r"^[0-9]{12}$")
     members: list[PlantMember] = Field(min_length=1, max_length=20)
 
 

@@ -44,3 +44,30 @@ def test_phones_accepted(phone: str) -> None:
 def test_phones_refused(phone: str) -> None:
     with pytest.raises(ValueError, match="电话"):
         normalize_phone(phone)
+
+
+FULL_WIDTH = str.maketrans("0123456789", "０１２３４５６７８９")
+ARABIC_INDIC = str.maketrans("0123456789", "٠١٢٣٤٥٦٧٨٩")
+
+
+@pytest.mark.parametrize(
+    "variant",
+    [
+        "11010519491231002X".translate(FULL_WIDTH),
+        "11010519491231002X".translate(ARABIC_INDIC),
+        "1101051949\u200b1231002X",  # zero-width space
+        "11010519491231002Х",  # Cyrillic Х for the check character X
+    ],
+)
+def test_id_numbers_in_other_digits_or_with_invisible_characters_are_refused(variant: str) -> None:
+    # Python's \d matched all but the last: a second identity for the same person (issue 16).
+    with pytest.raises(InvalidIdNumber):
+        normalize_id_number(variant)
+
+
+@pytest.mark.parametrize(
+    "variant", ["13" + "812345678".translate(FULL_WIDTH), "020-" + "87654321".translate(ARABIC_INDIC)]
+)
+def test_phones_in_other_digits_are_refused(variant: str) -> None:
+    with pytest.raises(ValueError, match="电话"):
+        normalize_phone(variant)
