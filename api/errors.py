@@ -52,6 +52,7 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     400: {"model": ErrorOut, "description": "请求内容无法解析（如不是有效的 UTF-8 或 JSON）"},
     401: {"model": ErrorOut, "description": "未登录，或登录已过期、无效"},
     403: {"model": ErrorOut, "description": "角色不符或不在管辖范围内"},
+    413: {"model": ErrorOut, "description": "请求内容过大（body_too_large，见 api/body_limit.py）"},
     422: {"model": ErrorOut, "description": "数据校验失败（字段级中文提示）"},
 }
 

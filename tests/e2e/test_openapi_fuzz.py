@@ -6,8 +6,11 @@ ones — from several roles: intake clerk, county approver, finance officer, sup
 investigator. Path parameters are aimed at the real cases, tasks, households and payment orders
 about half of the time, so the generated bodies reach the workflow updates and not only the 404
 path. Before it, a sweep (tests/e2e/hostile_sweep.py) sends the values random generation rarely
-finds — integers past 2^63, times outside year 1..9999 in UTC, NUL characters, very long strings —
-in every path and query parameter, and NUL characters in the free text of the case actions.
+finds — integers past 2^63, times outside year 1..9999 in UTC, NUL characters, very long strings,
+full-width and Arabic-Indic digits, zero-width characters — in every path and query parameter, and
+NUL characters in the free text of the case actions. Every code-like parameter (`x-ascii-code`)
+also gets the Unicode cases of issue 16 beside its ASCII form: refused (422) or answered as the
+ASCII form is, with the same record for a path parameter — never a near miss.
 
 Checked for every answer: no 5xx, a documented status code, the declared content type, and a body
 that matches the declared schema. Afterwards every case that existed before the run must still be
@@ -53,7 +56,7 @@ from infra.db import make_engine, make_session_factory
 from infra.migrate import upgrade_async
 from tests.conftest import BankSimulator
 from tests.e2e.case_consistency import assert_consistent, workflow_problems
-from tests.e2e.hostile_sweep import NUL, probes
+from tests.e2e.hostile_sweep import NUL, UnicodePair, probes, unicode_probes
 from tests.e2e.matrix_money import MATRIX_MONTH
 from tests.e2e.matrix_world import HZ, TH, World, matrix_world
 
@@ -190,6 +193,51 @@ async def sweep(
                                                  + f"\n→ {response.text[:300]}")  # fmt: skip
 
 
+def _same_answer(pair: UnicodePair, ascii: httpx.Response, variant: httpx.Response) -> bool:
+    if variant.status_code == 422:
+        return True  # refused: nothing looked up, nothing stored
+    if variant.status_code != ascii.status_code:
+        return False
+    # A path parameter names one record: the normalised variant must find that same record.
+    # (Not for the audit log, whose reads can add entries between the two requests.)
+    json_body = ascii.headers.get("content-type", "").startswith("application/json")
+    if pair.in_path and ascii.status_code == 200 and json_body and "/audit" not in pair.label:
+        return bool(ascii.json() == variant.json())
+    return True
+
+
+async def unicode_sweep(
+    base_url: str, headers: dict[str, dict[str, str]], fill: dict[str, str], findings: Findings
+) -> None:
+    """Issue 16: each code-like parameter in full-width, Arabic-Indic, zero-width and look-alike forms."""
+    async with httpx.AsyncClient(base_url=base_url, timeout=60) as client:
+        doc = (await client.get("/openapi.json")).json()
+        pairs = list(unicode_probes(doc, fill))
+        if len(pairs) < 100:  # the markers went missing: the sweep would pass without sweeping
+            findings.failures["unicode sweep"] = f"only {len(pairs)} code-like parameter variants found"
+        for pair in pairs:
+            for user in USERS:
+                url, query = pair.variant
+                variant = await client.request(pair.method, url, params=query, headers=headers[user])
+                findings.requests += 1
+                findings.statuses[f"unicode {variant.status_code}"] += 1
+                ok = variant.status_code < 500
+                if ok and pair.method == "GET":  # reads only: an action is not repeated in ASCII
+                    ascii = await client.request(
+                        pair.method, pair.ascii[0], params=pair.ascii[1], headers=headers[user]
+                    )
+                    findings.requests += 1
+                    ok = _same_answer(pair, ascii, variant)
+                    detail = f"ASCII → {ascii.status_code} {ascii.text[:150]}"
+                else:
+                    detail = ""
+                if not ok:
+                    findings.failures.setdefault(
+                        f"{pair.label} · {variant.status_code}",
+                        f"as {user}: {pair.method} {url} {query}\n→ {variant.text[:150]}\n{detail}",
+                    )
+
+
 async def nul_in_bodies(world: World, findings: Findings) -> None:
     """Free text that would reach the timeline: refused at the edge, the case untouched."""
     side = world.sides[HZ]
@@ -235,6 +283,7 @@ async def test_generated_and_hostile_requests_get_no_5xx_and_leave_every_case_co
     await nul_in_bodies(world, findings)
     async with served(world.app) as base_url:
         await sweep(base_url, headers, fill, findings)
+        await unicode_sweep(base_url, headers, fill, findings)
         swept = findings.requests
         await asyncio.to_thread(fuzz, Target(base_url, headers, real), findings)
     elapsed = time.monotonic() - started
