@@ -12,6 +12,7 @@ from fastapi.responses import Response
 
 from api.audit_scope import AuditScope, audited
 from api.deps import SessionsDep, SettingsDep, TemporalDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.params import Offset
 from api.responses import CSV_OK
 from api.schemas.payments import (
@@ -76,6 +77,7 @@ async def retry_order(
     order_key: OrderKey,
     actor: Finance,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: the order is retried once, by its order key
 ) -> OrderOut:
     order = await service.retry(order_key, actor)
     audit.target.application_number, audit.target.region_code = order.application_number, order.township_code
@@ -93,6 +95,7 @@ async def mark_delivered(
     body: DeliveredIn,
     actor: Deliverer,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: a second marking returns the recorded delivery
 ) -> OrderOut:
     order = await service.delivered(order_key, actor, body)
     audit.target.application_number, audit.target.region_code = order.application_number, order.township_code
@@ -109,6 +112,7 @@ async def start_run(
     body: StartRunIn,
     actor: Finance,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: a county's month is one payroll workflow
 ) -> RunStarted:
     audit.target.id, audit.target.region_code = f"{body.county_code}:{body.month}", body.county_code
     started = await service.start_run(actor, body.county_code, body.month)
