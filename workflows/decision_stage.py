@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
         approval_total_fen,
         check_ceiling,
         decided_form,
+        sets_amount,
         township_must_refer,
     )
     from domain.amounts import needs_county_decision
@@ -98,12 +99,13 @@ class DecisionStage(CaseMachinery):
         return await self._complete(county)
 
     def _check_amount(self, task: TaskRecord, outcome: str, form: Any) -> None:
-        """Validator rule: no approval grants more than the case's policy allows anyone to."""
+        """Validator rule: no amount a person enters grants more than the case's policy allows
+        anyone to. (The formula's own proposal is the policy: a big household is not refused.)"""
         if outcome != "approve":
             return
         if task.task_type is TaskType.EMERGENCY_APPROVAL:
             amount = form.amount_fen
-        elif task.task_type is TaskType.COUNTY_APPROVAL:
+        elif task.task_type is TaskType.COUNTY_APPROVAL and sets_amount(form):
             amount = approval_total_fen(form, self._status.proposed_amount_fen)
         else:
             return
