@@ -215,8 +215,10 @@ class DecisionStage(CaseMachinery):
                 await self._reject(county.form.get("reasons", "县级一事一议未予同意"))
                 return
             # The county may grant less (or, within the cap, more) than the township proposed.
+            # (Patched: a case already past this point paid the township's amount.)
             decided = ApprovalForm.model_validate(county.form).adjusted_amount_fen
-            form = form if decided is None else form.model_copy(update={"amount_fen": decided})
+            if decided is not None and workflow.patched("emergency-county-amount"):
+                form = form.model_copy(update={"amount_fen": decided})
         self._decided = True
         await self._order_payment("rescue", form.amount_fen, form.form_of_aid)
         self._status.approved_amount_fen = form.amount_fen

@@ -152,6 +152,8 @@ class TaskService:
             raise forbidden(f"“{label}”须由{ROLE_LABELS[Role(row.candidate_role)]}办理")
         if not covers(actor.region_code, row.region_code):
             raise forbidden("该待办不在您的管辖范围内")
+        if row.status == TaskStatus.CANCELLED.value:
+            raise _not_open(row)  # whatever a retry's first attempt did, nothing more can happen
         if key is not None:
             return row
         if row.status not in (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value):
