@@ -6,17 +6,20 @@ from __future__ import annotations
 
 import random
 import uuid
-from datetime import datetime
+from datetime import UTC, datetime
 
 import httpx
+from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from domain.beneficiary import current_month
+from domain.beneficiary import EnrolInput, LifecycleInput, add_months, current_month, lifecycle_workflow_id
+from domain.enums import AssistanceType
+from infra.models import Beneficiary, Task
 from tests.conftest import BankSimulator
 from tests.e2e.money_support import Desk, money_api, pay_month
 from tests.e2e.support import Sessions, eventually, refused, snapshot, waiting_on
 from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM
-from tests.factories import application_payload
+from tests.factories import application_payload, id_number, store_application
 from tests.payroll.households import account_number
 
 __all__ = ["money_api"]  # the fixture, used by name
@@ -101,3 +104,57 @@ async def test_a_one_off_grant_of_a_case_not_enrolled_gets_an_account_and_is_pai
     await pay_month(desk, dev_env.client, current_month(datetime.now().astimezone()))
     assert len(bank_simulator.state.credits_of(key)) == 1
     assert [c.amount_fen for c in bank_simulator.state.credits_of(key)] == [117_000 * 2]
+
+
+async def test_a_re_review_raise_past_the_formula_goes_to_the_county_approvers_inbox(
+    dev_env: WorkflowEnvironment, money_api: httpx.AsyncClient, sessions: Sessions, task_queue: str
+) -> None:
+    desk, n = Desk(money_api), number("RAI")
+    # A household of 3, enrolled two years ago (class C: its yearly re-review is due at once).
+    await store_application(
+        sessions, n, datetime.now(UTC), stage="approved", applicant_id_number=id_number(seq=9)
+    )
+    start = add_months(current_month(datetime.now(UTC)), -24)
+    enrolment = EnrolInput(n, AssistanceType.DIBAO, "440105", "440105001", "440105001001", "C", 250_000, start,
+                           household_size=3)  # fmt: skip
+    await dev_env.client.start_workflow(
+        "BeneficiaryWorkflow", LifecycleInput(enrolment), id=lifecycle_workflow_id(n), task_queue=task_queue
+    )
+
+    async def task_of(task_type: str) -> Task | None:
+        async with sessions() as session:
+            return await session.scalar(
+                select(Task).where(Task.application_number == n, Task.task_type == task_type)
+            )
+
+    review = await eventually(lambda: task_of("re_review"), within=30)
+    url = f"/api/v1/tasks/{review.task_id}/complete"
+    visit = {
+        "visited_on": "2026-11-20",
+        "findings": "家中新增重病患者，医疗支出大",
+        "monthly_income_fen": 60_000,
+    }
+    huge = {"outcome": "adjust", "form": {**visit, "new_amount_fen": 1_000_000_000}}
+    body = refused(await desk.call("POST", "inv_chigang_1", url, json=huge), 422, "amount_not_allowed")
+    assert "上限10000.00元" in body["message"]
+    # 3500 元 > the formula's (1170 − 200) × 3 = 2910 元: accepted, but not paid on the investigator's word.
+    raised = {"outcome": "adjust", "form": {**visit, "new_amount_fen": 350_000}}
+    await desk.ok("POST", "inv_chigang_1", url, json=raised)
+    confirm = await eventually(lambda: task_of("amount_confirmation"), within=30)
+    assert (confirm.candidate_role, confirm.region_code) == ("county_approver", "440105")
+    inbox = await desk.ok("GET", "approver_haizhu", "/api/v1/tasks", params={"application_number": n})
+    assert [t["task_type"] for t in inbox["items"]] == ["amount_confirmation"]
+    async with sessions() as session:
+        row = await session.scalar(select(Beneficiary).where(Beneficiary.application_number == n))
+    assert row is not None and row.monthly_amount_fen == 250_000
+
+    confirmation = f"/api/v1/tasks/{confirm.task_id}/complete"
+    agree = {"outcome": "approve", "form": {"opinion": "经县级审核，同意按复核金额上调"}}
+    refused(await desk.call("POST", "inv_chigang_1", confirmation, json=agree), 403, "forbidden")
+    await desk.ok("POST", "approver_haizhu", confirmation, json=agree)
+
+    async def pending() -> int | None:
+        detail = await desk.ok("GET", "approver_haizhu", f"/api/v1/beneficiaries/{n}")
+        return detail["lifecycle"] and detail["lifecycle"]["pending_amount_fen"]
+
+    assert await eventually(pending, within=30) == 350_000
