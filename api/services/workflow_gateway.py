@@ -189,7 +189,8 @@ class WorkflowGateway:
             raise ApiError(
                 503,
                 "workflow_timeout",
-                "流程服务响应超时，操作结果未知；请先刷新案件或待办状态，再决定是否重试",
+                "流程服务响应超时，操作结果未知；请先刷新案件或待办状态，再决定是否重试"
+                "（携带相同的 Idempotency-Key 重试不会重复办理）",
             ) from exc
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:
