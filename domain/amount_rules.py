@@ -60,9 +60,10 @@ def check_ceiling(policy: AssistancePolicy, amount_fen: int) -> None:
     )
 
 
-def approval_total_fen(form: ApprovalForm, proposed_fen: int | None) -> int:
-    """What an approval grants: the stages' sum, else the adjusted amount, else the proposal."""
-    if form.stages_fen:
+def approval_total_fen(form: ApprovalForm, proposed_fen: int | None, recurring: bool = False) -> int:
+    """What an approval grants: the stages' sum (one-off types only: a monthly amount is paid
+    whatever stages say), else the adjusted amount, else the proposal."""
+    if form.stages_fen and not recurring:
         return sum(form.stages_fen)
     if form.adjusted_amount_fen is not None:
         return form.adjusted_amount_fen

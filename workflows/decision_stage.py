@@ -106,7 +106,7 @@ class DecisionStage(CaseMachinery):
         if task.task_type is TaskType.EMERGENCY_APPROVAL:
             amount = form.amount_fen
         elif task.task_type is TaskType.COUNTY_APPROVAL and sets_amount(form):
-            amount = approval_total_fen(form, self._status.proposed_amount_fen)
+            amount = approval_total_fen(form, self._status.proposed_amount_fen, self._policy.recurring)
         else:
             return
         try:

@@ -71,6 +71,7 @@ def test_approval_total_and_the_township_referral() -> None:
     assert approval_total_fen(adjusted, 351_000) == 600_000
     staged = ApprovalForm(opinion="同意救助", stages_fen=[300_000, 300_000])
     assert approval_total_fen(staged, 351_000) == 600_000
+    assert approval_total_fen(staged, 291_000, recurring=True) == 291_000  # stages do not apply
     assert not township_must_refer(temp, 500_000)  # equal to the limit: the township's to decide
     assert township_must_refer(temp, 500_001)
     assert not township_must_refer(policy(AssistanceType.DIBAO), 900_000)  # monthly: not 一事一议
