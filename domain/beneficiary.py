@@ -141,6 +141,9 @@ class EnrolInput:
     monthly_amount_fen: int
     start_month: str
     green_channel: bool = False
+    # The household's size at approval: a re-review's raise is checked against the standard formula
+    # with it. None for households enrolled before it was recorded (then only the ceiling applies).
+    household_size: int | None = None
 
 
 @dataclass
@@ -167,6 +170,8 @@ class LifecycleState:
     overdue_tasks: list[str] = field(default_factory=list)  # tasks reported to supervisors as overdue
     open_tasks: list[TaskRecord] = field(default_factory=list)
     pending_reports: list[PendingReport] = field(default_factory=list)
+    # Re-review raises beyond the standard formula, waiting for the county approver's confirmation.
+    confirmations: list[PendingConfirmation] = field(default_factory=list)
 
 
 @dataclass
@@ -174,6 +179,16 @@ class PendingReport:
     report: ChangeReport
     actor: Actor
     received_at: datetime
+
+
+@dataclass
+class PendingConfirmation:
+    """A re-review's adjustment the county must confirm (its task), as the investigator asked it."""
+
+    task_id: str
+    amount_fen: int
+    category: str | None
+    requested_by: Actor | None
 
 
 @dataclass

@@ -143,6 +143,14 @@ class ApprovalForm(_Form):
         return self
 
 
+class AmountConfirmationForm(_Form):
+    """县级确认: the county approver confirms a re-review's raise beyond the standard formula, or
+    sets the amount it confirms instead."""
+
+    opinion: Text = Field(description="县级确认意见")
+    amount_fen: Fen | None = Field(default=None, description="确认的月救助金额（分）；不填则按复核申请的金额")
+
+
 class Delivery(StrEnum):
     IN_PERSON = "in_person"
     POST = "post"

@@ -157,11 +157,21 @@ class AssistancePolicy:
     amount_rule: AmountRule = AmountRule.DIBAO_GAP
     spot_check_percent: int = 0  # 特困: the county spot-checks at least 30 % of cases
     recurring: bool = True  # paid monthly after enrolment (else one-off)
+    # The most one household may be granted per month (a recurring type), or at once for a type
+    # without its own ceiling (临时救助 has `temp_cap_fen`): nobody may approve more, the county
+    # included. 10000.00 元 covers an eight-person household without income at the default 低保
+    # standard; counties set their own per type (config/policies.toml).
+    max_monthly_amount_fen: int = 1_000_000
     required_materials: tuple[str, ...] = ("身份证明", "户口簿", "家庭收入情况说明", "家庭财产情况说明")
     # Under 告知承诺制 these are fetched from departments instead of being asked for on paper.
     fetchable_materials: tuple[str, ...] = ("户口簿", "家庭财产情况说明")
     limits: TimeLimits = TimeLimits()
     standards: RegionStandards = RegionStandards()
+
+    def __post_init__(self) -> None:
+        cap = self.max_monthly_amount_fen
+        if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
+            raise ValueError(f"每月救助金额上限（max_monthly_amount_fen）须为非负整数，收到：{cap!r}")
 
     def missing_materials(self, provided: list[str], commitment_signed: bool) -> list[str]:
         """一次性告知: every missing material at once, in the order the policy lists them."""

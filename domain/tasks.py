@@ -31,6 +31,7 @@ class TaskType(StrEnum):
     EMERGENCY_PAPERWORK = "emergency_paperwork"  # 急难型补办手续（5个工作日）
     RE_REVIEW = "re_review"  # 定期复核（A/B/C类 3/6/12个月）
     CHANGE_RECHECK = "change_recheck"  # 情况变化复核（成员死亡3个月内）
+    AMOUNT_CONFIRMATION = "amount_confirmation"  # 复核上调金额超出标准：县级确认
 
 
 TASK_LABELS: dict[TaskType, str] = {
@@ -47,6 +48,7 @@ TASK_LABELS: dict[TaskType, str] = {
     TaskType.EMERGENCY_PAPERWORK: "急难型临时救助补办手续",
     TaskType.RE_REVIEW: "定期复核",
     TaskType.CHANGE_RECHECK: "家庭情况变化复核",
+    TaskType.AMOUNT_CONFIRMATION: "县级确认复核调整金额",
 }
 
 TASK_ROLES: dict[TaskType, Role] = {
@@ -63,6 +65,7 @@ TASK_ROLES: dict[TaskType, Role] = {
     TaskType.EMERGENCY_PAPERWORK: Role.INTAKE_CLERK,
     TaskType.RE_REVIEW: Role.INVESTIGATOR,
     TaskType.CHANGE_RECHECK: Role.INVESTIGATOR,
+    TaskType.AMOUNT_CONFIRMATION: Role.COUNTY_APPROVER,
 }
 
 # (task type, outcome) → the form that outcome requires.
@@ -84,6 +87,7 @@ OUTCOME_FORMS: dict[TaskType, dict[str, type[BaseModel]]] = {
     TaskType.EMERGENCY_PAPERWORK: {"completed": forms.MaterialsForm},
     TaskType.RE_REVIEW: {o.value: forms.ReReviewForm for o in forms.ReReviewOutcome},
     TaskType.CHANGE_RECHECK: {o.value: forms.ReReviewForm for o in forms.ReReviewOutcome},
+    TaskType.AMOUNT_CONFIRMATION: {"approve": forms.AmountConfirmationForm, "reject": forms.ReasonForm},
 }
 
 OUTCOME_LABELS: dict[str, str] = {

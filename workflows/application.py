@@ -252,6 +252,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
 
     # -- queries and updates ----------------------------------------------------------------
     def _check_completion(self, task: TaskRecord, outcome: str, form: Any) -> None:
+        self._check_amount(task, outcome, form)
         if task.task_type is TaskType.COUNTY_APPROVAL and outcome == "approve":
             spot = self._spot_check
             if spot is not None and spot.status is not TaskStatus.COMPLETED:

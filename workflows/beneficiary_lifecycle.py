@@ -29,6 +29,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.beneficiaries import BeneficiaryActivities
     from activities.case_records import CaseRecordActivities
     from activities.reference import ReferenceActivities
+    from domain.amount_rules import AMOUNT_NOT_ALLOWED, AmountNotAllowed, check_ceiling, raise_needs_county
     from domain.amounts import format_yuan
     from domain.beneficiary import (
         STATUS_LABELS,
@@ -41,6 +42,7 @@ with workflow.unsafe.imports_passed_through():
         LifecycleInput,
         LifecycleState,
         LifecycleView,
+        PendingConfirmation,
         PendingReport,
         ReportChangeInput,
         ReportFraudInput,
@@ -55,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         month_start,
     )
     from domain.calendar import CHINA_TZ
-    from domain.forms import ExitNotice, ReReviewForm, ReReviewOutcome
+    from domain.forms import AmountConfirmationForm, ExitNotice, ReReviewForm, ReReviewOutcome
     from domain.policy import AssistancePolicy, RegionStandards
     from domain.records import NotifyInput, ResolvePolicyInput, SaveTaskInput
     from domain.staff import Actor, Role, covers
@@ -87,6 +89,7 @@ class BeneficiaryWorkflow:
         self._tasks: dict[str, TaskRecord] = {t.task_id: t for t in self._s.open_tasks}
         self._fraud: ReportFraudInput | None = None
         self._standards = RegionStandards()
+        self._policy: AssistancePolicy | None = None  # resolved at the start of every run
 
     # -- main loop -------------------------------------------------------------------------------
     @workflow.run
@@ -95,7 +98,7 @@ class BeneficiaryWorkflow:
             ReferenceActivities.resolve_policy,
             ResolvePolicyInput(self._e.assistance_type, self._e.county_code),
         )
-        self._standards = policy.standards
+        self._standards, self._policy = policy.standards, policy
         if input.state is None:
             await self._enrol()
         quiet = False
@@ -230,7 +233,7 @@ class BeneficiaryWorkflow:
                 s.reminded_tasks.append(task.task_id)
                 message = f"救助对象{e.application_number}的{label}须于{due_day}前完成，请及时办理"
                 await self._notify(
-                    f"{task.task_id}:remind", "reminder", Role.INVESTIGATOR, task.region_code, message
+                    f"{task.task_id}:remind", "reminder", task.candidate_role, task.region_code, message
                 )
                 await self._event("reminder", f"时限提醒：{label}须于{due_day}前完成", task_id=task.task_id)
                 if now < task.due_at:
@@ -260,26 +263,18 @@ class BeneficiaryWorkflow:
         )  # fmt: skip
 
     async def _apply_review(self, task: TaskRecord) -> None:
+        if task.task_type is TaskType.AMOUNT_CONFIRMATION:
+            await self._apply_confirmation(task)
+            return
         outcome = ReReviewOutcome(task.outcome or "continue")
         form = ReReviewForm.model_validate(task.form)
         s, actor = self._s, task.completed_by_actor
         self._s.reviews_done += 1
-        next_month = add_months(current_month(workflow.now()), 1)
         if outcome is ReReviewOutcome.ADJUST:
-            # This month's payroll may not have run yet: it pays the old amount, the next month's
-            # the new one (written to the table when that month begins, see _on_calendar).
-            amount = form.new_amount_fen if form.new_amount_fen is not None else s.pending_amount_fen
-            if amount is not None and amount != s.amount_fen:
-                s.pending_amount_fen, s.pending_from_month = amount, next_month
+            if self._raise_beyond_formula(form) and workflow.patched("re-review-raise-county"):
+                await self._ask_county(task, form)
             else:
-                s.pending_amount_fen = s.pending_from_month = None
-            s.category = form.new_category or s.category
-            await self._update(category=s.category)
-            shown = amount if amount is not None else s.amount_fen
-            await self._event(
-                "adjusted", f"复核调整：自{next_month}起每月{format_yuan(shown)}" + (f"，{s.category}类" if s.category else ""),
-                actor, amount_fen=shown, category=s.category, from_month=next_month,
-            )  # fmt: skip
+                await self._adjust(form.new_amount_fen, form.new_category, actor)
         elif outcome is ReReviewOutcome.PHASE_OUT:
             months = min(form.phase_out_months or 1, self._standards.phase_out_max_months)
             s.status, s.phase_out_until = (
@@ -302,6 +297,71 @@ class BeneficiaryWorkflow:
         if task.task_id in s.self_reported_tasks:
             s.self_reported_tasks.remove(task.task_id)
             await self._grant_integrity_mark(actor)
+
+    async def _adjust(self, new_amount: int | None, new_category: str | None, actor: Actor | None) -> None:
+        s = self._s
+        next_month = add_months(current_month(workflow.now()), 1)
+        # This month's payroll may not have run yet: it pays the old amount, the next month's
+        # the new one (written to the table when that month begins, see _on_calendar).
+        amount = new_amount if new_amount is not None else s.pending_amount_fen
+        if amount is not None and amount != s.amount_fen:
+            s.pending_amount_fen, s.pending_from_month = amount, next_month
+        else:
+            s.pending_amount_fen = s.pending_from_month = None
+        s.category = new_category or s.category
+        await self._update(category=s.category)
+        shown = amount if amount is not None else s.amount_fen
+        await self._event(
+            "adjusted", f"复核调整：自{next_month}起每月{format_yuan(shown)}" + (f"，{s.category}类" if s.category else ""),
+            actor, amount_fen=shown, category=s.category, from_month=next_month,
+        )  # fmt: skip
+
+    def _raise_beyond_formula(self, form: ReReviewForm) -> bool:
+        if form.new_amount_fen is None or self._policy is None:
+            return False
+        return raise_needs_county(
+            self._policy,
+            self._e.household_size,
+            self._s.amount_fen,
+            form.new_amount_fen,
+            form.monthly_income_fen,
+        )
+
+    async def _ask_county(self, review: TaskRecord, form: ReReviewForm) -> None:
+        """A raise past the standard formula is not the investigator's to give: the adjustment waits
+        for the county approver's confirmation (the household is paid the current amount meanwhile)."""
+        assert form.new_amount_fen is not None
+        e = self._e
+        task = await self._open_task(
+            TaskType.AMOUNT_CONFIRMATION, due=due_after_months(workflow.now(), 1),
+            note=f"复核拟上调至每月{format_yuan(form.new_amount_fen)}，超出标准计算金额，须县级确认",
+            role=Role.COUNTY_APPROVER, region=e.county_code,
+        )  # fmt: skip
+        self._s.confirmations.append(
+            PendingConfirmation(
+                task.task_id, form.new_amount_fen, form.new_category, review.completed_by_actor
+            )
+        )
+        await self._event(
+            "adjustment_referred", f"复核拟上调救助金额至每月{format_yuan(form.new_amount_fen)}，超出标准计算金额，报县级确认",
+            review.completed_by_actor, amount_fen=form.new_amount_fen, task_id=task.task_id,
+        )  # fmt: skip
+
+    async def _apply_confirmation(self, task: TaskRecord) -> None:
+        s = self._s
+        pending = next((c for c in s.confirmations if c.task_id == task.task_id), None)
+        s.confirmations = [c for c in s.confirmations if c.task_id != task.task_id]
+        if pending is None:
+            return
+        if task.outcome != "approve":
+            await self._event(
+                "adjustment_refused", "县级未确认复核上调的救助金额，维持原金额。理由：" + task.form.get("reasons", ""),
+                task.completed_by_actor,
+            )  # fmt: skip
+            return
+        confirmed = AmountConfirmationForm.model_validate(task.form).amount_fen
+        amount = pending.amount_fen if confirmed is None else confirmed
+        await self._adjust(amount, pending.category, task.completed_by_actor)
 
     async def _issue_exit_notice(
         self, notice: ExitNotice | None, effective: str, actor: Actor | None = None
@@ -413,11 +473,22 @@ class BeneficiaryWorkflow:
             form = validate_completion(task.task_type, input.outcome, input.form)
         except FormInvalid as exc:
             raise rejected("InvalidForm", str(exc), exc.errors) from None
-        assert isinstance(form, ReReviewForm)
-        try:
-            check_re_review(ReReviewOutcome(input.outcome), form, self._standards.phase_out_max_months)
-        except ValueError as exc:
-            raise rejected("InvalidForm", str(exc)) from None
+        if self._policy is None:  # a task carried over continue-as-new, before the policy is back
+            raise rejected("WrongStage", "救助对象信息正在加载，请稍后重试")
+        amount: int | None = None
+        if isinstance(form, ReReviewForm):
+            try:
+                check_re_review(ReReviewOutcome(input.outcome), form, self._standards.phase_out_max_months)
+            except ValueError as exc:
+                raise rejected("InvalidForm", str(exc)) from None
+            amount = form.new_amount_fen if input.outcome == ReReviewOutcome.ADJUST.value else None
+        elif isinstance(form, AmountConfirmationForm):
+            amount = form.amount_fen
+        if amount is not None:
+            try:
+                check_ceiling(self._policy, amount)
+            except AmountNotAllowed as exc:
+                raise rejected(AMOUNT_NOT_ALLOWED, str(exc)) from None
 
     @workflow.update
     async def report_change(self, input: ReportChangeInput) -> LifecycleView:
@@ -485,11 +556,14 @@ class BeneficiaryWorkflow:
             ),
         )
 
-    async def _open_task(self, task_type: TaskType, due: datetime, note: str = "") -> TaskRecord:
+    async def _open_task(
+        self, task_type: TaskType, due: datetime, note: str = "", role: Role = Role.INVESTIGATOR,
+        region: str | None = None,
+    ) -> TaskRecord:  # fmt: skip
         self._s.task_seq += 1
         task = TaskRecord(
             task_id=f"{self._e.application_number}-L{self._s.task_seq:02d}", task_type=task_type,
-            stage="beneficiary", candidate_role=Role.INVESTIGATOR, region_code=self._e.township_code,
+            stage="beneficiary", candidate_role=role, region_code=region or self._e.township_code,
             due_at=due, follow_up_at=due - timedelta(days=7), created_at=workflow.now(), note=note,
         )  # fmt: skip
         self._tasks[task.task_id] = task

@@ -11,6 +11,15 @@ from temporalio.workflow import ParentClosePolicy
 
 with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
+    from domain.amount_rules import (
+        AMOUNT_NOT_ALLOWED,
+        AmountNotAllowed,
+        approval_total_fen,
+        check_ceiling,
+        decided_form,
+        sets_amount,
+        township_must_refer,
+    )
     from domain.amounts import needs_county_decision
     from domain.beneficiary import EnrolInput, LifecycleInput, add_months, lifecycle_workflow_id
     from domain.calendar import CHINA_TZ
@@ -21,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.limits import LimitName
     from domain.records import (
+        DeadlineInfo,
         DeadlineUnit,
         HandOverInput,
         PaymentOrderInput,
@@ -33,13 +43,15 @@ with workflow.unsafe.imports_passed_through():
         TaskType,
     )
     from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
-    from workflows.case_machinery import CaseMachinery
+    from workflows.case_machinery import CaseMachinery, rejected
 
 
 class DecisionStage(CaseMachinery):
     _spot_check: TaskRecord | None
     _decided: bool
     _accepted_at: Any
+    # The township's approval of a grant it referred to the county (一事一议), in this round.
+    _township_decision: TaskRecord | None = None
 
     async def _approval(self) -> TaskRecord:
         i, p = self._input, self._policy
@@ -61,13 +73,52 @@ class DecisionStage(CaseMachinery):
         task = await self._complete(
             await self._open_task(TaskType.COUNTY_APPROVAL, region, limit.info, role=role)
         )
+        task = await self._refer_to_county(task, limit.info)
         if self._spot_check is not None and self._spot_check.status is not TaskStatus.COMPLETED:
             await self._cancel_open_tasks("审批已作出，抽查不再需要")
         return task
 
+    async def _refer_to_county(self, task: TaskRecord, due: DeadlineInfo) -> TaskRecord:
+        """一事一议: a one-off grant above the township's limit that the township approved is
+        decided by the county approver; nothing is paid on the township's word alone."""
+        self._township_decision = None
+        if task.outcome != "approve" or task.candidate_role is Role.COUNTY_APPROVER:
+            return task
+        form = ApprovalForm.model_validate(task.form)
+        amount = approval_total_fen(form, self._status.proposed_amount_fen)
+        if not township_must_refer(self._policy, amount) or not workflow.patched("township-limit-county"):
+            return task
+        self._township_decision = task
+        await self._event(
+            "county_decision", f"乡镇拟批准{self._yuan(amount)}，超过乡镇审批权限，报县级一事一议",
+            task.completed_by_actor, amount_fen=amount,
+        )  # fmt: skip
+        county = await self._open_task(
+            TaskType.COUNTY_APPROVAL, self._input.county_code, due, role=Role.COUNTY_APPROVER
+        )
+        return await self._complete(county)
+
+    def _check_amount(self, task: TaskRecord, outcome: str, form: Any) -> None:
+        """Validator rule: no amount a person enters grants more than the case's policy allows
+        anyone to. (The formula's own proposal is the policy: a big household is not refused.)"""
+        if outcome != "approve":
+            return
+        if task.task_type is TaskType.EMERGENCY_APPROVAL:
+            amount = form.amount_fen
+        elif task.task_type is TaskType.COUNTY_APPROVAL and sets_amount(form):
+            amount = approval_total_fen(form, self._status.proposed_amount_fen, self._policy.recurring)
+        else:
+            return
+        try:
+            check_ceiling(self._policy, amount)
+        except AmountNotAllowed as exc:
+            raise rejected(AMOUNT_NOT_ALLOWED, str(exc)) from None
+
     async def _approve(self, decision: TaskRecord) -> None:
         i = self._input
         form = ApprovalForm.model_validate(decision.form)
+        if self._township_decision is not None:  # the county decided what the township referred
+            form = decided_form(ApprovalForm.model_validate(self._township_decision.form), form)
         amount = (
             form.adjusted_amount_fen
             if form.adjusted_amount_fen is not None
@@ -112,7 +163,7 @@ class DecisionStage(CaseMachinery):
         i = self._input
         enrolment = EnrolInput(
             i.application_number, i.assistance_type, i.county_code, i.township_code, i.community_code,
-            category, amount, start_month, i.green_channel,
+            category, amount, start_month, i.green_channel, household_size=i.household_size,
         )  # fmt: skip
         await workflow.start_child_workflow(
             BeneficiaryWorkflow.run, LifecycleInput(enrolment), id=lifecycle_workflow_id(i.application_number),
@@ -163,6 +214,11 @@ class DecisionStage(CaseMachinery):
                 self._meet(LimitName.WHOLE_PROCESS)
                 await self._reject(county.form.get("reasons", "县级一事一议未予同意"))
                 return
+            # The county may grant less (or, within the cap, more) than the township proposed.
+            # (Patched: a case already past this point paid the township's amount.)
+            decided = ApprovalForm.model_validate(county.form).adjusted_amount_fen
+            if decided is not None and workflow.patched("emergency-county-amount"):
+                form = form.model_copy(update={"amount_fen": decided})
         self._decided = True
         await self._order_payment("rescue", form.amount_fen, form.form_of_aid)
         self._status.approved_amount_fen = form.amount_fen

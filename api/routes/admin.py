@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path
 
 from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, SessionsDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.schemas.admin import CalendarYearIn, CalendarYearOut
 from api.services.calendar import CalendarService
 from domain.staff import Actor, Role
@@ -29,6 +30,7 @@ async def put_calendar_year(
     body: CalendarYearIn,
     sessions: SessionsDep,
     operator: Annotated[Actor, Depends(require_roles(Role.OPERATOR))],
+    _key: IdempotencyKey,  # checked only: the year is replaced as a whole
 ) -> CalendarYearOut:
     audit.detail.update(year=year, complete=body.complete, days=len(body.days))
     result = await CalendarService(sessions).replace_year(year, body, operator)

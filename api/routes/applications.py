@@ -7,10 +7,13 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Depends, Path, Response, status
 
 from api.audit_scope import AuditScope, audited
-from api.deps import ApplicationServiceDep, CaseServiceDep, CurrentStaff, require_roles
+from api.deps import ApplicationServiceDep, CaseServiceDep, CurrentStaff, PiiDep, SessionsDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalDataOut
+from api.schemas.beneficiaries import AccountIn, AccountOut
 from api.schemas.cases import ExtendIn, ObjectionIn, TimelineOut, WithdrawIn
 from api.schemas.codes import ApplicationNumber
+from api.services.accounts import put_case_account
 from api.services.audit import Target
 from domain.staff import Actor, Role
 
@@ -49,6 +52,7 @@ async def submit_application(
     service: ApplicationServiceDep,
     clerk: CurrentStaff,
     response: Response,
+    _key: IdempotencyKey,  # checked only: the application number is this route's idempotency key
 ) -> ApplicationOut:
     audit.target = Target.application(body.application_number, body.region.community_code)
     audit.detail.update(assistance_type=body.assistance_type.value, channel=body.channel.value)
@@ -123,8 +127,9 @@ async def file_objection(
     body: ObjectionIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.TOWNSHIP_REVIEWER))],
+    key: IdempotencyKey,
 ) -> ApplicationOut:
-    result = await service.file_objection(application_number, body.summary, actor)
+    result = await service.file_objection(application_number, body.summary, actor, key)
     await audit.ok(stage=result.stage.value)  # the summary is free text: it stays in the case's timeline
     return result
 
@@ -143,8 +148,9 @@ async def withdraw(
     body: WithdrawIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER))],
+    key: IdempotencyKey,
 ) -> ApplicationOut:
-    result = await service.withdraw(application_number, body.reason, actor)
+    result = await service.withdraw(application_number, body.reason, actor, key)
     await audit.ok(stage=result.stage.value)
     return result
 
@@ -161,7 +167,35 @@ async def extend_deadline(
     body: ExtendIn,
     service: CaseServiceDep,
     actor: Annotated[Actor, Depends(require_roles(Role.COUNTY_APPROVER))],
+    key: IdempotencyKey,
 ) -> ApplicationOut:
-    result = await service.extend(application_number, body.reason, actor)
+    result = await service.extend(application_number, body.reason, actor, key)
     await audit.ok(stage=result.stage.value)
     return result
+
+
+@router.put(
+    "/{application_number}/account",
+    response_model=AccountOut,
+    summary="登记或更正一次性救助（临时救助一次或分次发放）的发放账户（财务、乡镇审核人员）",
+    responses={
+        403: {"description": "角色不符（forbidden）"},
+        404: {"description": "申请不存在或不在管辖范围内（application_not_found）"},
+        409: {"description": "该案件没有需经银行发放的一次性救助（no_bank_order）"},
+        422: {"description": "银行卡号无效（invalid_account）或内容有误"},
+    },
+)
+async def put_account(
+    audit: Annotated[
+        AuditScope, Depends(audited("application.account", "application", "application_number"))
+    ],
+    application_number: Number,
+    body: AccountIn,
+    sessions: SessionsDep,
+    pii: PiiDep,
+    actor: Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER, Role.TOWNSHIP_REVIEWER))],
+    _key: IdempotencyKey,  # checked only: the account is replaced as a whole
+) -> AccountOut:
+    account = await put_case_account(sessions, pii, application_number, actor, body)
+    await audit.ok()  # never the account number, nor the holder's name
+    return account

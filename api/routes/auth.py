@@ -10,6 +10,7 @@ from fastapi.security import OAuth2PasswordRequestForm
 
 from api.auth import issue_token
 from api.deps import CurrentStaff, LoginGuardDep, SessionsDep, SettingsDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.schemas.auth import StaffOut, TokenOut, UnlockOut
 from domain.staff import ROLE_LABELS, Actor, Role
 from infra.models import Region
@@ -48,6 +49,7 @@ async def unlock(
     username: Annotated[str, Path(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f/]+$")],
     operator: Annotated[Actor, Depends(require_roles(Role.OPERATOR))],
     guard: LoginGuardDep,
+    _key: IdempotencyKey,  # checked only: lifting a lock twice lifts it once
 ) -> UnlockOut:
     lifted = await guard.unlock(username, operator)
     return UnlockOut(username=username, unlocked=lifted)

@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.audit_scope import AuditScope, audited
 from api.deps import PiiDep, SessionsDep, TemporalDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.params import Offset
 from api.schemas.beneficiaries import (
     AccountIn,
@@ -88,10 +89,10 @@ async def get_beneficiary(number: Number, actor: AnyStaff, service: Service) -> 
 )
 async def report_change(
     audit: Annotated[AuditScope, Depends(audited("beneficiary.change", "application", "number"))],
-    number: Number, body: ChangeReport, actor: Reporter, service: Service,
+    number: Number, body: ChangeReport, actor: Reporter, service: Service, key: IdempotencyKey,
 ) -> LifecycleView:  # fmt: skip
     audit.detail["kind"] = body.kind.value
-    view = await service.report_change(number, actor, body)
+    view = await service.report_change(number, actor, body, key)
     await audit.ok()
     return view
 
@@ -104,10 +105,10 @@ async def report_change(
 )
 async def report_fraud(
     audit: Annotated[AuditScope, Depends(audited("beneficiary.fraud", "application", "number"))],
-    number: Number, body: FraudFindingIn, actor: Approver, service: Service,
+    number: Number, body: FraudFindingIn, actor: Approver, service: Service, key: IdempotencyKey,
 ) -> LifecycleView:  # fmt: skip
     audit.detail["since_month"] = body.since_month
-    view = await service.report_fraud(number, actor, body.finding())
+    view = await service.report_fraud(number, actor, body.finding(), key)
     await audit.ok()
     return view
 
@@ -117,7 +118,7 @@ async def report_fraud(
 )
 async def put_account(
     audit: Annotated[AuditScope, Depends(audited("beneficiary.account", "application", "number"))],
-    number: Number, body: AccountIn, actor: AccountKeeper, service: Service,
+    number: Number, body: AccountIn, actor: AccountKeeper, service: Service, _key: IdempotencyKey,
 ) -> AccountOut:  # fmt: skip
     account = await service.put_account(number, actor, body)
     await audit.ok()
@@ -135,7 +136,7 @@ async def get_recovery(number: Number, actor: RecoveryReader, service: Service) 
 )  # fmt: skip
 async def record_repayment(
     audit: Annotated[AuditScope, Depends(audited("beneficiary.recovery_payment", "application", "number"))],
-    number: Number, body: RecoveryPaymentIn, actor: Finance, service: Service,
+    number: Number, body: RecoveryPaymentIn, actor: Finance, service: Service, _key: IdempotencyKey,
 ) -> RecoveryOut:  # fmt: skip
     audit.detail["reference"] = body.reference
     recovery = await service.record_repayment(number, actor, body)

@@ -10,6 +10,7 @@ from fastapi.responses import Response
 
 from api.audit_scope import AuditScope, audited
 from api.deps import SessionsDep, SettingsDep, TemporalDep, require_roles
+from api.idempotency import IdempotencyKey
 from api.params import Offset
 from api.responses import CSV_OK
 from api.schemas.codes import CountyCode, FilterCode, Month, OrderKey
@@ -74,6 +75,7 @@ async def retry_order(
     order_key: OrderKeyPath,
     actor: Finance,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: the order is retried once, by its order key
 ) -> OrderOut:
     order = await service.retry(order_key, actor)
     audit.target.application_number, audit.target.region_code = order.application_number, order.township_code
@@ -91,6 +93,7 @@ async def mark_delivered(
     body: DeliveredIn,
     actor: Deliverer,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: a second marking returns the recorded delivery
 ) -> OrderOut:
     order = await service.delivered(order_key, actor, body)
     audit.target.application_number, audit.target.region_code = order.application_number, order.township_code
@@ -107,6 +110,7 @@ async def start_run(
     body: StartRunIn,
     actor: Finance,
     service: Payments,
+    _key: IdempotencyKey,  # checked only: a county's month is one payroll workflow
 ) -> RunStarted:
     audit.target.id, audit.target.region_code = f"{body.county_code}:{body.month}", body.county_code
     started = await service.start_run(actor, body.county_code, body.month)

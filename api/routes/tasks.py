@@ -8,6 +8,7 @@ from fastapi import APIRouter, Depends, Path, Query
 
 from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, TaskServiceDep
+from api.idempotency import IdempotencyKey
 from api.params import Instant, Offset
 from api.schemas.codes import NumberLookup, TaskId
 from api.schemas.tasks import CompleteTaskIn, TaskOut, TaskPage
@@ -23,7 +24,9 @@ _ACTION_ERRORS: dict[int | str, dict[str, Any]] = {
     403: {"description": "角色不符或不在管辖范围内（forbidden）"},
     404: {"description": "待办不存在（task_not_found）"},
     409: {"description": "待办已被他人认领、已办结或已取消（task_not_open），或案件阶段不允许"},
-    422: {"description": "办理结果或表单有误（invalid_form，含字段级错误）"},
+    422: {
+        "description": "办理结果或表单有误（invalid_form，含字段级错误）、金额超出政策上限（amount_not_allowed）或幂等键无效（invalid_idempotency_key）"
+    },
     503: {"description": "流程服务暂不可用；操作未生效"},
 }
 
@@ -74,8 +77,9 @@ async def claim_task(
     task_id: TaskIdPath,
     actor: CurrentStaff,
     service: TaskServiceDep,
+    key: IdempotencyKey,
 ) -> TaskOut:
-    task = await service.claim(task_id, actor)
+    task = await service.claim(task_id, actor, key)
     await audit.ok(task_type=task.task_type.value, status=task.status.value)
     return task
 
@@ -88,8 +92,9 @@ async def release_task(
     task_id: TaskIdPath,
     actor: CurrentStaff,
     service: TaskServiceDep,
+    key: IdempotencyKey,
 ) -> TaskOut:
-    task = await service.release(task_id, actor)
+    task = await service.release(task_id, actor, key)
     await audit.ok(task_type=task.task_type.value, status=task.status.value)
     return task
 
@@ -106,9 +111,10 @@ async def complete_task(
     body: CompleteTaskIn,
     actor: CurrentStaff,
     service: TaskServiceDep,
+    key: IdempotencyKey,
 ) -> TaskOut:
     # The outcome is a code (approve, reject …); the form may hold names and figures: not logged.
     audit.detail["outcome"] = clean(body.outcome, 32)
-    task = await service.complete(task_id, actor, body.outcome, body.form)
+    task = await service.complete(task_id, actor, body.outcome, body.form, key)
     await audit.ok(task_type=task.task_type.value, status=task.status.value)
     return task

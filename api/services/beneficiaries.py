@@ -15,6 +15,7 @@ from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
 from api.errors import ApiError
+from api.idempotency import update_id
 from api.schemas.beneficiaries import (
     AccountIn,
     AccountOut,
@@ -27,9 +28,8 @@ from api.schemas.beneficiaries import (
     RecoveryPaymentIn,
     RecoveryPaymentOut,
 )
-from api.services.payments import masked_account
+from api.services.accounts import account_out, store_account
 from api.services.workflow_gateway import WorkflowGateway
-from domain.bank import valid_account_number
 from domain.beneficiary import (
     STATUS_LABELS,
     BeneficiaryStatus,
@@ -41,7 +41,6 @@ from domain.beneficiary import (
     lifecycle_workflow_id,
 )
 from domain.calendar import CHINA_TZ
-from domain.masking import mask_name
 from domain.staff import Actor, covers
 from infra.models import Beneficiary, BeneficiaryEvent, CreditRecord, PayeeAccount, Recovery, RecoveryPayment
 from infra.pii import PiiVault
@@ -114,7 +113,7 @@ class BeneficiaryService:
             account = await session.get(PayeeAccount, number)
         return BeneficiaryDetail(
             beneficiary=BeneficiaryOut.from_row(row), live=live is not None, lifecycle=live,
-            account=_account_out(account) if account else None,
+            account=account_out(account) if account else None,
             events=[EventOut.model_validate(e, from_attributes=True) for e in events],
         )  # fmt: skip
 
@@ -139,23 +138,29 @@ class BeneficiaryService:
         if status in (BeneficiaryStatus.STOPPED, BeneficiaryStatus.EXITED):
             raise ApiError(409, "beneficiary_ended", f"该救助对象{STATUS_LABELS[status]}，不能再办理")
 
-    async def report_change(self, number: str, actor: Actor, report: ChangeReport) -> LifecycleView:
+    async def report_change(
+        self, number: str, actor: Actor, report: ChangeReport, key: str | None = None
+    ) -> LifecycleView:
         await self._not_ended(number, actor)
         handle = self._client.get_workflow_handle(lifecycle_workflow_id(number))
+        uid = update_id(key, "report_change", number, actor, report.model_dump(mode="json"))
         result: LifecycleView = await WorkflowGateway._guard(
             handle.execute_update(
-                "report_change", ReportChangeInput(report, actor), result_type=LifecycleView,
+                "report_change", ReportChangeInput(report, actor), id=uid, result_type=LifecycleView,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
         )  # fmt: skip
         return result
 
-    async def report_fraud(self, number: str, actor: Actor, finding: FraudFinding) -> LifecycleView:
+    async def report_fraud(
+        self, number: str, actor: Actor, finding: FraudFinding, key: str | None = None
+    ) -> LifecycleView:
         await self._not_ended(number, actor, fraud=True)
         handle = self._client.get_workflow_handle(lifecycle_workflow_id(number))
+        uid = update_id(key, "report_fraud", number, actor, finding.model_dump(mode="json"))
         result: LifecycleView = await WorkflowGateway._guard(
             handle.execute_update(
-                "report_fraud", ReportFraudInput(finding, actor), result_type=LifecycleView,
+                "report_fraud", ReportFraudInput(finding, actor), id=uid, result_type=LifecycleView,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
         )  # fmt: skip
@@ -163,20 +168,7 @@ class BeneficiaryService:
 
     async def put_account(self, number: str, actor: Actor, body: AccountIn) -> AccountOut:
         await self.load(number, actor)
-        digits = body.account_number.replace(" ", "")
-        if not valid_account_number(digits):
-            raise ApiError(
-                422, "invalid_account", "银行卡号无效：应为16至19位数字且校验位正确，请核对后重新填写"
-            )
-        async with self._sessions.begin() as session:
-            row = await session.get(PayeeAccount, number)
-            if row is None:
-                row = PayeeAccount(application_number=number)
-                session.add(row)
-            row.account_holder, row.bank_name = body.account_holder, body.bank_name
-            row.account_sealed, row.account_digest = self._vault.seal(digits), self._vault.digest(digits)
-            row.account_last4, row.updated_by, row.updated_at = digits[-4:], actor.username, datetime.now(UTC)
-            return _account_out(row)
+        return await store_account(self._sessions, self._vault, number, actor, body)
 
     async def recovery(self, number: str, actor: Actor) -> RecoveryOut:
         await self.load(number, actor)
@@ -253,15 +245,6 @@ class BeneficiaryService:
             )
             for r, township in rows
         ]
-
-
-def _account_out(row: PayeeAccount) -> AccountOut:
-    # The detail is open to every role of the region (operators, supervisors too): the holder's name
-    # is masked like the household's own (the full one is the personal-data endpoint's business).
-    return AccountOut(
-        account_holder=mask_name(row.account_holder), account=masked_account(row.account_last4) or "",
-        bank_name=row.bank_name, updated_by=row.updated_by, updated_at=row.updated_at,
-    )  # fmt: skip
 
 
 async def _recovery_out(session: AsyncSession, number: str) -> RecoveryOut:

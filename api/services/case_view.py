@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import ApiError, forbidden
+from api.idempotency import update_id
 from api.schemas.applications import ApplicationOut, LimitOut, PersonalDataOut
 from api.schemas.cases import TimelineActor, TimelineEventOut, TimelineOut
 from api.schemas.tasks import TaskOut
@@ -101,19 +102,28 @@ class CaseService:
             )
 
     # -- case actions (role checked by the route, jurisdiction here, state by the workflow) --
-    async def file_objection(self, application_number: str, summary: str, actor: Actor) -> ApplicationOut:
+    async def file_objection(
+        self, application_number: str, summary: str, actor: Actor, key: str | None = None
+    ) -> ApplicationOut:
         row = await self.load(application_number, actor)
-        status = await self._gateway.file_objection(application_number, ObjectionInput(summary, actor))
+        uid = update_id(key, "file_objection", application_number, actor, summary)
+        status = await self._gateway.file_objection(application_number, ObjectionInput(summary, actor), uid)
         return await self.view(row, created=False, status=status)
 
-    async def withdraw(self, application_number: str, reason: str, actor: Actor) -> ApplicationOut:
+    async def withdraw(
+        self, application_number: str, reason: str, actor: Actor, key: str | None = None
+    ) -> ApplicationOut:
         row = await self.load(application_number, actor)
-        status = await self._gateway.withdraw(application_number, WithdrawInput(reason, actor))
+        uid = update_id(key, "withdraw", application_number, actor, reason)
+        status = await self._gateway.withdraw(application_number, WithdrawInput(reason, actor), uid)
         return await self.view(row, created=False, status=status)
 
-    async def extend(self, application_number: str, reason: str, actor: Actor) -> ApplicationOut:
+    async def extend(
+        self, application_number: str, reason: str, actor: Actor, key: str | None = None
+    ) -> ApplicationOut:
         row = await self.load(application_number, actor)
-        status = await self._gateway.extend(application_number, ExtendDeadlineInput(reason, actor))
+        uid = update_id(key, "extend", application_number, actor, reason)
+        status = await self._gateway.extend(application_number, ExtendDeadlineInput(reason, actor), uid)
         return await self.view(row, created=False, status=status)
 
 

@@ -15,6 +15,7 @@ from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.errors import ApiError, forbidden
+from api.idempotency import update_id
 from api.schemas.tasks import TaskOut, TaskPage
 from api.services.workflow_gateway import WorkflowGateway
 from domain.staff import ROLE_LABELS, Actor, Role, covers
@@ -99,33 +100,38 @@ class TaskService:
             raise forbidden("该待办不在您的办理范围内")
         return TaskOut.from_row(row, datetime.now(UTC))
 
-    async def claim(self, task_id: str, actor: Actor) -> TaskOut:
-        row = await self._actionable(task_id, actor)
-        if row.status == TaskStatus.CLAIMED.value:
+    async def claim(self, task_id: str, actor: Actor, key: str | None = None) -> TaskOut:
+        row = await self._actionable(task_id, actor, key)
+        if row.status == TaskStatus.CLAIMED.value and key is None:
             raise _not_open(row, "您已认领该待办")  # by someone else: refused in _actionable
         record = await self._gateway.claim(
-            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id
-        )
+            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id,
+            update_id(key, "claim", task_id, actor),
+        )  # fmt: skip
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 
-    async def release(self, task_id: str, actor: Actor) -> TaskOut:
-        row = await self._actionable(task_id, actor)
-        if row.status != TaskStatus.CLAIMED.value:
+    async def release(self, task_id: str, actor: Actor, key: str | None = None) -> TaskOut:
+        row = await self._actionable(task_id, actor, key)
+        if row.status != TaskStatus.CLAIMED.value and key is None:
             raise ApiError(409, "task_not_open", "该待办尚未被认领")
         record = await self._gateway.release(
-            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id
-        )
+            row.application_number, ClaimTaskInput(task_id, actor), row.workflow_id,
+            update_id(key, "release", task_id, actor),
+        )  # fmt: skip
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 
-    async def complete(self, task_id: str, actor: Actor, outcome: str, form: dict[str, Any]) -> TaskOut:
-        row = await self._actionable(task_id, actor)
+    async def complete(
+        self, task_id: str, actor: Actor, outcome: str, form: dict[str, Any], key: str | None = None
+    ) -> TaskOut:
+        row = await self._actionable(task_id, actor, key)
         try:
             validate_completion(TaskType(row.task_type), outcome, form)
         except FormInvalid as exc:
             raise ApiError(422, "invalid_form", str(exc), errors=exc.errors) from None
         record = await self._gateway.complete(
-            row.application_number, CompleteTaskInput(task_id, actor, outcome, form), row.workflow_id
-        )
+            row.application_number, CompleteTaskInput(task_id, actor, outcome, form), row.workflow_id,
+            update_id(key, "complete", task_id, actor, {"outcome": outcome, "form": form}),
+        )  # fmt: skip
         return TaskOut.from_record(record, row.application_number, datetime.now(UTC))
 
     async def _load(self, task_id: str) -> Task:
@@ -135,14 +141,21 @@ class TaskService:
             raise ApiError(404, "task_not_found", f"未找到编号为 {task_id} 的待办")
         return row
 
-    async def _actionable(self, task_id: str, actor: Actor) -> Task:
-        """404 / 403 / 409 from the inbox projection, in that order, before the workflow is asked."""
+    async def _actionable(self, task_id: str, actor: Actor, key: str | None = None) -> Task:
+        """404 / 403 / 409 from the inbox projection, in that order, before the workflow is asked.
+        With an idempotency key the task's state is left to the workflow: a retry of an action that
+        succeeded finds the task claimed or completed, and Temporal answers it with the first result
+        (a new action on a closed task is still refused by the validator, with the same codes)."""
         row = await self._load(task_id)
         label = TASK_LABELS[TaskType(row.task_type)]
         if actor.role.value != row.candidate_role:
             raise forbidden(f"“{label}”须由{ROLE_LABELS[Role(row.candidate_role)]}办理")
         if not covers(actor.region_code, row.region_code):
             raise forbidden("该待办不在您的管辖范围内")
+        if row.status == TaskStatus.CANCELLED.value:
+            raise _not_open(row)  # whatever a retry's first attempt did, nothing more can happen
+        if key is not None:
+            return row
         if row.status not in (TaskStatus.OPEN.value, TaskStatus.CLAIMED.value):
             raise _not_open(row)
         if row.status == TaskStatus.CLAIMED.value and row.assignee != actor.username:

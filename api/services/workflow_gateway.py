@@ -2,6 +2,8 @@
 
 An update refused by the workflow's validator leaves no trace in the case; its ApplicationError
 `type` becomes the HTTP status and snake_case `code`, and its Chinese message is passed through.
+Every update takes an optional `update_id` (api/idempotency.py): the same id is one action, and a
+retry answers with the first outcome.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ REJECTION_STATUS: dict[str, int] = {
     "SpotCheckPending": 409,
     "AlreadyExtended": 409,
     "CaseClosed": 409,
+    "AmountNotAllowed": 422,
 }
 _UNAVAILABLE = "流程服务暂时不可用，请稍后重试；本次操作未生效"
 
@@ -99,60 +102,78 @@ class WorkflowGateway:
         return self._client.get_workflow_handle(workflow_id or workflow_id_for(application_number))
 
     async def claim(
-        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None
-    ) -> TaskRecord:
+        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None,
+        update_id: str | None = None,
+    ) -> TaskRecord:  # fmt: skip
         handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
             handle.execute_update(
                 "claim_task",
                 input,
+                id=update_id,
                 result_type=TaskRecord,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
         )
 
     async def release(
-        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None
-    ) -> TaskRecord:
+        self, application_number: str, input: ClaimTaskInput, workflow_id: str | None = None,
+        update_id: str | None = None,
+    ) -> TaskRecord:  # fmt: skip
         handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
             handle.execute_update(
                 "release_task",
                 input,
+                id=update_id,
                 result_type=TaskRecord,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
         )
 
     async def complete(
-        self, application_number: str, input: CompleteTaskInput, workflow_id: str | None = None
-    ) -> TaskRecord:
+        self, application_number: str, input: CompleteTaskInput, workflow_id: str | None = None,
+        update_id: str | None = None,
+    ) -> TaskRecord:  # fmt: skip
         handle = self._task_handle(application_number, workflow_id)
         return await self._guard(
             handle.execute_update(
                 "complete_task",
                 input,
+                id=update_id,
                 result_type=TaskRecord,
                 rpc_timeout=_UPDATE_TIMEOUT,
             )
         )
 
-    async def file_objection(self, application_number: str, input: ObjectionInput) -> ApplicationStatus:
+    async def file_objection(
+        self, application_number: str, input: ObjectionInput, update_id: str | None = None
+    ) -> ApplicationStatus:
         handle = self._handle(application_number)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.file_objection, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                ApplicationWorkflow.file_objection, input, id=update_id, rpc_timeout=_UPDATE_TIMEOUT
+            )
         )
 
-    async def withdraw(self, application_number: str, input: WithdrawInput) -> ApplicationStatus:
+    async def withdraw(
+        self, application_number: str, input: WithdrawInput, update_id: str | None = None
+    ) -> ApplicationStatus:
         handle = self._handle(application_number)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.withdraw, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                ApplicationWorkflow.withdraw, input, id=update_id, rpc_timeout=_UPDATE_TIMEOUT
+            )
         )
 
-    async def extend(self, application_number: str, input: ExtendDeadlineInput) -> ApplicationStatus:
+    async def extend(
+        self, application_number: str, input: ExtendDeadlineInput, update_id: str | None = None
+    ) -> ApplicationStatus:
         handle = self._handle(application_number)
         return await self._guard(
-            handle.execute_update(ApplicationWorkflow.extend_deadline, input, rpc_timeout=_UPDATE_TIMEOUT)
+            handle.execute_update(
+                ApplicationWorkflow.extend_deadline, input, id=update_id, rpc_timeout=_UPDATE_TIMEOUT
+            )
         )
 
     @staticmethod
@@ -168,7 +189,8 @@ class WorkflowGateway:
             raise ApiError(
                 503,
                 "workflow_timeout",
-                "流程服务响应超时，操作结果未知；请先刷新案件或待办状态，再决定是否重试",
+                "流程服务响应超时，操作结果未知；请先刷新案件或待办状态，再决定是否重试"
+                "（携带相同的 Idempotency-Key 重试不会重复办理）",
             ) from exc
         except RPCError as exc:
             if exc.status is RPCStatusCode.NOT_FOUND:

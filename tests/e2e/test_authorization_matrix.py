@@ -223,6 +223,12 @@ ROUTES: tuple[Route, ...] = (
                             json={"account_number": MATRIX_ACCOUNT, "account_holder": s.applicant_name,
                                   "bank_name": "中国工商银行广州分行"}),
           own=None),
+    # A case's one-off 临时救助 orders: the matrix's case has none (409), another county's is 404.
+    Route("PUT", APPS + "/{application_number}/account", frozenset({Role.FINANCE_OFFICER, REVIEWER}), Scope.CASE,
+          lambda w, s: Call("PUT", f"{APPS}/{s.main}/account",
+                            json={"account_number": MATRIX_ACCOUNT, "account_holder": s.applicant_name,
+                                  "bank_name": "中国工商银行广州分行"}),
+          own=frozenset({409})),
     Route("GET", BENEFICIARIES + "/{number}/recovery", frozenset({Role.FINANCE_OFFICER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
           Scope.CASE, lambda w, s: Call("GET", f"{BENEFICIARIES}/{s.beneficiary}/recovery"), own=None),
     Route("POST", BENEFICIARIES + "/{number}/recovery/payments", frozenset({Role.FINANCE_OFFICER}), Scope.CASE,
