@@ -102,7 +102,11 @@ async def mark_delivered(
 
 @router.post(
     "/api/v1/payroll/runs", response_model=RunStarted, status_code=202, summary="启动某县某月的发放",
-    responses={403: {"description": "角色不符或非本县（forbidden）"}, 503: {"description": "流程服务不可用"}},
+    responses={
+        403: {"description": "角色不符或非本县（forbidden）"},
+        422: {"description": "月份晚于当前北京时间所在月份（month_in_future）"},
+        503: {"description": "流程服务不可用"},
+    },
 )  # fmt: skip
 async def start_run(
     audit: Annotated[AuditScope, Depends(audited("payroll.start", "payroll_run"))],

@@ -28,8 +28,9 @@ from api.schemas.payments import (
     RunStarted,
 )
 from domain.bank import FAILURE_LABELS, FailureReason
+from domain.beneficiary import current_month
 from domain.masking import mask_account
-from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInput
+from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInput, future_month_refusal
 from domain.staff import Actor, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from workflows.payroll import PayrollWorkflow
@@ -165,6 +166,9 @@ class PaymentService:
     # -- payroll runs --------------------------------------------------------------------------
     async def start_run(self, actor: Actor, county_code: str, month: str) -> RunStarted:
         check_county(actor, county_code)
+        refusal = future_month_refusal(month, current_month(datetime.now(UTC)))
+        if refusal:
+            raise ApiError(422, "month_in_future", refusal)
         workflow_id = payroll_workflow_id(county_code, month)
         try:
             # One run of a month at a time (use the running one); a finished month may be run
