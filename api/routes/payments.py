@@ -11,7 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api.audit_scope import AuditScope, audited
-from api.deps import SessionsDep, SettingsDep, TemporalDep, require_roles
+from api.deps import PayrollClockDep, SessionsDep, SettingsDep, TemporalDep, require_roles
 from api.params import Offset
 from api.responses import CSV_OK
 from api.schemas.payments import (
@@ -37,8 +37,10 @@ AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
 OrderKey = Annotated[str, Path(min_length=1, max_length=80)]
 
 
-def payment_service(sessions: SessionsDep, client: TemporalDep, settings: SettingsDep) -> PaymentService:
-    return PaymentService(sessions, client, settings.temporal_task_queue)
+def payment_service(
+    sessions: SessionsDep, client: TemporalDep, settings: SettingsDep, clock: PayrollClockDep
+) -> PaymentService:
+    return PaymentService(sessions, client, settings.temporal_task_queue, clock)
 
 
 def disclosure_service(sessions: SessionsDep) -> DisclosureService:

@@ -27,6 +27,7 @@ from api.schemas.payments import (
     PayrollRunOut,
     RunStarted,
 )
+from api.services.audit_chain import Clock
 from domain.bank import FAILURE_LABELS, FailureReason
 from domain.beneficiary import current_month
 from domain.masking import mask_account
@@ -72,7 +73,11 @@ class QueueFilter:
 
 
 class PaymentService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:  # fmt: skip
+        self._clock = clock
         self._sessions = sessions
         self._client = client
         self._task_queue = task_queue
@@ -166,7 +171,7 @@ class PaymentService:
     # -- payroll runs --------------------------------------------------------------------------
     async def start_run(self, actor: Actor, county_code: str, month: str) -> RunStarted:
         check_county(actor, county_code)
-        refusal = future_month_refusal(month, current_month(datetime.now(UTC)))
+        refusal = future_month_refusal(month, current_month(self._clock()))
         if refusal:
             raise ApiError(422, "month_in_future", refusal)
         workflow_id = payroll_workflow_id(county_code, month)
