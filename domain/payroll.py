@@ -53,6 +53,11 @@ def future_month_refusal(month: str, current: str) -> str | None:
     return None
 
 
+def payroll_workflow_id(county_code: str, month: str) -> str:
+    """The one workflow of a county's month, whether the Schedule or finance starts it."""
+    return f"payroll-{county_code}-{month}"
+
+
 def monthly_order_key(application_number: str, month: str) -> str:
     return f"{application_number}:{month}"
 

@@ -31,7 +31,14 @@ from api.services.audit_chain import Clock
 from domain.bank import FAILURE_LABELS, FailureReason
 from domain.beneficiary import current_month
 from domain.masking import mask_account
-from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInput, future_month_refusal
+from domain.payroll import (
+    NO_ACCOUNT,
+    NO_ACCOUNT_LABEL,
+    OrderStatus,
+    PayrollInput,
+    future_month_refusal,
+    payroll_workflow_id,
+)
 from domain.staff import Actor, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from workflows.payroll import PayrollWorkflow
@@ -52,10 +59,6 @@ def reason_label(reason: str | None) -> str:
 def masked_account(last4: str | None) -> str | None:
     # Only the last four digits are kept in clear: the masked form is built from them alone.
     return None if last4 is None else mask_account("0" * 15 + last4)
-
-
-def payroll_workflow_id(county_code: str, month: str) -> str:
-    return f"payroll-{county_code}-{month}"
 
 
 def check_county(actor: Actor, county_code: str) -> None:

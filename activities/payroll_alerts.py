@@ -1,0 +1,68 @@
+"""Alerts about the payroll calendar: a month the Schedule never ran (a catch-up window missed
+after an outage, a run skipped behind one stuck at the bank, a paused schedule) is told to the
+county's finance officers and supervisors, in their in-system inbox, once."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from temporalio import activity
+
+from activities.case_records import insert_once
+from domain.beneficiary import add_months, months_between
+from domain.staff import Role
+from infra.models import Notification, PayrollRun
+
+log = logging.getLogger(__name__)
+
+# A county that has not paid for longer than this is a new county or a decision, not a skip.
+_LOOKBACK_MONTHS = 12
+_RECIPIENTS = (Role.FINANCE_OFFICER, Role.SUPERVISOR)
+
+
+@dataclass
+class MissedMonthsInput:
+    county_code: str
+    month: str  # the month the Schedule is paying now
+
+
+class PayrollAlertActivities:
+    def __init__(self, sessions: async_sessionmaker[AsyncSession]) -> None:
+        self._sessions = sessions
+
+    @activity.defn
+    async def report_missed_months(self, input: MissedMonthsInput) -> list[str]:
+        """The months between the county's last payroll and this one that have no payroll run;
+        each is notified once (a unique key per county, month and role)."""
+        async with self._sessions() as session:
+            last = await session.scalar(
+                select(func.max(PayrollRun.month)).where(
+                    PayrollRun.county_code == input.county_code,
+                    PayrollRun.month < input.month,
+                    PayrollRun.month >= add_months(input.month, -_LOOKBACK_MONTHS),
+                )
+            )
+        if last is None:
+            return []
+        missed = [add_months(last, n) for n in range(1, months_between(last, input.month) - 1)]
+        for month in missed:
+            log.warning("payroll of county %s for %s was never run by its schedule", input.county_code, month)
+            for role in _RECIPIENTS:
+                await insert_once(
+                    self._sessions,
+                    Notification(
+                        key=f"payroll-missed:{input.county_code}:{month}:{role.value}",
+                        application_number="",
+                        kind="payroll_missed",
+                        recipient_role=role.value,
+                        region_code=input.county_code,
+                        message=(
+                            f"{input.county_code} {month} 月的按月发放未按计划执行（定时任务被跳过或错过补发时限），"
+                            f"请核实后手动发起该月发放"
+                        ),
+                    ),
+                )
+        return missed
