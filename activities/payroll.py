@@ -417,34 +417,81 @@ class PayrollActivities:
     # -- 4. public disclosure ------------------------------------------------------------------
     @activity.defn
     async def publish_disclosure(self, input: PublishDisclosureInput) -> int:
-        """按月公开: record that the county's payments of the month are published (once)."""
-        o = PaymentOrder
+        """按月公开: publish the county's payments of the month, and, for the month and every earlier
+        one, the payments settled since their last publication (补充公开: a retried order paid
+        after the 5th). Each payment is published once; a rerun publishes nothing again. Returns
+        how many of the month's payments are published, in all."""
+        o, d = PaymentOrder, Disclosure
+        now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            existing = await session.scalar(
-                select(Disclosure).where(
-                    Disclosure.county_code == input.county_code, Disclosure.month == input.month
+            late = {
+                m
+                for m in await session.scalars(
+                    select(o.month)
+                    .where(
+                        o.county_code == input.county_code,
+                        o.month <= input.month,
+                        o.status.in_(DISCLOSED),
+                        o.disclosure_id.is_(None),
+                    )
+                    .distinct()
+                )
+                if m is not None
+            }
+            first = await session.scalar(
+                select(d.id).where(d.county_code == input.county_code, d.month == input.month)
+            )
+            months = sorted(late | ({input.month} if first is None else set()))
+            for month in months:
+                await self._publish(session, input.county_code, month, now)
+            published = await session.scalar(
+                select(func.coalesce(func.sum(d.households), 0)).where(
+                    d.county_code == input.county_code, d.month == input.month
                 )
             )
-            if existing is not None:
-                return existing.households
-            count, total = (
-                await session.execute(
-                    select(func.count(), func.coalesce(func.sum(o.amount_fen), 0)).where(
-                        and_(
-                            o.county_code == input.county_code,
-                            o.month == input.month,
-                            o.status.in_(DISCLOSED),
-                        )
-                    )
+            return int(published or 0)
+
+    @staticmethod
+    async def _publish(session: AsyncSession, county_code: str, month: str, now: datetime) -> None:
+        o, d = PaymentOrder, Disclosure
+        seq = await session.scalar(
+            select(func.coalesce(func.max(d.seq) + 1, 0)).where(
+                d.county_code == county_code, d.month == month
+            )
+        )
+        row = Disclosure(
+            county_code=county_code,
+            month=month,
+            seq=int(seq or 0),
+            published_at=now,
+            households=0,
+            total_fen=0,
+        )
+        session.add(row)
+        await session.flush()  # a concurrent publication of the same number fails here, and retries
+        await session.execute(
+            update(o)
+            .where(
+                o.county_code == county_code,
+                o.month == month,
+                o.status.in_(DISCLOSED),
+                o.disclosure_id.is_(None),
+            )
+            .values(disclosure_id=row.id)
+            .execution_options(synchronize_session=False)
+        )
+        count, total = (
+            await session.execute(
+                select(func.count(), func.coalesce(func.sum(o.amount_fen), 0)).where(
+                    o.disclosure_id == row.id
                 )
-            ).one()
-            session.add(
-                Disclosure(
-                    county_code=input.county_code, month=input.month, published_at=datetime.now(UTC),
-                    households=int(count), total_fen=int(total),
-                )
-            )  # fmt: skip
-            return int(count)
+            )
+        ).one()
+        row.households, row.total_fen = int(count), int(total)
+        if row.seq:
+            log.info(
+                "supplementary disclosure %s %s #%d: %d payments", county_code, month, row.seq, row.households
+            )
 
 
 async def _owe_back_late_credits(session: AsyncSession, batch_id: str) -> None:

@@ -18,30 +18,16 @@ from sqlalchemy import Update, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.payroll import PayrollActivities
-from domain.bank import BatchResult, DisbursementFile
+from domain.bank import DisbursementFile
 from domain.payroll import OrderStatus, PlanBatchesInput
 from infra.db import make_session_factory
 from infra.models import PaymentBatch, PaymentOrder
-from simulators.bank import DEV_PAYER_ACCOUNT, BankState
+from simulators.bank import DEV_PAYER_ACCOUNT
 from tests.factories import pii_vault
 from tests.payroll.households import seed_households
+from tests.payroll.in_process_bank import InProcessBank
 
 pytestmark = pytest.mark.db
-
-
-class InProcessBank:
-    """The bank simulator's own state, called in process: credits are counted per reference."""
-
-    def __init__(self) -> None:
-        self.state = BankState()
-
-    async def submit(self, file: DisbursementFile) -> str:
-        return self.state.submit(file)
-
-    async def result(self, batch_id: str) -> BatchResult:
-        result = self.state.result(batch_id)
-        assert result is not None
-        return result
 
 
 def barrier_sessions(engine: AsyncEngine, barrier: asyncio.Barrier) -> async_sessionmaker[AsyncSession]:
