@@ -29,7 +29,7 @@ from activities.quarterly import BeneficiaryPage
 from domain.calendar import CHINA_TZ
 from domain.payroll import PayrollInput, payroll_workflow_id
 from domain.policy import RegionStandards
-from infra.models import Notification, PayrollRun
+from infra.models import Disclosure, Notification, PayrollRun
 from infra.pii import PiiVault
 from infra.schedules import (
     CATCHUP_WINDOW,
@@ -206,3 +206,27 @@ async def test_a_late_quarterly_run_checks_the_quarter_it_was_scheduled_for(
         finally:
             await schedule.delete()
     assert result["period"] == "2026Q3"  # type: ignore[index]
+
+
+async def test_a_late_disclosure_run_publishes_the_month_before_its_scheduled_day(
+    dev_env: WorkflowEnvironment, payroll_worker: Worker, sessions: Sessions, task_queue: str
+) -> None:
+    client, county = dev_env.client, new_county()
+    sid = f"disclosure-{county}-{uuid.uuid4().hex[:6]}"
+    await client.create_schedule(sid, disclosure_schedule(county, STANDARDS, task_queue))
+    schedule = client.get_schedule_handle(sid)
+    try:
+        # The run of 4 November 07:00 (Beijing), started now, in December: it publishes October.
+        nov_4 = datetime(2026, 11, 3, 23, 0, tzinfo=UTC)
+        await schedule.backfill(
+            ScheduleBackfill(
+                nov_4 - timedelta(minutes=1), nov_4 + timedelta(minutes=1), ScheduleOverlapPolicy.ALLOW_ALL
+            )
+        )
+        run = await started(client, f"disclosure-{county}-2026-11-03T23:00:00Z")
+        await asyncio.wait_for(run.result(), 60)
+    finally:
+        await schedule.delete()
+    async with sessions() as session:
+        months = list(await session.scalars(select(Disclosure.month).where(Disclosure.county_code == county)))
+    assert months == ["2026-10"]
