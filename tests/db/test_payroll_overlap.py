@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import uuid
 from collections.abc import AsyncIterator
+from datetime import UTC, datetime
 from typing import Any
 
 import pytest
@@ -138,3 +139,33 @@ async def test_november_and_december_at_once_put_each_order_in_one_file_and_cred
             )).all()
         )  # fmt: skip
     assert all(key.endswith(month) for key, month in months.items())
+
+
+async def test_a_run_pays_its_own_month_retried_orders_and_late_one_offs_but_no_other_months_orders(
+    sessions: async_sessionmaker[AsyncSession],
+) -> None:
+    county = f"9{uuid.uuid4().int % 10**5:05d}"
+    vault = pii_vault()
+    numbers = await seed_households(sessions, vault, county, 2, start_month="2026-01")
+    payroll = PayrollActivities(sessions, InProcessBank(), vault, DEV_PAYER_ACCOUNT)
+    october = await payroll.freeze_snapshot(county, "2026-10")  # frozen, its files never cut (a crash)
+    async with sessions.begin() as session:
+        # A 临时救助 approved in late October, after October's payroll day.
+        session.add(
+            PaymentOrder(
+                order_key=f"{numbers[0]}:one_off", application_number=numbers[0], kind="one_off",
+                month="2026-10", county_code=county, township_code=f"{county}001", assistance_type="temporary",
+                amount_fen=300_000, form_of_aid="cash", status=OrderStatus.ORDERED.value,
+                ordered_at=datetime.now(UTC),
+            )
+        )  # fmt: skip
+    november = await payroll.freeze_snapshot(county, "2026-11")
+    await payroll.plan_batches(PlanBatchesInput(november.run_id, 100))
+
+    in_files = sorted(r for refs in (await files(sessions, county, "2026-11")).values() for r in refs)
+    assert in_files == sorted([f"{n}:2026-11" for n in numbers] + [f"{numbers[0]}:one_off"])
+    # October's monthly orders wait for October's rerun, which pays them.
+    await payroll.plan_batches(PlanBatchesInput(october.run_id, 100))
+    assert sorted(r for refs in (await files(sessions, county, "2026-10")).values() for r in refs) == sorted(
+        f"{n}:2026-10" for n in numbers
+    )
