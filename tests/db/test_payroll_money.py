@@ -3,16 +3,19 @@ the monthly disclosure that also publishes, once, the payments settled after it.
 
 from __future__ import annotations
 
+import asyncio
 import uuid
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select, text, update
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from activities.payroll import PayrollActivities
 from domain.payroll import OrderStatus, PlanBatchesInput, PublishDisclosureInput
 from infra.db import make_session_factory
+from infra.migrate import downgrade, upgrade
 from infra.models import Disclosure, PaymentBatch, PaymentOrder, PayrollRun
 from simulators.bank import DEV_PAYER_ACCOUNT
 from tests.factories import pii_vault
@@ -110,3 +113,45 @@ async def test_a_payment_settled_after_the_monthly_disclosure_is_published_once_
             )
         )
     assert unpublished is None  # every payment published, each in one publication
+
+
+async def test_the_migration_marks_payments_published_before_it_and_leaves_later_ones_to_publish(
+    migrated: AsyncEngine, db_url: str
+) -> None:
+    # A database of the previous release: October published on 4 November; one line paid after.
+    await asyncio.to_thread(downgrade, db_url, "0006")
+    county, published_at = new_county(), datetime(2026, 11, 4, 0, tzinfo=UTC)
+    async with migrated.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO disclosures (county_code, month, published_at, households, total_fen) "
+                "VALUES (:c, '2026-10', :at, 1, 80000)"
+            ),
+            {"c": county, "at": published_at},
+        )
+        for key, paid_at in (
+            ("early", published_at - timedelta(days=20)),
+            ("late", published_at + timedelta(days=9)),
+        ):
+            await connection.execute(
+                text(
+                    "INSERT INTO payment_orders (order_key, application_number, kind, month, county_code, "
+                    "amount_fen, form_of_aid, item_description, masked_name, masked_id_number, status, "
+                    "attempts, paid_at, ordered_at) VALUES (:k, :k, 'monthly', '2026-10', :c, 80000, 'cash', '', "
+                    "'', '', 'paid', 1, :paid, :paid)"
+                ),
+                {"k": f"{county}-{key}", "c": county, "paid": paid_at},
+            )
+    await asyncio.to_thread(upgrade, db_url)
+
+    sessions = make_session_factory(migrated)
+    async with sessions() as session:
+        marked = dict(
+            (await session.execute(
+                select(PaymentOrder.order_key, PaymentOrder.disclosure_id).where(PaymentOrder.county_code == county)
+            )).all()
+        )  # fmt: skip
+    assert marked[f"{county}-early"] is not None and marked[f"{county}-late"] is None
+    payroll = PayrollActivities(sessions, InProcessBank(), pii_vault(), DEV_PAYER_ACCOUNT)
+    assert await payroll.publish_disclosure(PublishDisclosureInput(county, "2026-11")) == 0
+    assert await publications(sessions, county) == [("2026-10", 0, 1), ("2026-10", 1, 1), ("2026-11", 0, 0)]
