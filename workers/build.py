@@ -96,6 +96,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             payroll.close_run,
             payroll.publish_disclosure,
             payroll_alerts.report_missed_months,
+            payroll_alerts.report_late_start,
         ],
     )
 

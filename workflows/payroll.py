@@ -28,7 +28,7 @@ from workflows.scheduled import period_time, scheduled_start_time
 
 with workflow.unsafe.imports_passed_through():
     from activities.payroll import PayrollActivities
-    from activities.payroll_alerts import MissedMonthsInput, PayrollAlertActivities
+    from activities.payroll_alerts import LateStartInput, MissedMonthsInput, PayrollAlertActivities
     from domain.beneficiary import add_months, current_month
     from domain.payroll import (
         BatchOutcome,
@@ -42,6 +42,9 @@ with workflow.unsafe.imports_passed_through():
         payroll_workflow_id,
     )
 
+# A scheduled run starting later than this (a catch-up, a run buffered behind last month's) is
+# told to finance: the money arrives late.
+_LATE_START = timedelta(hours=1)
 # Files in flight at once: enough to overlap the bank's processing, few enough not to flood it.
 _PARALLEL_FILES = 4
 _DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -106,11 +109,18 @@ class PayrollWorkflow:
 
     async def _hand_over_scheduled(self, input: PayrollInput) -> PayrollResult:
         month = current_month(period_time())
-        if scheduled_start_time() is not None:
+        scheduled = scheduled_start_time()
+        if scheduled is not None:
             await workflow.execute_activity_method(
                 PayrollAlertActivities.report_missed_months, MissedMonthsInput(input.county_code, month),
                 start_to_close_timeout=timedelta(minutes=1), retry_policy=_DB_RETRY,
             )  # fmt: skip
+            if workflow.now() - scheduled > _LATE_START:
+                await workflow.execute_activity_method(
+                    PayrollAlertActivities.report_late_start,
+                    LateStartInput(input.county_code, month, scheduled, workflow.now()),
+                    start_to_close_timeout=timedelta(minutes=1), retry_policy=_DB_RETRY,
+                )  # fmt: skip
         month_input = PayrollInput(input.county_code, month, input.batch_size, input.step_timeout_seconds)
         try:
             # Awaited, so that the Schedule's overlap policy (buffer one) sees a run stuck at the

@@ -103,12 +103,18 @@ async def test_a_late_scheduled_run_pays_its_scheduled_month_and_reports_the_mon
         numbers, 1
     )
     assert all(bank_simulator.state.credits_of(f"{n}:2026-12") == [] for n in numbers)
-    # October was never run: its finance officers and supervisors are told, once each.
+    # October was never run, November's started weeks late: finance officers and supervisors
+    # are told, once each.
     assert sorted((n.recipient_role, n.kind) for n in notices) == [
+        ("finance_officer", "payroll_late"),
         ("finance_officer", "payroll_missed"),
+        ("supervisor", "payroll_late"),
         ("supervisor", "payroll_missed"),
     ]
-    assert all("2026-10" in n.message and "手动发起" in n.message for n in notices)
+    missed = [n.message for n in notices if n.kind == "payroll_missed"]
+    late = [n.message for n in notices if n.kind == "payroll_late"]
+    assert all("2026-10" in m and "手动发起" in m for m in missed)
+    assert all("2026-11" in m and "2026-11-10 08:00" in m and "晚于计划时间" in m for m in late)
 
 
 async def test_the_schedules_run_and_finances_run_of_a_month_are_one_run(
