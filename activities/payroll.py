@@ -51,6 +51,14 @@ log = logging.getLogger(__name__)
 
 # Orders the bank pays: cash, not the 急难型 rescue (paid at the counter within 24 hours).
 _BANK_KINDS = (OrderKind.MONTHLY.value, OrderKind.ONE_OFF.value, OrderKind.STAGE.value)
+# Orders a bank file may take.
+_OPEN = (OrderStatus.ORDERED.value, OrderStatus.RETRY.value)
+# Ids per `IN (...)`: far below SQLite's 32,766 bound parameters.
+_CHUNK = 5000
+
+
+def _batch_id(run: PayrollRun, seq: int) -> str:
+    return f"{run.county_code}-{run.month.replace('-', '')}-{seq:03d}"
 
 
 class PayrollActivities:
@@ -148,8 +156,15 @@ class PayrollActivities:
     # -- 2. bank files -------------------------------------------------------------------------
     @activity.defn
     async def plan_batches(self, input: PlanBatchesInput) -> list[BatchRef]:
-        """Cut every unpaid order of the run's county up to its month into bank files, and return
-        every file of the run the bank has not finished (including ones cut before a crash)."""
+        """Cut the run's unpaid orders into bank files, and return every file of the run the bank
+        has not finished (including ones cut before a crash).
+
+        A run takes its own month's orders, the orders finance marked `retry`, and one-off or stage
+        orders left `ordered` from an earlier month (approved after that month's run); never another
+        month's monthly orders (that month's run, or its rerun, pays them). Runs of one county may
+        still overlap (a retried order is open to each): an order joins a file only if this
+        transaction moved it out of `ordered`/`retry` itself, and the file is built from the rows
+        claimed, never from the rows read."""
         now = datetime.now(UTC)
         async with self._sessions.begin() as session:
             run = await session.get(PayrollRun, input.run_id, with_for_update=True)
@@ -157,30 +172,17 @@ class PayrollActivities:
                 raise ApplicationError(
                     f"发放批次 {input.run_id} 不存在", type="RunNotFound", non_retryable=True
                 )
-            o, a = PaymentOrder, PayeeAccount
-            rows = (
-                await session.execute(
-                    select(o.id, o.order_key, o.amount_fen, o.attempts, a.account_sealed, a.account_holder)
-                    .outerjoin(a, a.application_number == o.application_number)
-                    .where(
-                        o.county_code == run.county_code,
-                        o.status.in_([OrderStatus.ORDERED.value, OrderStatus.RETRY.value]),
-                        o.form_of_aid == "cash",
-                        o.kind.in_(_BANK_KINDS),
-                        or_(o.month.is_(None), o.month <= run.month),
-                    )
-                    .order_by(o.id)
-                )
-            ).all()
-            payable = [r for r in rows if r.account_sealed is not None]
+            rows = await self._candidates(session, run)
+            accounts = {r.id: (r.account_sealed, r.account_holder) for r in rows if r.account_sealed}
             missing = [r.id for r in rows if r.account_sealed is None]
-            if missing:  # the finance queue: 未登记发放账户
+            for start in range(0, len(missing), _CHUNK):  # the finance queue: 未登记发放账户
                 await session.execute(
-                    update(o),
-                    [
-                        {"id": i, "status": OrderStatus.FAILED.value, "failure_reason": NO_ACCOUNT}
-                        for i in missing
-                    ],
+                    update(PaymentOrder)
+                    .where(
+                        PaymentOrder.id.in_(missing[start : start + _CHUNK]), PaymentOrder.status.in_(_OPEN)
+                    )
+                    .values(status=OrderStatus.FAILED.value, failure_reason=NO_ACCOUNT)
+                    .execution_options(synchronize_session=False)
                 )
             seq = int(
                 await session.scalar(
@@ -188,10 +190,13 @@ class PayrollActivities:
                 )
                 or 0
             )
+            payable = list(accounts)
             for start in range(0, len(payable), input.batch_size):
-                seq += 1
-                chunk = payable[start : start + input.batch_size]
-                await self._add_batch(session, run, seq, chunk, now)
+                batch_id = _batch_id(run, seq + 1)
+                claimed = await self._claim(session, payable[start : start + input.batch_size], batch_id)
+                if claimed:  # a chunk an overlapping run took whole makes no (empty) file
+                    seq += 1
+                    self._add_batch(session, run, seq, batch_id, claimed, accounts, now)
             await session.flush()
             open_batches = (
                 await session.scalars(
@@ -202,36 +207,77 @@ class PayrollActivities:
             ).all()
             return [BatchRef(b.batch_id, b.lines, b.total_fen) for b in open_batches]
 
-    async def _add_batch(
-        self, session: AsyncSession, run: PayrollRun, seq: int, chunk: Sequence[Any], now: datetime
-    ) -> None:
-        batch_id = f"{run.county_code}-{run.month.replace('-', '')}-{seq:03d}"
+    @staticmethod
+    async def _candidates(session: AsyncSession, run: PayrollRun) -> Sequence[Any]:
+        """The orders this run may pay, with their accounts. On PostgreSQL they are locked, and
+        rows an overlapping run holds are skipped rather than waited for; `_claim` is what
+        guarantees one file per order (SQLite has no row locks)."""
+        o, a = PaymentOrder, PayeeAccount
+        earlier_one_off = and_(o.kind != OrderKind.MONTHLY.value, or_(o.month.is_(None), o.month < run.month))
+        return (
+            await session.execute(
+                select(o.id, a.account_sealed, a.account_holder)
+                .outerjoin(a, a.application_number == o.application_number)
+                .where(
+                    o.county_code == run.county_code,
+                    o.status.in_(_OPEN),
+                    o.form_of_aid == "cash",
+                    o.kind.in_(_BANK_KINDS),
+                    or_(
+                        o.month == run.month,
+                        and_(
+                            o.status == OrderStatus.RETRY.value, or_(o.month.is_(None), o.month <= run.month)
+                        ),
+                        and_(o.status == OrderStatus.ORDERED.value, earlier_one_off),
+                    ),
+                )
+                .order_by(o.id)
+                .with_for_update(of=o, skip_locked=True)
+            )
+        ).all()
+
+    @staticmethod
+    async def _claim(session: AsyncSession, ids: Sequence[int], batch_id: str) -> Sequence[Any]:
+        """Move the orders still open to `batched` in this file; returns those moved. The status
+        guard is re-checked by the database at write time, so an order another run claimed in
+        the meantime is not moved (and not paid) here."""
+        o = PaymentOrder
+        result = await session.execute(
+            update(o)
+            .where(o.id.in_(ids), o.status.in_(_OPEN))
+            .values(
+                status=OrderStatus.BATCHED.value,
+                batch_id=batch_id,
+                attempts=o.attempts + 1,
+                failure_reason=None,
+            )
+            .returning(o.id, o.order_key, o.amount_fen)
+            .execution_options(synchronize_session=False)
+        )
+        return sorted(result.all(), key=lambda r: r.id)
+
+    def _add_batch(
+        self, session: AsyncSession, run: PayrollRun, seq: int, batch_id: str, claimed: Sequence[Any],
+        accounts: dict[int, tuple[str, str]], now: datetime,
+    ) -> None:  # fmt: skip
         file = DisbursementFile(
             batch_id=batch_id,
             payer_account=self._payer,
             value_date=now.date().isoformat(),
             lines=tuple(
                 DisbursementLine(
-                    r.order_key, self._vault.open(r.account_sealed), r.account_holder, r.amount_fen
+                    r.order_key, self._vault.open(accounts[r.id][0]), accounts[r.id][1], r.amount_fen
                 )
-                for r in chunk
+                for r in claimed
             ),
         )
+        # Recorded in the transaction that moved its orders to `batched`: both or neither.
         session.add(
             PaymentBatch(
                 batch_id=batch_id, run_id=run.id, county_code=run.county_code, month=run.month, seq=seq,
-                status="built", lines=len(chunk), total_fen=file.total_fen,
+                status="built", lines=len(claimed), total_fen=file.total_fen,
                 file_sealed=self._vault.seal(file.render()), created_at=now,
             )
-        )  # fmt: skip
-        # The orders move to `batched` in the same transaction as the file is recorded.
-        await session.execute(
-            update(PaymentOrder),
-            [
-                {"id": r.id, "status": OrderStatus.BATCHED.value, "batch_id": batch_id,
-                 "attempts": r.attempts + 1, "failure_reason": None}
-                for r in chunk
-            ],
         )  # fmt: skip
 
     @activity.defn
@@ -371,34 +417,81 @@ class PayrollActivities:
     # -- 4. public disclosure ------------------------------------------------------------------
     @activity.defn
     async def publish_disclosure(self, input: PublishDisclosureInput) -> int:
-        """按月公开: record that the county's payments of the month are published (once)."""
-        o = PaymentOrder
+        """按月公开: publish the county's payments of the month, and, for the month and every earlier
+        one, the payments settled since their last publication (补充公开: a retried order paid
+        after the 5th). Each payment is published once; a rerun publishes nothing again. Returns
+        how many of the month's payments are published, in all."""
+        o, d = PaymentOrder, Disclosure
+        now = datetime.now(UTC)
         async with self._sessions.begin() as session:
-            existing = await session.scalar(
-                select(Disclosure).where(
-                    Disclosure.county_code == input.county_code, Disclosure.month == input.month
+            late = {
+                m
+                for m in await session.scalars(
+                    select(o.month)
+                    .where(
+                        o.county_code == input.county_code,
+                        o.month <= input.month,
+                        o.status.in_(DISCLOSED),
+                        o.disclosure_id.is_(None),
+                    )
+                    .distinct()
+                )
+                if m is not None
+            }
+            first = await session.scalar(
+                select(d.id).where(d.county_code == input.county_code, d.month == input.month)
+            )
+            months = sorted(late | ({input.month} if first is None else set()))
+            for month in months:
+                await self._publish(session, input.county_code, month, now)
+            published = await session.scalar(
+                select(func.coalesce(func.sum(d.households), 0)).where(
+                    d.county_code == input.county_code, d.month == input.month
                 )
             )
-            if existing is not None:
-                return existing.households
-            count, total = (
-                await session.execute(
-                    select(func.count(), func.coalesce(func.sum(o.amount_fen), 0)).where(
-                        and_(
-                            o.county_code == input.county_code,
-                            o.month == input.month,
-                            o.status.in_(DISCLOSED),
-                        )
-                    )
+            return int(published or 0)
+
+    @staticmethod
+    async def _publish(session: AsyncSession, county_code: str, month: str, now: datetime) -> None:
+        o, d = PaymentOrder, Disclosure
+        seq = await session.scalar(
+            select(func.coalesce(func.max(d.seq) + 1, 0)).where(
+                d.county_code == county_code, d.month == month
+            )
+        )
+        row = Disclosure(
+            county_code=county_code,
+            month=month,
+            seq=int(seq or 0),
+            published_at=now,
+            households=0,
+            total_fen=0,
+        )
+        session.add(row)
+        await session.flush()  # a concurrent publication of the same number fails here, and retries
+        await session.execute(
+            update(o)
+            .where(
+                o.county_code == county_code,
+                o.month == month,
+                o.status.in_(DISCLOSED),
+                o.disclosure_id.is_(None),
+            )
+            .values(disclosure_id=row.id)
+            .execution_options(synchronize_session=False)
+        )
+        count, total = (
+            await session.execute(
+                select(func.count(), func.coalesce(func.sum(o.amount_fen), 0)).where(
+                    o.disclosure_id == row.id
                 )
-            ).one()
-            session.add(
-                Disclosure(
-                    county_code=input.county_code, month=input.month, published_at=datetime.now(UTC),
-                    households=int(count), total_fen=int(total),
-                )
-            )  # fmt: skip
-            return int(count)
+            )
+        ).one()
+        row.households, row.total_fen = int(count), int(total)
+        if row.seq:
+            log.info(
+                "supplementary disclosure %s %s #%d: %d payments", county_code, month, row.seq, row.households
+            )
 
 
 async def _owe_back_late_credits(session: AsyncSession, batch_id: str) -> None:

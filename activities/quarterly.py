@@ -8,8 +8,10 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass, field
+from collections.abc import Sequence
+from dataclasses import asdict, dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
@@ -52,6 +54,22 @@ class RecheckBatchResult:
     failed: list[str] = field(default_factory=list)  # application numbers a person must look at
 
 
+def _progress(done_through: int, result: RecheckBatchResult) -> dict[str, Any]:
+    # Plain JSON: heartbeat details reach the next attempt without a type to decode them into.
+    return {"after": done_through, **asdict(result)}
+
+
+def _resumed(details: Sequence[Any]) -> tuple[int, RecheckBatchResult]:
+    """Where the previous attempt got to (0 and nothing on the first attempt)."""
+    if not details or not isinstance(details[-1], dict):
+        return 0, RecheckBatchResult()
+    last: dict[str, Any] = details[-1]
+    return int(last.get("after", 0)), RecheckBatchResult(
+        checked=int(last.get("checked", 0)), warned_households=int(last.get("warned_households", 0)),
+        warnings=int(last.get("warnings", 0)), failed=[str(n) for n in last.get("failed", [])],
+    )  # fmt: skip
+
+
 class QuarterlyActivities:
     def __init__(
         self,
@@ -81,18 +99,22 @@ class QuarterlyActivities:
 
     @activity.defn
     async def recheck_batch(self, input: RecheckBatchInput) -> RecheckBatchResult:
-        result = RecheckBatchResult()
+        """Re-check a page of households. Each heartbeat carries the progress (the last household
+        done and the counts so far), so a retry — a department down at the 40th household —
+        resumes after it instead of querying the first 39 again."""
+        after, result = _resumed(activity.info().heartbeat_details)
         async with self._sessions() as session:
             rows = (
                 await session.execute(
                     select(Beneficiary, Application)
                     .outerjoin(Application, Application.application_number == Beneficiary.application_number)
-                    .where(Beneficiary.id.in_(input.beneficiary_ids))
+                    .where(Beneficiary.id.in_(input.beneficiary_ids), Beneficiary.id > after)
                     .order_by(Beneficiary.id)
                 )
             ).all()
         for beneficiary, application in rows:
-            activity.heartbeat(beneficiary.id)
+            activity.heartbeat(_progress(after, result))
+            after = beneficiary.id
             if application is None:  # no case file to take the members from: a person must look
                 log.warning("quarterly check of %s: no application on file", beneficiary.application_number)
                 result.failed.append(beneficiary.application_number)

@@ -131,6 +131,15 @@ def clock_dep(request: Request) -> Clock:
 ClockDep = Annotated[Clock, Depends(clock_dep)]
 
 
+def payroll_clock(clock: ClockDep) -> Clock:
+    """What decides the current month for starting a payroll: the app's clock. Tests that pay a
+    month ahead (their own months, far from the others') override this dependency alone."""
+    return clock
+
+
+PayrollClockDep = Annotated[Clock, Depends(payroll_clock)]
+
+
 def audit_trail(
     request: Request, settings: SettingsDep, sessions: SessionsDep, clock: ClockDep
 ) -> AuditTrail:

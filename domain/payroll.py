@@ -44,6 +44,20 @@ class OrderKind(StrEnum):
     RECOVERY = "recovery"  # 追回 (money coming back: recorded, never disbursed)
 
 
+def future_month_refusal(month: str, current: str) -> str | None:
+    """Why a payroll of `month` may not run when it is `current` (Beijing) — None when it may.
+    Money for a month not yet begun would leave before the month's snapshot could be right (an
+    exit or a new amount of the coming weeks would be missed)."""
+    if month > current:
+        return f"不能发放尚未到来的月份：{month}（当前为北京时间 {current}）"
+    return None
+
+
+def payroll_workflow_id(county_code: str, month: str) -> str:
+    """The one workflow of a county's month, whether the Schedule or finance starts it."""
+    return f"payroll-{county_code}-{month}"
+
+
 def monthly_order_key(application_number: str, month: str) -> str:
     return f"{application_number}:{month}"
 

@@ -13,6 +13,7 @@ from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
 from activities.data_check import AdapterFactory, DataCheckActivities
 from activities.payroll import PayrollActivities
+from activities.payroll_alerts import PayrollAlertActivities
 from activities.quarterly import QuarterlyActivities
 from activities.reference import ReferenceActivities
 from activities.warnings import WarningActivities
@@ -53,6 +54,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
     )
     data_check = DataCheckActivities(resources.session_factory, resources.department_adapters, resources.pii)
     warnings = WarningActivities(resources.session_factory)
+    payroll_alerts = PayrollAlertActivities(resources.session_factory)
     quarterly = QuarterlyActivities(
         resources.session_factory, resources.department_adapters, resources.policies, resources.pii
     )
@@ -93,6 +95,8 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             payroll.reconcile_batch,
             payroll.close_run,
             payroll.publish_disclosure,
+            payroll_alerts.report_missed_months,
+            payroll_alerts.report_late_start,
         ],
     )
 

@@ -5,7 +5,13 @@ PayrollWorkflow: freeze the month's snapshot into payment orders → cut them in
 same month at any time (after a crash, or to pay the finance queue's corrected orders): every step
 is keyed by household and month, so nobody is paid twice. Query: progress.
 
-DisclosureWorkflow: by the 5th, publish last month's payments (masked names and ID numbers).
+The month's run has one workflow id, `payroll-<county>-<month>`, whoever starts it: the API starts
+or joins it, and a run started by the Schedule (whose id Temporal suffixes with the time) takes
+its month from the scheduled time, reports months the Schedule never ran, and hands the month to
+that one run (a child) — or, when finance already started it by hand, leaves it to that run.
+
+DisclosureWorkflow: by the 5th, publish last month's payments (masked names and ID numbers), and
+the earlier months' payments settled since their publication.
 """
 
 from __future__ import annotations
@@ -14,10 +20,15 @@ import asyncio
 from datetime import timedelta
 
 from temporalio import workflow
-from temporalio.common import RetryPolicy
+from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
+from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.workflow import ParentClosePolicy
+
+from workflows.scheduled import period_time, scheduled_start_time
 
 with workflow.unsafe.imports_passed_through():
     from activities.payroll import PayrollActivities
+    from activities.payroll_alerts import LateStartInput, MissedMonthsInput, PayrollAlertActivities
     from domain.beneficiary import add_months, current_month
     from domain.payroll import (
         BatchOutcome,
@@ -28,8 +39,12 @@ with workflow.unsafe.imports_passed_through():
         PayrollResult,
         PlanBatchesInput,
         PublishDisclosureInput,
+        payroll_workflow_id,
     )
 
+# A scheduled run starting later than this (a catch-up, a run buffered behind last month's) is
+# told to finance: the money arrives late.
+_LATE_START = timedelta(hours=1)
 # Files in flight at once: enough to overlap the bank's processing, few enough not to flood it.
 _PARALLEL_FILES = 4
 _DB_RETRY = RetryPolicy(initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=1))
@@ -52,6 +67,9 @@ class PayrollWorkflow:
 
     @workflow.run
     async def run(self, input: PayrollInput) -> PayrollResult:
+        # Histories from before the patch paid the month the run started in, as one workflow.
+        if input.month is None and workflow.patched("payroll-month-of-schedule"):
+            return await self._hand_over_scheduled(input)
         month = input.month or current_month(workflow.now())
         step = timedelta(seconds=input.step_timeout_seconds)
         frozen: FreezeResult = await workflow.execute_activity_method(
@@ -89,6 +107,36 @@ class PayrollWorkflow:
         )
         return result
 
+    async def _hand_over_scheduled(self, input: PayrollInput) -> PayrollResult:
+        month = current_month(period_time())
+        scheduled = scheduled_start_time()
+        if scheduled is not None:
+            await workflow.execute_activity_method(
+                PayrollAlertActivities.report_missed_months, MissedMonthsInput(input.county_code, month),
+                start_to_close_timeout=timedelta(minutes=1), retry_policy=_DB_RETRY,
+            )  # fmt: skip
+            if workflow.now() - scheduled > _LATE_START:
+                await workflow.execute_activity_method(
+                    PayrollAlertActivities.report_late_start,
+                    LateStartInput(input.county_code, month, scheduled, workflow.now()),
+                    start_to_close_timeout=timedelta(minutes=1), retry_policy=_DB_RETRY,
+                )  # fmt: skip
+        month_input = PayrollInput(input.county_code, month, input.batch_size, input.step_timeout_seconds)
+        try:
+            # Awaited, so that the Schedule's overlap policy (buffer one) sees a run stuck at the
+            # bank as still running; abandoned if this one is ended, so the payment goes on.
+            result: PayrollResult = await workflow.execute_child_workflow(
+                PayrollWorkflow.run, month_input, id=payroll_workflow_id(input.county_code, month),
+                id_reuse_policy=WorkflowIDReusePolicy.ALLOW_DUPLICATE,
+                parent_close_policy=ParentClosePolicy.ABANDON,
+            )  # fmt: skip
+        except WorkflowAlreadyStartedError:
+            # Finance started this month by hand and it is still running: that run pays it.
+            workflow.logger.info("payroll %s %s already running: left to it", input.county_code, month)
+            return PayrollResult(input.county_code, month, 0, 0)
+        self._result = result
+        return result
+
     @workflow.query
     def progress(self) -> PayrollResult | None:
         return self._result
@@ -98,7 +146,11 @@ class PayrollWorkflow:
 class DisclosureWorkflow:
     @workflow.run
     async def run(self, input: DisclosureInput) -> int:
-        month = input.month or add_months(current_month(workflow.now()), -1)
+        if workflow.patched("disclosure-month-of-schedule"):
+            start = period_time()
+        else:
+            start = workflow.now()
+        month = input.month or add_months(current_month(start), -1)
         published: int = await workflow.execute_activity_method(
             PayrollActivities.publish_disclosure, PublishDisclosureInput(input.county_code, month),
             start_to_close_timeout=timedelta(minutes=2), retry_policy=_DB_RETRY,

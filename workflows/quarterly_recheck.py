@@ -10,6 +10,8 @@ from datetime import date, timedelta
 from temporalio import workflow
 from temporalio.common import RetryPolicy
 
+from workflows.scheduled import period_time
+
 with workflow.unsafe.imports_passed_through():
     from activities.quarterly import (
         BeneficiaryPage,
@@ -56,7 +58,9 @@ class QuarterlyRecheckWorkflow:
     @workflow.run
     async def run(self, input: QuarterlyRecheckInput) -> QuarterlyRecheckResult:
         today = workflow.now().astimezone(CHINA_TZ).date()
-        self._result.period = input.period or quarter_before(today)
+        # The quarter the Schedule meant: a catch-up run started days late checks that one.
+        due = period_time() if workflow.patched("quarterly-period-of-schedule") else workflow.now()
+        self._result.period = input.period or quarter_before(due.astimezone(CHINA_TZ).date())
         after = 0
         in_flight: list[asyncio.Task[RecheckBatchResult]] = []
         while True:

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
 from api.audit_scope import AuditScope, audited
-from api.deps import SessionsDep, SettingsDep, TemporalDep, require_roles
+from api.deps import PayrollClockDep, SessionsDep, SettingsDep, TemporalDep, require_roles
 from api.idempotency import IdempotencyKey
 from api.params import Offset
 from api.responses import CSV_OK
@@ -36,8 +36,10 @@ AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
 OrderKeyPath = Annotated[OrderKey, Path()]
 
 
-def payment_service(sessions: SessionsDep, client: TemporalDep, settings: SettingsDep) -> PaymentService:
-    return PaymentService(sessions, client, settings.temporal_task_queue)
+def payment_service(
+    sessions: SessionsDep, client: TemporalDep, settings: SettingsDep, clock: PayrollClockDep
+) -> PaymentService:
+    return PaymentService(sessions, client, settings.temporal_task_queue, clock)
 
 
 def disclosure_service(sessions: SessionsDep) -> DisclosureService:
@@ -103,7 +105,11 @@ async def mark_delivered(
 
 @router.post(
     "/api/v1/payroll/runs", response_model=RunStarted, status_code=202, summary="启动某县某月的发放",
-    responses={403: {"description": "角色不符或非本县（forbidden）"}, 503: {"description": "流程服务不可用"}},
+    responses={
+        403: {"description": "角色不符或非本县（forbidden）"},
+        422: {"description": "月份晚于当前北京时间所在月份（month_in_future）"},
+        503: {"description": "流程服务不可用"},
+    },
 )  # fmt: skip
 async def start_run(
     audit: Annotated[AuditScope, Depends(audited("payroll.start", "payroll_run"))],

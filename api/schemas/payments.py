@@ -132,12 +132,13 @@ class DisclosureRow(BaseModel):
     amount: str = Field(description="金额（元）")
     township_code: str | None
     township_name: str
+    published: bool = Field(description="是否已公开（按月公开或其后的补充公开）")
 
 
 class DisclosureOut(BaseModel):
     county_code: str
     month: str
-    published: bool = Field(description="是否已按月公开（公开流程已执行）")
+    published: bool = Field(description="是否已按月公开（公开流程已执行；其后到账的款项由补充公开发布）")
     published_at: datetime | None
     households: int
     total: str = Field(description="合计金额（元）")

@@ -45,6 +45,7 @@ class DisclosureService:
                         o.amount_fen,
                         o.township_code,
                         Region.name,
+                        o.disclosure_id,
                     )
                     .outerjoin(Region, Region.code == o.township_code)
                     .where(o.county_code == county_code, o.month == month, o.status.in_(DISCLOSED))
@@ -52,7 +53,9 @@ class DisclosureService:
                 )
             ).all()
             published = await session.scalar(
-                select(Disclosure).where(Disclosure.county_code == county_code, Disclosure.month == month)
+                select(Disclosure)
+                .where(Disclosure.county_code == county_code, Disclosure.month == month)
+                .order_by(Disclosure.seq)
             )
         items = [
             DisclosureRow(
@@ -63,8 +66,9 @@ class DisclosureService:
                 amount=format_yuan(fen).removesuffix("元"),
                 township_code=township,
                 township_name=township_name or "",
+                published=disclosure_id is not None,
             )
-            for name, id_masked, kind, fen, township, township_name in rows
+            for name, id_masked, kind, fen, township, township_name, disclosure_id in rows
         ]
         return DisclosureOut(
             county_code=county_code, month=month, published=published is not None,

@@ -27,9 +27,18 @@ from api.schemas.payments import (
     PayrollRunOut,
     RunStarted,
 )
+from api.services.audit_chain import Clock
 from domain.bank import FAILURE_LABELS, FailureReason
+from domain.beneficiary import current_month
 from domain.masking import mask_account
-from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, OrderStatus, PayrollInput
+from domain.payroll import (
+    NO_ACCOUNT,
+    NO_ACCOUNT_LABEL,
+    OrderStatus,
+    PayrollInput,
+    future_month_refusal,
+    payroll_workflow_id,
+)
 from domain.staff import Actor, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from workflows.payroll import PayrollWorkflow
@@ -52,10 +61,6 @@ def masked_account(last4: str | None) -> str | None:
     return None if last4 is None else mask_account("0" * 15 + last4)
 
 
-def payroll_workflow_id(county_code: str, month: str) -> str:
-    return f"payroll-{county_code}-{month}"
-
-
 def check_county(actor: Actor, county_code: str) -> None:
     """A county-level role acts on its own county; township staff are inside one county too."""
     if not (covers(actor.region_code, county_code) or covers(county_code, actor.region_code)):
@@ -71,7 +76,11 @@ class QueueFilter:
 
 
 class PaymentService:
-    def __init__(self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str) -> None:
+    def __init__(
+        self, sessions: async_sessionmaker[AsyncSession], client: Client, task_queue: str,
+        clock: Clock = lambda: datetime.now(UTC),
+    ) -> None:  # fmt: skip
+        self._clock = clock
         self._sessions = sessions
         self._client = client
         self._task_queue = task_queue
@@ -165,6 +174,9 @@ class PaymentService:
     # -- payroll runs --------------------------------------------------------------------------
     async def start_run(self, actor: Actor, county_code: str, month: str) -> RunStarted:
         check_county(actor, county_code)
+        refusal = future_month_refusal(month, current_month(self._clock()))
+        if refusal:
+            raise ApiError(422, "month_in_future", refusal)
         workflow_id = payroll_workflow_id(county_code, month)
         try:
             # One run of a month at a time (use the running one); a finished month may be run

@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, Date, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -53,8 +53,9 @@ class Recovery(Base):
     application_number: Mapped[str] = mapped_column(String(40), unique=True)
     county_code: Mapped[str] = mapped_column(String(12), index=True)
     since_month: Mapped[str] = mapped_column(String(7))
-    amount_due_fen: Mapped[int] = mapped_column(Integer)
-    amount_recovered_fen: Mapped[int] = mapped_column(Integer, default=0)
+    # Sums over months (and one-off payments): 64-bit like every sum of money.
+    amount_due_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_recovered_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     status: Mapped[str] = mapped_column(String(16))  # open | settled
     findings: Mapped[str] = mapped_column(Text)
     decided_by: Mapped[str] = mapped_column(String(64))

@@ -1,11 +1,14 @@
 """Money leaving the bureau: beneficiaries, payroll runs, payment orders (one per household and
-month, under a unique key), the bank files (代发批次) and the monthly public disclosure."""
+month, under a unique key), the bank files (代发批次) and the monthly public disclosure.
+
+Sums of money are 64-bit (BigInteger): a county's month passes 2^31 fen (21,474,836.47 元) with
+about 27,000 households at 800 元; one order's amount is bounded far below that."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import Boolean, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -43,6 +46,8 @@ class PaymentOrder(Base):
     # When the decision to pay was taken (workflow time): what the 24-hour rescue rule is about.
     ordered_at: Mapped[datetime] = mapped_column(UtcDateTime())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # The publication (按月公开 or a later supplement) that showed this payment; None: not yet.
+    disclosure_id: Mapped[int | None] = mapped_column(Integer, index=True)
 
 
 class Beneficiary(Base):
@@ -101,7 +106,7 @@ class PayrollRun(Base):
     status: Mapped[str] = mapped_column(String(16))
     frozen_at: Mapped[datetime] = mapped_column(UtcDateTime())
     households: Mapped[int] = mapped_column(Integer, default=0)
-    total_fen: Mapped[int] = mapped_column(Integer, default=0)
+    total_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     runs: Mapped[int] = mapped_column(Integer, default=1)  # how often the month was run (reruns)
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
@@ -119,26 +124,30 @@ class PaymentBatch(Base):
     seq: Mapped[int] = mapped_column(Integer)
     status: Mapped[str] = mapped_column(String(16))  # built | submitted | completed | rejected
     lines: Mapped[int] = mapped_column(Integer)
-    total_fen: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
     file_sealed: Mapped[str] = mapped_column(Text)
     receipt: Mapped[str | None] = mapped_column(String(64))
     paid: Mapped[int] = mapped_column(Integer, default=0)
     failed: Mapped[int] = mapped_column(Integer, default=0)
-    paid_fen: Mapped[int] = mapped_column(Integer, default=0)
+    paid_fen: Mapped[int] = mapped_column(BigInteger, default=0)
     note: Mapped[str] = mapped_column(Text, default="")
     created_at: Mapped[datetime] = mapped_column(UtcDateTime())
     completed_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Disclosure(Base):
-    """按月公开: a county's payments of a month, published (by the 5th of the next month)."""
+    """按月公开: one publication of a county's payments of a month — the monthly one (seq 0, by the
+    5th of the next month), then a supplement (补充公开, seq 1, 2, …) for each later disclosure run
+    that finds payments of the month settled since (a retried order paid weeks later). Each
+    payment is in exactly one publication (`PaymentOrder.disclosure_id`)."""
 
     __tablename__ = "disclosures"
-    __table_args__ = (UniqueConstraint("county_code", "month", name="uq_disclosure_county_month"),)
+    __table_args__ = (UniqueConstraint("county_code", "month", "seq", name="uq_disclosure_county_month_seq"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     county_code: Mapped[str] = mapped_column(String(12))
     month: Mapped[str] = mapped_column(String(7))
+    seq: Mapped[int] = mapped_column(Integer, default=0)
     published_at: Mapped[datetime] = mapped_column(UtcDateTime())
     households: Mapped[int] = mapped_column(Integer)
-    total_fen: Mapped[int] = mapped_column(Integer)
+    total_fen: Mapped[int] = mapped_column(BigInteger)

@@ -29,6 +29,7 @@ from infra.policy_config import load_policy_book
 from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import Settings, load_settings
 from tests.e2e.matrix_money import add_orders, enrol
+from tests.e2e.money_support import pay_months_ahead
 from tests.e2e.support import DIBAO_MATERIALS, Sessions, case_tasks, eventually, login
 from tests.factories import application_payload, id_number
 from workers.build import WorkerResources, build_worker
@@ -189,7 +190,7 @@ async def matrix_world(
                              bank_base_url=bank_url, bank_timeout_seconds=5)  # fmt: skip
     await seed_demo(sessions)
     await _add_extra_staff(sessions)
-    app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
+    app = pay_months_ahead(create_app(settings, session_factory=sessions, temporal_client=dev_env.client))
     bank = make_bank_gateway(settings)
     resources = WorkerResources(
         sessions, load_policy_book(settings.policy_file), adapters, bank=bank,

@@ -47,6 +47,7 @@ from infra.seed import seed_demo
 from infra.settings import load_settings
 from simulators.departments import FaultRequest
 from tests.conftest import BankSimulator, DepartmentSimulator
+from tests.e2e.money_support import pay_months_ahead
 from tests.e2e.privacy_support import (
     Household,
     Run,
@@ -104,7 +105,7 @@ async def stack(
     bank = make_bank_gateway(settings)
     try:
         async with disk_dev_server(temporal_dir / "temporal.db") as env:
-            app = create_app(settings, session_factory=sessions, temporal_client=env.client)
+            app = pay_months_ahead(create_app(settings, session_factory=sessions, temporal_client=env.client))
             resources = WorkerResources(
                 sessions, load_policy_book(settings.policy_file), department_adapters, bank=bank,
                 payer_account=settings.bank_payer_account, pii=make_pii_vault(settings),

@@ -10,8 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import select
 from temporalio.client import Client, ScheduleActionStartWorkflow
+from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from domain.beneficiary import add_months, current_month
@@ -285,3 +287,17 @@ async def test_payroll_and_disclosure_schedules_per_county(
     finally:
         for sid in created:
             await dev_env.client.get_schedule_handle(sid).delete()
+
+
+async def test_a_payroll_of_a_month_not_yet_begun_is_refused_and_nothing_starts(
+    dev_env: WorkflowEnvironment, api: httpx.AsyncClient
+) -> None:
+    # The API's own clock (today), not the tests' payroll clock set ahead.
+    finance = await login(api, "finance_haizhu")
+    body = {"county_code": "440105", "month": "2045-01"}
+    refusal = refused(
+        await api.post("/api/v1/payroll/runs", json=body, headers=finance), 422, "month_in_future"
+    )
+    assert "2045-01" in refusal["message"] and "尚未到来" in refusal["message"]
+    with pytest.raises(RPCError):
+        await dev_env.client.get_workflow_handle("payroll-440105-2045-01").describe()

@@ -187,3 +187,27 @@ async def test_worker_killed_mid_payroll_pays_everyone_exactly_once(
     assert (result.orders, result.failed) == (120, 0)
     assert credits(bank_simulator, numbers) == dict.fromkeys(numbers, 1)
     assert set((await order_statuses(sessions, county)).values()) == {OrderStatus.PAID}
+
+
+async def test_november_and_december_started_at_the_same_moment_credit_each_month_once(
+    dev_env: WorkflowEnvironment, payroll_worker: Worker, sessions: async_sessionmaker[AsyncSession],
+    bank_simulator: BankSimulator, vault: PiiVault, task_queue: str,
+) -> None:  # fmt: skip
+    # The reproduction: November's payroll not yet run when December's starts beside it.
+    county = new_county()
+    numbers = await seed_households(sessions, vault, county, 20, first=random.randint(1, 10**9), tag="O")
+    runs = [
+        dev_env.client.execute_workflow(
+            PayrollWorkflow.run,
+            PayrollInput(county, month, batch_size=5, step_timeout_seconds=5),
+            id=f"payroll-{county}-{month}",
+            task_queue=task_queue,
+        )
+        for month in ("2026-11", "2026-12")
+    ]
+    november, december = await asyncio.gather(*runs)
+    assert (november.paid, december.paid) == (20, 20)
+    for month in ("2026-11", "2026-12"):
+        assert {n: len(bank_simulator.state.credits_of(f"{n}:{month}")) for n in numbers} == dict.fromkeys(
+            numbers, 1
+        ), month
