@@ -23,6 +23,7 @@ from infra.codec import EncryptionCodec, parse_keys
 from infra.models import AuditEntry, Staff
 from infra.seed import DEMO_PASSWORD
 from infra.settings import load_settings
+from tests.e2e.addresses import unique_ip
 from tests.e2e.support import Sessions, login, refused
 
 UI = "http://127.0.0.1:8233"  # the default TEMPORAL_UI_ORIGINS (the dev server's UI)
@@ -283,8 +284,7 @@ async def test_the_login_page_shares_the_apis_lockout_and_audit_trail(
     app = create_app(
         load_settings(database_url=sqlite_url), session_factory=sessions, temporal_client=dev_env.client
     )
-    # An address of a documentation network (RFC 5737), new to the shared database's counts.
-    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{uuid.uuid4().int % 250 + 1}", 40_000))
+    transport = httpx.ASGITransport(app=app, client=(unique_ip(), 40_000))  # new to the shared counts
     locked, fine = await _new_operator(sessions), await _new_operator(sessions)
     async with (
         app.router.lifespan_context(app),
