@@ -37,6 +37,7 @@ PREFIX = "/api/v1/codec"
 router = APIRouter(prefix=PREFIX, tags=["运维"])
 
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
+CODEC_ROLES = frozenset({Role.OPERATOR, Role.PROVINCIAL_OPERATOR})
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _LOGIN_HINT = "运维人员请先在 /ops/login 登录，或使用访问令牌"
 
@@ -80,7 +81,7 @@ async def codec_operator(
         actor = await current_staff(settings, sessions, token)
     else:
         actor = await _session_staff(request, settings, sessions)
-    if actor.role is not Role.OPERATOR:
+    if actor.role not in CODEC_ROLES:
         raise forbidden("解密数据仅限运维监控人员")
     return actor
 

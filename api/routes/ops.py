@@ -27,6 +27,7 @@ from api.ops_session import (
     read_ops_session,
     set_session_cookie,
 )
+from api.routes.codec import CODEC_ROLES
 from api.routes.codec import PREFIX as CODEC_PREFIX
 from api.services.audit import Target
 from domain.calendar import CHINA_TZ
@@ -109,7 +110,7 @@ async def _signed_in_page(
         return ""
     async with sessions() as db:
         staff = await db.scalar(select(Staff).where(Staff.username == session.username))
-    if staff is None or not staff.active or staff.role != Role.OPERATOR.value:
+    if staff is None or not staff.active or Role(staff.role) not in CODEC_ROLES:
         return ""
     until = session.expires_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
     return (
@@ -158,7 +159,7 @@ async def login(
         raise
     actor = Actor(staff.username, staff.display_name, Role(staff.role), staff.region_code)
     target = Target("staff", staff.username, region_code=staff.region_code)
-    if actor.role is not Role.OPERATOR:
+    if actor.role not in CODEC_ROLES:
         await trail.record(actor, "ops_session.refused", target, status_code=403)
         message = f"此登录仅限运维监控人员（您的角色：{ROLE_LABELS[actor.role]}），不能查看解密数据"
         return _refuse(request, 403, "forbidden", message)
