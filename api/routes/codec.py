@@ -2,7 +2,11 @@
 
 Temporal's protocol: POST {"payloads": [{"metadata": {k: base64}, "data": base64}]} to /decode or
 /encode, answered in the same shape. Only operators may decrypt: everyone else (and the UI without
-an operator's credentials) sees ciphertext. The caller proves it is an operator with either
+an operator's credentials) sees ciphertext. An operator decrypts only the workflows of the
+operator's own jurisdiction; a provincial operator any county's (the provincial view). Each payload
+names its workflow (infra/codec.py, api/services/codec_scope.py); a request with any payload outside
+the caller's reach is refused whole (403). Every decryption and every refusal is audited. The caller
+proves it is an operator with either
 
 - a bearer token (CLI, scripts: `temporal workflow show --codec-endpoint … --codec-auth "Bearer …"`), or
 - the operator's browser session cookie from /ops/login (the Web UI, which has no login to pass a
@@ -26,11 +30,13 @@ from sqlalchemy import select
 from temporalio.api.common.v1 import Payload
 
 from api.auth import TokenExpired, TokenInvalid
-from api.deps import TOKEN_URL, SessionsDep, SettingsDep, current_staff
+from api.deps import TOKEN_URL, AuditDep, SessionsDep, SettingsDep, current_staff
 from api.errors import ApiError, forbidden
 from api.ops_session import COOKIE_NAME, read_ops_session
+from api.services.audit import AuditTrail, Target
+from api.services.codec_scope import UNLABELLED, codec_scope
 from domain.staff import Actor, Role
-from infra.codec import KEY_ID, EncryptionCodec, UnknownKey, parse_keys
+from infra.codec import ENCODING, KEY_ID, EncryptionCodec, UnknownKey, parse_keys, workflow_id_of
 from infra.models import Staff
 
 PREFIX = "/api/v1/codec"
@@ -38,6 +44,8 @@ router = APIRouter(prefix=PREFIX, tags=["运维"])
 
 _bearer = OAuth2PasswordBearer(tokenUrl=TOKEN_URL, auto_error=False)
 CODEC_ROLES = frozenset({Role.OPERATOR, Role.PROVINCIAL_OPERATOR})
+# An audit entry names at most this many workflows (a history page decodes one; a script may send more).
+_AUDITED_WORKFLOWS = 20
 _CHALLENGE = {"WWW-Authenticate": "Bearer"}
 _LOGIN_HINT = "运维人员请先在 /ops/login 登录，或使用访问令牌"
 
@@ -126,9 +134,47 @@ def _to_json(payloads: list[Payload]) -> dict[str, Any]:
     }  # fmt: skip
 
 
-@router.post("/decode", summary="解密载荷（仅运维人员，供 Temporal UI 调用）")
-async def decode(request: Request, body: CodecBody, _: Operator) -> dict[str, Any]:
+async def _check_scope(
+    payloads: list[Payload], actor: Actor, sessions: SessionsDep, trail: AuditTrail
+) -> None:
+    """Refuse (403, audited) unless every encrypted payload belongs to a workflow the actor may see
+    decrypted; audit the decryption otherwise. Plain payloads need no permission."""
+    sealed = [workflow_id_of(p) for p in payloads if p.metadata.get("encoding") == ENCODING]
+    if not sealed:
+        return
+    scope = await codec_scope(sessions, actor, sealed)
+    counties = sorted({c for c in scope.counties.values() if c})
+    workflows = sorted(w for w in scope.counties if w != UNLABELLED)
+    single = workflows[0] if len(workflows) == 1 and UNLABELLED not in scope.counties else None
+    target = Target("workflow", single, region_code=scope.counties.get(single or "") or None)
+    detail: dict[str, Any] = {
+        "payloads": len(sealed),
+        "workflows": workflows[:_AUDITED_WORKFLOWS],
+        "counties": counties,
+        "unlabelled": UNLABELLED in scope.counties,
+        "view": "province" if scope.provincial else "jurisdiction",
+    }
+    if scope.outside:
+        await trail.record(actor, "codec.refused", target, status_code=403, detail=detail)
+        unlabelled = UNLABELLED in scope.outside
+        named = [w for w in scope.outside if w != UNLABELLED][:5]
+        reasons = ([f"{'、'.join(named)} 不在您的管辖范围内"] if named else []) + (
+            ["部分载荷未标明所属工作流（升级前加密）"] if unlabelled else []
+        )
+        raise ApiError(
+            403,
+            "outside_jurisdiction",
+            f"只能解密本辖区工作流的数据：{'；'.join(reasons)}。全省视图请由省级运维监控人员查看",
+        )
+    await trail.record(actor, "codec.decode", target, detail=detail)
+
+
+@router.post("/decode", summary="解密载荷（仅运维人员，本辖区；省级运维人员全省；供 Temporal UI 调用）")
+async def decode(
+    request: Request, body: CodecBody, operator: Operator, sessions: SessionsDep, trail: AuditDep
+) -> dict[str, Any]:
     payloads = _from_json(body)
+    await _check_scope(payloads, operator, sessions, trail)
     try:
         return _to_json(await _codec(request).decode(payloads))
     except UnknownKey:

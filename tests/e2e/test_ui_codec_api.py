@@ -39,10 +39,14 @@ def _preflight(origin: str, headers: str = "content-type,x-namespace") -> dict[s
     }
 
 
-async def _sealed(plain: dict[str, Any]) -> dict[str, Any]:
-    """A payload as the worker stores it in the history, in the codec protocol's JSON shape."""
+# A workflow of 海珠区 (the county is in a payroll run's id): operator_haizhu may see it decrypted.
+HAIZHU_WORKFLOW = "payroll-440105-2026-11"
+
+
+async def _sealed(plain: dict[str, Any], workflow_id: str = HAIZHU_WORKFLOW) -> dict[str, Any]:
+    """A payload as the worker stores it in `workflow_id`'s history, in the codec protocol's JSON shape."""
     settings = load_settings()
-    codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key)
+    codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key, workflow_id)
     [sealed] = await codec.encode(
         [Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(plain, ensure_ascii=False).encode())]
     )
@@ -141,7 +145,10 @@ async def test_the_operators_session_cookie_decodes_for_the_ui(api: httpx.AsyncC
     encoded = await api.post("/api/v1/codec/encode", json=empty_object, headers=_cookie(token))
     assert encoded.status_code == 200
     assert base64.b64decode(encoded.json()["payloads"][0]["metadata"]["encoding"]) == b"binary/encrypted"
-    assert _plain(await api.post(DECODE, json=encoded.json(), headers=_cookie(token))) == {}
+    # Encoded without a workflow (the UI names none), it opens in the provincial view only.
+    refused(await api.post(DECODE, json=encoded.json(), headers=_cookie(token)), 403, "outside_jurisdiction")
+    province = await _session_token(api, "operator_province")
+    assert _plain(await api.post(DECODE, json=encoded.json(), headers=_cookie(province))) == {}
 
     # Logging out clears the cookie in the browser.
     out = await api.post("/ops/logout")
@@ -247,7 +254,11 @@ async def test_the_login_page_is_a_chinese_form_that_sets_the_session(api: httpx
 
 def _encrypted_like(key_id: str) -> dict[str, Any]:
     """Looks encrypted with `key_id`, but is 40 bytes of nothing."""
-    metadata = {"encoding": b"binary/encrypted", "encryption-key-id": key_id.encode()}
+    metadata = {
+        "encoding": b"binary/encrypted",
+        "encryption-key-id": key_id.encode(),
+        "encryption-workflow-id": HAIZHU_WORKFLOW.encode(),
+    }
     return {
         "payloads": [
             {
