@@ -19,6 +19,7 @@ CORS for the UI's origins is api/codec_cors.py.
 from __future__ import annotations
 
 import base64
+from collections.abc import Awaitable, Callable
 from typing import Annotated, Any
 
 from cryptography.exceptions import InvalidTag
@@ -136,12 +137,13 @@ def _to_json(payloads: list[Payload]) -> dict[str, Any]:
 
 async def _check_scope(
     payloads: list[Payload], actor: Actor, sessions: SessionsDep, trail: AuditTrail
-) -> None:
+) -> Callable[[int], Awaitable[object]]:
     """Refuse (403, audited) unless every encrypted payload belongs to a workflow the actor may see
-    decrypted; audit the decryption otherwise. Plain payloads need no permission."""
+    decrypted. Returns the audit of the decryption, to record with its status once it is done.
+    Plain payloads need no permission (and no audit entry)."""
     sealed = [workflow_id_of(p) for p in payloads if p.metadata.get("encoding") == ENCODING]
     if not sealed:
-        return
+        return _nothing_to_audit
     scope = await codec_scope(sessions, actor, sealed)
     counties = sorted({c for c in scope.counties.values() if c})
     workflows = sorted(w for w in scope.counties if w != UNLABELLED)
@@ -166,7 +168,11 @@ async def _check_scope(
             "outside_jurisdiction",
             f"只能解密本辖区工作流的数据：{'；'.join(reasons)}。全省视图请由省级运维监控人员查看",
         )
-    await trail.record(actor, "codec.decode", target, detail=detail)
+    return lambda status: trail.record(actor, "codec.decode", target, status_code=status, detail=detail)
+
+
+async def _nothing_to_audit(status: int) -> None:
+    return None
 
 
 @router.post("/decode", summary="解密载荷（仅运维人员，本辖区；省级运维人员全省；供 Temporal UI 调用）")
@@ -174,10 +180,11 @@ async def decode(
     request: Request, body: CodecBody, operator: Operator, sessions: SessionsDep, trail: AuditDep
 ) -> dict[str, Any]:
     payloads = _from_json(body)
-    await _check_scope(payloads, operator, sessions, trail)
+    audit = await _check_scope(payloads, operator, sessions, trail)
     try:
-        return _to_json(await _codec(request).decode(payloads))
+        decoded = _to_json(await _codec(request).decode(payloads))
     except UnknownKey:
+        await audit(422)
         # A retired key removed too early: the operator must see which one, not a server error.
         configured = request.app.state.settings.payload_keys
         missing = sorted(
@@ -187,7 +194,10 @@ async def decode(
             422, "unknown_payload_key", f"载荷所用的密钥未配置（PAYLOAD_KEYS）：{'、'.join(missing)}"
         ) from None
     except (InvalidTag, DecodeError):
+        await audit(422)  # e.g. a payload relabelled to a workflow of the caller's county
         raise ApiError(422, "undecryptable_payload", "载荷无法解密：数据已损坏或密钥不符") from None
+    await audit(200)
+    return decoded
 
 
 @router.post("/encode", summary="加密载荷（仅运维人员）")

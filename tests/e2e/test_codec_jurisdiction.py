@@ -151,7 +151,11 @@ async def test_a_county_operator_is_refused_another_countys_history_and_a_provin
     assert refusals[0].target_id == tianhe_wf and refusals[0].region_code == "440106"
     assert refusals[0].detail["counties"] == ["440106"] and refusals[0].detail["view"] == "jurisdiction"
     own_entries = await _codec_audit(sessions, "operator_haizhu", haizhu_wf)
-    assert [(e.action, e.outcome) for e in own_entries][0] == ("codec.decode", "ok")
+    assert [(e.action, e.outcome, e.status_code) for e in own_entries] == [
+        ("codec.decode", "ok", 200),  # its own county's history
+        ("codec.refused", "refused", 403),  # mixed with the 天河区 payload
+        ("codec.decode", "refused", 422),  # the relabelled 天河区 payload: did not open
+    ]
     [global_view] = await _codec_audit(sessions, "operator_province", tianhe_wf)
     assert (global_view.action, global_view.outcome, global_view.actor_role) == (
         "codec.decode",
