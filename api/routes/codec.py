@@ -63,7 +63,10 @@ async def _session_staff(request: Request, settings: SettingsDep, sessions: Sess
     # make the browser POST here: accept the cookie only from the configured UI (or this API itself).
     origin = request.headers.get("origin")
     own = f"{request.url.scheme}://{request.url.netloc}"
-    if origin is not None and origin != own and origin not in settings.temporal_ui_origins:
+    # The UI is on the same site (see api/ops_session.py): a request the browser marks cross-site is
+    # another site's page, whatever Origin it claims or omits.
+    cross_site = request.headers.get("sec-fetch-site") == "cross-site"
+    if cross_site or (origin is not None and origin != own and origin not in settings.temporal_ui_origins):
         raise ApiError(403, "origin_not_allowed", "不允许从该网页来源使用运维登录会话")
     try:
         session = read_ops_session(settings.jwt_secret, raw)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -233,16 +234,24 @@ async def test_the_login_page_is_a_chinese_form_that_sets_the_session(api: httpx
         form.headers["x-frame-options"] == "DENY"
         and "frame-ancestors 'none'" in form.headers["content-security-policy"]
     )
+    # The form carries the page's anti-forgery token; the client's cookie jar keeps its cookie.
+    [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', form.text)
 
-    wrong = await api.post("/ops/login", data={"username": "operator_haizhu", "password": "x"}, headers=page)
+    wrong = await api.post(
+        "/ops/login", data={"username": "operator_haizhu", "password": "x", "csrf_token": csrf}, headers=page
+    )
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text and COOKIE_NAME not in wrong.cookies
     other = await api.post(
-        "/ops/login", data={"username": "clerk_chigang", "password": DEMO_PASSWORD}, headers=page
+        "/ops/login",
+        data={"username": "clerk_chigang", "password": DEMO_PASSWORD, "csrf_token": csrf},
+        headers=page,
     )
     assert other.status_code == 403 and "受理窗口人员" in other.text and COOKIE_NAME not in other.cookies
 
     signed = await api.post(
-        "/ops/login", data={"username": "operator_haizhu", "password": DEMO_PASSWORD}, headers=page
+        "/ops/login",
+        data={"username": "operator_haizhu", "password": DEMO_PASSWORD, "csrf_token": csrf},
+        headers=page,
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/ops/login"
     token = signed.cookies[COOKIE_NAME]
