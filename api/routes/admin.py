@@ -36,7 +36,8 @@ async def put_calendar_year(
     service = CalendarService(sessions)
     before = await service.get_year(year)
     result = await service.replace_year(year, body, operator)
-    await audit.ok(was_complete=before.complete, **changed_days(before, result))
+    audit.detail.update(changed_days(before, result), was_complete=before.complete)
+    await audit.ok()
     return result
 
 

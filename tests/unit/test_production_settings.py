@@ -42,7 +42,7 @@ def real_secrets() -> dict[str, str]:
 
 def settings_from(env: dict[str, str]) -> Settings:
     with mock.patch.dict(os.environ, env, clear=True):
-        return Settings(_env_file=None)  # type: ignore[call-arg]
+        return Settings(_env_file=None)
 
 
 def test_production_with_the_development_defaults_refuses_and_names_every_variable() -> None:
