@@ -32,7 +32,7 @@ from api.routes import (
 )
 from infra.db import make_engine, make_session_factory
 from infra.pii import make_pii_vault
-from infra.settings import Settings
+from infra.settings import API_SECRETS, Settings, refuse_development_secrets
 from infra.temporal_client import connect_client
 
 
@@ -44,7 +44,9 @@ def create_app(
     clock: Callable[[], datetime] | None = None,
 ) -> FastAPI:
     """Resources passed in (tests) are used as they are; missing ones are built and owned here.
-    `clock` (aware UTC) times login throttling and the audit log: tests move it instead of sleeping."""
+    `clock` (aware UTC) times login throttling and the audit log: tests move it instead of sleeping.
+    Under APP_ENV=production a development secret raises UnsafeProductionSettings here."""
+    refuse_development_secrets(settings, API_SECRETS)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

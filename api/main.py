@@ -6,13 +6,17 @@ import uvicorn
 
 from api.app import create_app
 from infra.logging_setup import configure_logging
-from infra.settings import load_settings
+from infra.settings import UnsafeProductionSettings, load_settings
 
 
 def main() -> None:
     configure_logging()  # with personal data redacted from every record
     settings = load_settings()
-    uvicorn.run(create_app(settings), host=settings.api_host, port=settings.api_port, log_level="info")
+    try:
+        app = create_app(settings)
+    except UnsafeProductionSettings as refusal:
+        raise SystemExit(str(refusal)) from None  # the reason, without a traceback
+    uvicorn.run(app, host=settings.api_host, port=settings.api_port, log_level="info")
 
 
 if __name__ == "__main__":

@@ -74,6 +74,7 @@ class Relation(StrEnum):
 
 
 class RegionLevel(StrEnum):
+    PROVINCE = "province"  # code: the two-digit prefix (44), so that it covers its counties
     COUNTY = "county"
     TOWNSHIP = "township"
     COMMUNITY = "community"

@@ -15,6 +15,10 @@ class Role(StrEnum):
     COUNTY_APPROVER = "county_approver"  # 县级民政审批人员
     FINANCE_OFFICER = "finance_officer"  # 财务/发放
     OPERATOR = "operator"  # 运维/业务监控
+    # 省级运维监控: bound to a province (its two-digit code, e.g. 44 = 广东省, which covers its counties
+    # by prefix). The only role that may replace the national holiday calendar and decrypt any
+    # county's Temporal history (the provincial view); both are audited.
+    PROVINCIAL_OPERATOR = "provincial_operator"
     SUPERVISOR = "supervisor"  # 监督
 
 
@@ -26,6 +30,7 @@ ROLE_LABELS: dict[Role, str] = {
     Role.COUNTY_APPROVER: "县级审批人员",
     Role.FINANCE_OFFICER: "财务发放人员",
     Role.OPERATOR: "运维监控人员",
+    Role.PROVINCIAL_OPERATOR: "省级运维监控人员",
     Role.SUPERVISOR: "监督人员",
 }
 

@@ -18,6 +18,7 @@ DEMO_PASSWORD = "demo-2026"
 
 # (code, name, level, parent). Two counties so that jurisdiction boundaries can be exercised.
 DEMO_REGIONS: tuple[tuple[str, str, RegionLevel, str | None], ...] = (
+    ("44", "广东省", RegionLevel.PROVINCE, None),  # the provincial operator's jurisdiction
     ("440105", "海珠区", RegionLevel.COUNTY, None),
     ("440105001", "赤岗街道", RegionLevel.TOWNSHIP, "440105"),
     ("440105001001", "赤岗社区", RegionLevel.COMMUNITY, "440105001"),
@@ -50,6 +51,7 @@ DEMO_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("finance_haizhu", "郑佩玲", Role.FINANCE_OFFICER, "440105"),
     ("supervisor_haizhu", "孙立新", Role.SUPERVISOR, "440105"),
     ("operator_haizhu", "何俊杰", Role.OPERATOR, "440105"),
+    ("operator_province", "邓志远", Role.PROVINCIAL_OPERATOR, "44"),  # national calendar, global codec view
     ("clerk_wushan", "林小红", Role.INTAKE_CLERK, "440106001"),
     ("reviewer_wushan", "梁伟明", Role.TOWNSHIP_REVIEWER, "440106001"),
     ("approver_tianhe", "罗淑芬", Role.COUNTY_APPROVER, "440106"),

@@ -9,7 +9,9 @@ import base64
 import binascii
 import ipaddress
 import re
+from collections.abc import Iterable
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -46,6 +48,10 @@ def _check_department_names(mapping: dict[str, str], variable: str) -> dict[str,
 class Settings(BaseSettings):
     # Inputs stay out of error messages: they hold secrets (JWT key, API keys, database password).
     model_config = SettingsConfigDict(env_file=".env", extra="ignore", hide_input_in_errors=True)
+
+    # APP_ENV=production: the API and the worker refuse to start while a secret or key still has its
+    # development value (refuse_development_secrets below): with those, anyone can forge tokens.
+    app_env: Literal["development", "production"] = "development"
 
     # Application database. SQLite (embedded) by default; PostgreSQL in production, e.g.
     # postgresql+asyncpg://user:pass@host:5432/social_assistance
@@ -205,6 +211,49 @@ def _is_32_byte_key(value: str) -> bool:
         return len(base64.b64decode(value, validate=True)) == 32
     except (binascii.Error, ValueError):
         return False
+
+
+class UnsafeProductionSettings(RuntimeError):
+    """APP_ENV=production with a development secret or key: the process must not start."""
+
+
+# The secrets each process holds, as the variables an operator sets. The worker has no JWT_SECRET
+# (only the API signs and checks tokens); both encrypt Temporal payloads and seal personal data.
+API_SECRETS = ("JWT_SECRET", "PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY")
+WORKER_SECRETS = ("PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY", "DEPARTMENT_API_KEYS", "BANK_API_KEY")
+# Shorter JWT secrets can be guessed offline from one token (HS256): 32 characters at least.
+_MIN_JWT_SECRET = 32
+
+
+def _development_value(name: str) -> object:
+    return Settings.model_fields[name.lower()].get_default(call_default_factory=True)
+
+
+def _still_development(settings: Settings, name: str) -> str | None:
+    """Why the variable is unfit for production, or None."""
+    value, development = getattr(settings, name.lower()), _development_value(name)
+    if name == "JWT_SECRET":
+        if value == development:
+            return "开发环境默认值"
+        return f"少于 {_MIN_JWT_SECRET} 个字符" if len(value) < _MIN_JWT_SECRET else None
+    if isinstance(value, dict) and isinstance(development, dict):
+        # A development key anywhere in the map is enough: it decrypts what was sealed with it.
+        shared = set(value.values()) & set(development.values())
+        return "含开发环境密钥" if shared else None
+    return "开发环境默认值" if value == development else None
+
+
+def refuse_development_secrets(settings: Settings, variables: Iterable[str]) -> None:
+    """Under APP_ENV=production, raise UnsafeProductionSettings naming every variable of
+    `variables` (API_SECRETS, WORKER_SECRETS) that still holds a development value."""
+    if settings.app_env != "production":
+        return
+    problems = [f"{name}（{why}）" for name in variables if (why := _still_development(settings, name))]
+    if problems:
+        raise UnsafeProductionSettings(
+            "APP_ENV=production：以下变量仍为开发环境的密钥，拒绝启动，请设置真实的随机值 "
+            f"(development secrets in production, refusing to start): {'、'.join(problems)}"
+        )
 
 
 def load_settings(**overrides: object) -> Settings:

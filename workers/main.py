@@ -13,16 +13,19 @@ from infra.logging_setup import configure_logging
 from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.schedules import county_standards, ensure_schedules
-from infra.settings import load_settings
+from infra.settings import WORKER_SECRETS, UnsafeProductionSettings, load_settings, refuse_development_secrets
 from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker
 
 log = logging.getLogger(__name__)
 
 
-async def run_worker() -> None:
+async def run_worker(stop: asyncio.Event | None = None) -> None:
+    """Poll until SIGINT/SIGTERM (or `stop`, for tests). Refuses to start under APP_ENV=production
+    with a development key (UnsafeProductionSettings), before connecting to anything."""
     settings = load_settings()
-    stop = asyncio.Event()
+    refuse_development_secrets(settings, WORKER_SECRETS)
+    stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
@@ -52,6 +55,8 @@ async def run_worker() -> None:
             await stop.wait()
             log.info("worker shutting down: in-flight activities finish first")
     finally:
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.remove_signal_handler(sig)
         await http_client.aclose()
         await bank.aclose()
         await engine.dispose()
@@ -59,7 +64,10 @@ async def run_worker() -> None:
 
 def main() -> None:
     configure_logging()  # with personal data redacted from every record
-    asyncio.run(run_worker())
+    try:
+        asyncio.run(run_worker())
+    except UnsafeProductionSettings as refusal:
+        raise SystemExit(str(refusal)) from None  # the reason, without a traceback
 
 
 if __name__ == "__main__":

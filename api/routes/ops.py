@@ -3,7 +3,8 @@
 A plain HTML form, in Chinese, with no script: an operator signs in once, and the UI on the same site
 then calls the codec endpoint with the session cookie. Staff of every other role are refused: the
 cookie exists to show decrypted case data, which only operators may see. JSON clients (Accept
-without text/html) get the API's usual bodies instead of pages.
+without text/html) get the API's usual bodies instead of pages. Signing in and out are state
+changes by cookie: both are protected against cross-site request forgery (api/csrf.py).
 """
 
 from __future__ import annotations
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.auth import TokenExpired, TokenInvalid
+from api.csrf import CSRF_FIELD, check_csrf, csrf_token, set_csrf_cookie
 from api.deps import AuditDep, LoginGuardDep, SessionsDep, SettingsDep
 from api.errors import ApiError
 from api.ops_session import (
@@ -27,6 +29,7 @@ from api.ops_session import (
     read_ops_session,
     set_session_cookie,
 )
+from api.routes.codec import CODEC_ROLES
 from api.routes.codec import PREFIX as CODEC_PREFIX
 from api.services.audit import Target
 from domain.calendar import CHINA_TZ
@@ -70,11 +73,15 @@ def _page(
     return HTMLResponse(document, status_code=status_code, headers={**_PAGE_HEADERS, **(headers or {})})
 
 
-def _login_form(error: str | None = None) -> str:
+def _token_field(token: str) -> str:
+    return f'<input type="hidden" name="{CSRF_FIELD}" value="{html.escape(token)}">'
+
+
+def _login_form(token: str, error: str | None = None) -> str:
     problem = f'<p class="error" role="alert">{html.escape(error)}</p>' if error else ""
     return (
         f"{problem}<p>登录后，Temporal UI 可调用本系统的解密接口显示案件的工作流输入与结果。仅限运维监控人员。</p>"
-        '<form method="post" action="/ops/login">'
+        f'<form method="post" action="/ops/login">{_token_field(token)}'
         '<label for="username">用户名</label><input id="username" name="username" autocomplete="username" required>'
         '<label for="password">密码</label>'
         '<input id="password" name="password" type="password" autocomplete="current-password" required>'
@@ -97,7 +104,7 @@ def _ui_instructions(request: Request, settings: Settings) -> str:
 
 
 async def _signed_in_page(
-    request: Request, settings: Settings, sessions: async_sessionmaker[AsyncSession]
+    request: Request, settings: Settings, sessions: async_sessionmaker[AsyncSession], token: str
 ) -> str:
     """The current session's holder, if the cookie is valid and still belongs to an active operator."""
     raw = request.cookies.get(COOKIE_NAME)
@@ -109,26 +116,45 @@ async def _signed_in_page(
         return ""
     async with sessions() as db:
         staff = await db.scalar(select(Staff).where(Staff.username == session.username))
-    if staff is None or not staff.active or staff.role != Role.OPERATOR.value:
+    if staff is None or not staff.active or Role(staff.role) not in CODEC_ROLES:
         return ""
     until = session.expires_at.astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
     return (
         f'<p class="ok">已登录：{html.escape(staff.display_name)}（{html.escape(staff.username)}），'
         f"有效至 {until}（北京时间）。</p>{_ui_instructions(request, settings)}"
-        '<form method="post" action="/ops/logout"><button type="submit">退出登录</button></form>'
+        f'<form method="post" action="/ops/logout">{_token_field(token)}'
+        '<button type="submit">退出登录</button></form>'
     )
+
+
+def _form_page(
+    request: Request,
+    error: str | None = None,
+    status_code: int = 200,
+    headers: dict[str, str] | None = None,
+    signed_in: str | None = None,
+    token: str | None = None,
+) -> HTMLResponse:
+    """The login page (or `signed_in`, rendered with `token`) and the CSRF cookie its forms' token
+    must match."""
+    token = token or csrf_token(request)
+    content = signed_in or _login_form(token, error)
+    response = _page("运维人员登录", content, status_code, headers)
+    set_csrf_cookie(response, request, token)
+    return response
 
 
 def _refuse(request: Request, status_code: int, code: str, message: str) -> Response:
     if _wants_html(request):
-        return _page("运维人员登录", _login_form(message), status_code)
+        return _form_page(request, error=message, status_code=status_code)
     raise ApiError(status_code, code, message)
 
 
 @router.get("/login", response_class=HTMLResponse, summary="运维人员登录页（Temporal UI 解密用）")
 async def login_page(request: Request, settings: SettingsDep, sessions: SessionsDep) -> HTMLResponse:
-    signed_in = await _signed_in_page(request, settings, sessions)
-    return _page("运维人员登录", signed_in or _login_form())
+    token = csrf_token(request)
+    signed_in = await _signed_in_page(request, settings, sessions, token)
+    return _form_page(request, signed_in=signed_in or None, token=token)
 
 
 @router.post(
@@ -148,17 +174,24 @@ async def login(
     trail: AuditDep,
     username: Annotated[str, Form(max_length=64)],
     password: Annotated[str, Form(max_length=256)],
+    csrf: Annotated[str | None, Form(alias=CSRF_FIELD, max_length=128)] = None,
 ) -> Response:
+    try:
+        # Before the password check: a forged sign-in (into the attacker's account) costs nothing.
+        check_csrf(request, csrf)
+    except ApiError as refusal:
+        return _refuse(request, refusal.status_code, refusal.code, refusal.message)
     try:
         # The same check, lockout, throttling and audit entries as the API's token endpoint.
         staff = await guard.authenticate(username, password)
     except ApiError as refusal:
         if _wants_html(request):
-            return _page("运维人员登录", _login_form(refusal.message), refusal.status_code, refusal.headers)
+            return _form_page(request, error=refusal.message, status_code=refusal.status_code,
+                              headers=refusal.headers)  # fmt: skip
         raise
     actor = Actor(staff.username, staff.display_name, Role(staff.role), staff.region_code)
     target = Target("staff", staff.username, region_code=staff.region_code)
-    if actor.role is not Role.OPERATOR:
+    if actor.role not in CODEC_ROLES:
         await trail.record(actor, "ops_session.refused", target, status_code=403)
         message = f"此登录仅限运维监控人员（您的角色：{ROLE_LABELS[actor.role]}），不能查看解密数据"
         return _refuse(request, 403, "forbidden", message)
@@ -179,8 +212,19 @@ async def login(
     return response
 
 
-@router.post("/logout", summary="运维人员退出登录（清除会话 Cookie）")
-async def logout(request: Request) -> Response:
+@router.post(
+    "/logout",
+    summary="运维人员退出登录（清除会话 Cookie）",
+    responses={403: {"description": "来自其他网站的请求，或缺少本页的防伪令牌"}},
+)
+async def logout(
+    request: Request, csrf: Annotated[str | None, Form(alias=CSRF_FIELD, max_length=128)] = None
+) -> Response:
+    # A foreign page must not sign the operator out (issue 16): refused, the cookie stays.
+    try:
+        check_csrf(request, csrf)
+    except ApiError as refusal:
+        return _refuse(request, refusal.status_code, refusal.code, refusal.message)
     response: Response
     if _wants_html(request):
         response = RedirectResponse("/ops/login", status_code=303)

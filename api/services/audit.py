@@ -53,6 +53,8 @@ ACTIONS: dict[str, str] = {
     "login.ip_throttled": "来源地址限流",
     "ops_session.issued": "运维人员登录 Temporal UI 解密会话",
     "ops_session.refused": "拒绝非运维人员的解密会话",
+    "codec.decode": "解密 Temporal 工作流数据",
+    "codec.refused": "拒绝解密辖区外的工作流数据",
     "beneficiary.change": "报告家庭情况变化",
     "beneficiary.fraud": "认定骗取救助",
     "beneficiary.account": "登记或更正发放账户",

@@ -67,3 +67,15 @@ class CalendarService:
                 loaded_at=marker.loaded_at if marker else None,
                 days=[CalendarDayIn(day=d.day, is_working_day=d.is_working_day, name=d.name) for d in days],
             )
+
+
+# Enough to read in the audit log; a whole year rarely differs in more days.
+_MAX_LISTED = 60
+
+
+def changed_days(before: CalendarYearOut, after: CalendarYearOut) -> dict[str, object]:
+    """For the audit entry: the dates whose entry was added, removed or changed by a load."""
+    old = {d.day: (d.is_working_day, d.name) for d in before.days}
+    new = {d.day: (d.is_working_day, d.name) for d in after.days}
+    changed = sorted(day.isoformat() for day in old.keys() | new.keys() if old.get(day) != new.get(day))
+    return {"changed_days": changed[:_MAX_LISTED], "changed_count": len(changed)}

@@ -11,6 +11,12 @@
 - Unknown usernames go through the same steps, answers and scrypt work as wrong passwords.
 Refused attempts cost no password check. Every attempt leaves one audit entry, plus one for each
 lock, unlock and address limit reached.
+
+The attempt is counted before its password is checked, in one atomic UPDATE … RETURNING (issue 16):
+with a check first and a count after, forty parallel guesses all passed the "not locked" check
+before any of them was counted (sixteen, then forty, password checks for a limit of five). Now each
+attempt takes a number; only numbers up to the limit get a check, the rest are refused and lock
+the account. A success clears the count, as before.
 """
 
 from __future__ import annotations
@@ -117,6 +123,8 @@ class LoginGuard:
             await self._audit(who, "login.refused", target, 429, reason="ip_throttled")
             raise address_throttled(throttled_until, now)
         locked_until = await self._locked_until(key, now, who, target)
+        if locked_until is None:
+            locked_until = await self._claim_attempt(key, now, who, target)
         if locked_until is not None:
             await self._audit(who, "login.refused", target, 423, reason="account_locked")
             raise account_locked(locked_until, now)
@@ -205,15 +213,37 @@ class LoginGuard:
             return account_locked(count.locked_until, now)
         return ApiError(401, "invalid_credentials", _INVALID, headers={"WWW-Authenticate": "Bearer"})
 
-    async def _count_failure(self, key: str, now: datetime) -> _Count:
-        """One more failure for the username and for the address, atomically: concurrent attempts
-        on several API instances must not lose counts, and only one of them sets the lock."""
+    async def _locked_now(self, session: AsyncSession, key: str, now: datetime) -> bool:
+        """Lock the username once its attempts reach the limit. True: this call set the lock (a
+        running lock is left as it is, so only one attempt records it)."""
+        lock = (
+            update(LoginState)
+            .where(
+                LoginState.username == key,
+                LoginState.failures >= self._policy.max_failures,
+                or_(
+                    LoginState.locked_until.is_(None), LoginState.locked_until <= literal(now, UtcDateTime())
+                ),
+            )
+            .values(locked_until=now + self._policy.lockout)
+        )
+        return bool((await session.execute(lock)).rowcount)  # type: ignore[attr-defined]
+
+    async def _claim_attempt(self, key: str, now: datetime, who: Who, target: Target) -> datetime | None:
+        """Count this attempt before its password is checked. None: go on and check it. Otherwise
+        the lock's end: the attempt came after the limit (a parallel one may still be checking),
+        so it gets no check, and it locks the username if no one has yet."""
         cutoff = now - self._policy.window
         at = literal(now, UtcDateTime())
         restart: ColumnElement[bool] = LoginState.window_started_at <= cutoff
+        # One statement, so the database hands out the numbers: concurrent attempts (on any API
+        # instance) each get a different one. A locked row is not counted (the lock decides).
         bump = (
             update(LoginState)
-            .where(LoginState.username == key)
+            .where(
+                LoginState.username == key,
+                or_(LoginState.locked_until.is_(None), LoginState.locked_until <= at),
+            )
             .values(
                 failures=case((restart, 1), else_=LoginState.failures + 1),
                 window_started_at=case((restart, at), else_=LoginState.window_started_at),
@@ -221,28 +251,40 @@ class LoginGuard:
             )
             .returning(LoginState.failures)
         )
-        lock_until = now + self._policy.lockout
-        lock = (
-            update(LoginState)
-            .where(
-                LoginState.username == key,
-                LoginState.failures >= self._policy.max_failures,
-                or_(LoginState.locked_until.is_(None), LoginState.locked_until <= at),
-            )
-            .values(locked_until=lock_until)
-        )
         async with self._sessions.begin() as session:
-            failures = (await session.execute(bump)).scalar()
-            if failures is None:
+            number = (await session.execute(bump)).scalar()
+            if number is None:
                 try:
                     async with session.begin_nested():
                         session.add(
                             LoginState(username=key, failures=1, window_started_at=now, last_failure_at=now)
                         )
-                    failures = 1
-                except IntegrityError:  # another instance inserted it a moment ago
-                    failures = (await session.execute(bump)).scalar_one()
-            newly_locked = bool((await session.execute(lock)).rowcount)  # type: ignore[attr-defined]
+                    number = 1
+                except IntegrityError:  # another attempt inserted it a moment ago
+                    number = (await session.execute(bump)).scalar()
+            over_limit = number is None or number > self._policy.max_failures
+            newly_locked = over_limit and await self._locked_now(session, key, now)
+            locked_until = await session.scalar(
+                select(LoginState.locked_until).where(LoginState.username == key)
+            )
+        if number is not None and number <= self._policy.max_failures:
+            return None
+        if locked_until is None or locked_until <= now:  # cleared by a success in the meantime
+            locked_until = now + self._policy.lockout
+        if newly_locked:
+            failures = number or self._policy.max_failures
+            until = locked_until.isoformat()
+            await self._audit(who, "login.locked", target, 423, failures=failures, locked_until=until)
+        return locked_until
+
+    async def _count_failure(self, key: str, now: datetime) -> _Count:
+        """The failed attempt (already counted by _claim_attempt) locks the username once the count
+        reaches the limit, and counts for the address: only one attempt sets the lock."""
+        cutoff = now - self._policy.window
+        async with self._sessions.begin() as session:
+            # None: a parallel attempt with the right password has just cleared the count.
+            failures = await session.scalar(select(LoginState.failures).where(LoginState.username == key))
+            newly_locked = await self._locked_now(session, key, now)
             locked_until = await session.scalar(
                 select(LoginState.locked_until).where(LoginState.username == key)
             )
@@ -258,7 +300,7 @@ class LoginGuard:
             ip_failures = await session.scalar(
                 select(func.count()).where(LoginIpFailure.client_ip == self._ip, LoginIpFailure.at > cutoff)
             )
-        return _Count(int(failures), locked_until, newly_locked, int(ip_failures or 0))
+        return _Count(int(failures or 0), locked_until, newly_locked, int(ip_failures or 0))
 
     async def _audit(self, who: Who, action: str, target: Target, status: int, **detail: object) -> None:
         await self._trail.record(who, action, target, status_code=status, detail=detail)

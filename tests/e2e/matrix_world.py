@@ -43,6 +43,7 @@ EXTRA_STAFF: tuple[tuple[str, str, Role, str], ...] = (
     ("mx_finance_tianhe", "测试财务", Role.FINANCE_OFFICER, "440106"),
     ("mx_supervisor_tianhe", "测试监督", Role.SUPERVISOR, "440106"),
     ("mx_operator_tianhe", "测试运维", Role.OPERATOR, "440106"),
+    ("mx_operator_province", "测试省级运维", Role.PROVINCIAL_OPERATOR, "44"),
 )
 
 STAFF: dict[str, dict[Role, str]] = {
@@ -55,6 +56,8 @@ STAFF: dict[str, dict[Role, str]] = {
         Role.FINANCE_OFFICER: "finance_haizhu",
         Role.SUPERVISOR: "supervisor_haizhu",
         Role.OPERATOR: "operator_haizhu",
+        # The province covers both jurisdictions: each side has its own account, the same reach.
+        Role.PROVINCIAL_OPERATOR: "operator_province",
     },
     TH: {
         Role.INTAKE_CLERK: "clerk_wushan",
@@ -65,6 +68,7 @@ STAFF: dict[str, dict[Role, str]] = {
         Role.FINANCE_OFFICER: "mx_finance_tianhe",
         Role.SUPERVISOR: "mx_supervisor_tianhe",
         Role.OPERATOR: "mx_operator_tianhe",
+        Role.PROVINCIAL_OPERATOR: "mx_operator_province",
     },
 }
 

@@ -1,4 +1,5 @@
-"""Operator functions: loading a year's holiday calendar; notifications addressed by role and region."""
+"""Loading a year's holiday calendar (provincial operators only, audited); notifications addressed by
+role and region."""
 
 from __future__ import annotations
 
@@ -6,10 +7,10 @@ import uuid
 from datetime import date
 
 import httpx
-from sqlalchemy import delete, select
+from sqlalchemy import delete, func, select
 
 from activities.reference import load_calendar
-from infra.models import CalendarDay, CalendarYear, Notification
+from infra.models import AuditEntry, CalendarDay, CalendarYear, Notification
 from tests.e2e.support import Sessions, login
 
 # An excerpt of a plausible 2027 announcement: 元旦 off, a make-up working Saturday.
@@ -20,16 +21,16 @@ DAYS_2027 = [
 ]
 
 
-async def test_operator_loads_a_year_and_the_deadline_calendar_uses_it(
+async def test_provincial_operator_loads_a_year_and_the_deadline_calendar_uses_it(
     api: httpx.AsyncClient, sessions: Sessions
 ) -> None:
-    operator = await login(api, "operator_haizhu")
+    operator = await login(api, "operator_province")
     response = await api.put(
         "/api/v1/admin/calendar/2027", json={"days": DAYS_2027, "complete": True}, headers=operator
     )
     assert response.status_code == 200, response.text
     body = response.json()
-    assert body["year"] == 2027 and body["complete"] is True and body["loaded_by"] == "operator_haizhu"
+    assert body["year"] == 2027 and body["complete"] is True and body["loaded_by"] == "operator_province"
     assert body["days"] == DAYS_2027
 
     # Replacing the year: the old rows go, and a partial load makes the year provisional again.
@@ -52,7 +53,7 @@ async def test_operator_loads_a_year_and_the_deadline_calendar_uses_it(
 
 
 async def test_calendar_validation_and_roles(api: httpx.AsyncClient, sessions: Sessions) -> None:
-    operator = await login(api, "operator_haizhu")
+    operator = await login(api, "operator_province")
     wrong_year = {"days": [{"day": "2028-01-01", "is_working_day": False, "name": "元旦"}], "complete": True}
     response = await api.put("/api/v1/admin/calendar/2027", json=wrong_year, headers=operator)
     assert response.status_code == 422 and response.json()["code"] == "invalid_calendar"
@@ -68,16 +69,66 @@ async def test_calendar_validation_and_roles(api: httpx.AsyncClient, sessions: S
     response = await api.put("/api/v1/admin/calendar/2027", json=bad_date, headers=operator)
     assert response.status_code == 422 and response.json()["errors"][0]["field"] == "days.0.day"
 
-    for username in ("supervisor_haizhu", "approver_haizhu", "clerk_chigang"):
+    # The calendar is national: an operator of one county must not move every county's deadlines.
+    for username in ("operator_haizhu", "supervisor_haizhu", "approver_haizhu", "clerk_chigang"):
         response = await api.put(
             "/api/v1/admin/calendar/2027",
             json={"days": DAYS_2027, "complete": True},
             headers=await login(api, username),
         )
         assert response.status_code == 403 and response.json()["code"] == "forbidden"
+        assert "省级运维监控人员" in response.json()["message"]
     async with sessions() as session:
         assert list(await session.scalars(select(CalendarDay).where(CalendarDay.year == 2027))) == []
         assert await session.get(CalendarYear, 2027) is None
+
+
+async def test_a_calendar_load_and_a_refused_one_are_audited_with_the_days_that_changed(
+    api: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    async with sessions() as session:  # entries of this test only: the database is the session's
+        since = await session.scalar(select(func.coalesce(func.max(AuditEntry.id), 0)))
+    year = 2033  # no other test uses it
+    days = [{"day": f"{year}-01-01", "is_working_day": False, "name": "元旦"}]
+    province = await login(api, "operator_province")
+    assert (await api.put(f"/api/v1/admin/calendar/{year}", json={"days": days, "complete": False},
+                          headers=province)).status_code == 200  # fmt: skip
+    moved = [{"day": f"{year}-01-01", "is_working_day": False, "name": "元旦"},
+             {"day": f"{year}-01-04", "is_working_day": True, "name": "元旦调休上班"}]  # fmt: skip
+    response = await api.put(
+        f"/api/v1/admin/calendar/{year}", json={"days": moved, "complete": True}, headers=province
+    )
+    assert response.status_code == 200, response.text
+    county = await login(api, "operator_haizhu")
+    refused = await api.put(
+        f"/api/v1/admin/calendar/{year}", json={"days": [], "complete": True}, headers=county
+    )
+    assert refused.status_code == 403
+
+    async with sessions() as session:
+        entries = list(
+            await session.scalars(
+                select(AuditEntry)
+                .where(
+                    AuditEntry.action == "calendar.replace",
+                    AuditEntry.target_id == str(year),
+                    AuditEntry.id > since,
+                )
+                .order_by(AuditEntry.id)
+            )
+        )
+    assert [(e.actor_username, e.actor_role, e.outcome, e.status_code) for e in entries] == [
+        ("operator_province", "provincial_operator", "ok", 200),
+        ("operator_province", "provincial_operator", "ok", 200),
+        ("operator_haizhu", "operator", "refused", 403),
+    ]
+    assert entries[1].detail["changed_days"] == [f"{year}-01-04"] and entries[1].detail["changed_count"] == 1
+    assert entries[1].detail["complete"] is True and entries[1].detail["was_complete"] is False
+    async with sessions() as session:  # the refused load changed nothing
+        assert len(list(await session.scalars(select(CalendarDay).where(CalendarDay.year == year)))) == 2
+    async with sessions.begin() as session:
+        await session.execute(delete(CalendarDay).where(CalendarDay.year == year))
+        await session.execute(delete(CalendarYear).where(CalendarYear.year == year))
 
 
 async def test_notifications_reach_the_role_in_the_region_newest_first(

@@ -323,7 +323,7 @@ async def test_holiday_calendar_changes_are_recorded_for_every_county(
     api: httpx.AsyncClient, sessions: Sessions
 ) -> None:
     await ensure_supervisors(sessions)
-    operator = await login(api, "operator_haizhu")
+    operator = await login(api, "operator_province")  # the calendar is national: provincial operators
     body = {"complete": False, "days": [{"day": "2031-01-01", "is_working_day": False, "name": "元旦"}]}
     assert (await api.put("/api/v1/admin/calendar/2031", json=body, headers=operator)).status_code == 200
     refused(
@@ -335,10 +335,16 @@ async def test_holiday_calendar_changes_are_recorded_for_every_county(
     for viewer in ("supervisor_haizhu", "audit_sup_tianhe"):
         changes = await audit_of(api, viewer, action="calendar.replace")
         assert summary(changes)[-2:] == [
-            ("calendar.replace", "operator_haizhu", "ok", 200),
+            ("calendar.replace", "operator_province", "ok", 200),
             ("calendar.replace", "clerk_chigang", "refused", 403),
         ], viewer
-        assert changes[-2]["detail"] == {"year": 2031, "complete": False, "days": 1}
+        detail = changes[-2]["detail"]
+        assert {k: detail[k] for k in ("year", "complete", "days")} == {
+            "year": 2031,
+            "complete": False,
+            "days": 1,
+        }
+        assert detail["changed_count"] == len(detail["changed_days"])
         assert changes[-2]["target_id"] == "2031" and changes[-2]["region_code"] is None
     assert await audit_of(api, "audit_sup_xingang", action="calendar.replace") == []
     assert datetime.fromisoformat(changes[-1]["at"]) > datetime.now(UTC) - timedelta(minutes=5)

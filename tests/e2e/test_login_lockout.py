@@ -26,6 +26,7 @@ from domain.staff import Role
 from infra.models import AuditEntry, Staff
 from infra.seed import DEMO_PASSWORD
 from infra.settings import load_settings
+from tests.e2e.addresses import unique_ip, unique_network
 from tests.e2e.support import Sessions
 
 PASSWORD = "right-password-2026"
@@ -46,11 +47,6 @@ class FakeClock:
 
 def unique(prefix: str) -> str:
     return f"{prefix}_{uuid.uuid4().hex[:8]}"
-
-
-def unique_ip(network: str = "198.51.100") -> str:
-    """An address of a documentation network (RFC 5737), new to the shared database's counts."""
-    return f"{network}.{uuid.uuid4().int % 250 + 1}"
 
 
 async def add_staff(sessions: Sessions, role: Role = Role.INTAKE_CLERK, region: str = "440105001") -> str:
@@ -204,7 +200,7 @@ async def test_unknown_usernames_get_the_same_answers_and_the_same_work(
 async def test_an_address_with_too_many_failures_is_refused_with_retry_after(
     dev_env: WorkflowEnvironment, sessions: Sessions, clock: FakeClock
 ) -> None:
-    ip, other_ip = unique_ip("203.0.113"), unique_ip("192.0.2")
+    ip, other_ip = unique_ip(), unique_ip()
     user = await add_staff(sessions)
     async with running(dev_env, sessions, clock, login_ip_max_failures=4) as app:
         for n in range(4):  # different usernames: no lock, only the address counts
@@ -233,12 +229,13 @@ async def test_an_address_with_too_many_failures_is_refused_with_retry_after(
 async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
     dev_env: WorkflowEnvironment, sessions: Sessions, clock: FakeClock
 ) -> None:
-    proxy, behind, neighbour = "10.77.0.5", unique_ip("203.0.113"), unique_ip("192.0.2")
-    spoofer = unique_ip("198.51.100")
+    proxies = unique_network()
+    proxy, behind, neighbour, spoofer = unique_ip(proxies), unique_ip(), unique_ip(), unique_ip()
+    forged = [unique_ip() for _ in range(3)]  # what the spoofer claims: never believed
     async with running(
-        dev_env, sessions, clock, login_ip_max_failures=2, trusted_proxies=["10.77.0.0/16"]
+        dev_env, sessions, clock, login_ip_max_failures=2, trusted_proxies=[str(proxies)]
     ) as app:
-        via = {"X-Forwarded-For": f"198.18.0.1, {behind}"}  # the left part is the client's word
+        via = {"X-Forwarded-For": f"{unique_ip()}, {behind}"}  # the left part is the client's word
         for _ in range(2):
             assert (await post_login(app, unique("g"), "wrong", proxy, via)).status_code == 401
         assert (await post_login(app, unique("g"), "wrong", proxy, via)).status_code == 429
@@ -247,10 +244,10 @@ async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
         assert (await post_login(app, unique("g"), "wrong", proxy, other)).status_code == 401
 
         # An untrusted peer cannot dodge the limit by inventing a new X-Forwarded-For each time.
-        for n in range(2):
-            spoof = {"X-Forwarded-For": f"203.0.113.{200 + n}"}
+        for claimed in forged[:2]:
+            spoof = {"X-Forwarded-For": claimed}
             assert (await post_login(app, unique("g"), "wrong", spoofer, spoof)).status_code == 401
-        fresh = {"X-Forwarded-For": "203.0.113.250"}
+        fresh = {"X-Forwarded-For": forged[2]}
         assert (await post_login(app, unique("g"), "wrong", spoofer, fresh)).status_code == 429
 
     async with sessions() as session:
@@ -260,7 +257,7 @@ async def test_forwarded_for_is_believed_only_from_a_trusted_proxy(
             )
         )
     assert {behind, neighbour, spoofer} <= addresses
-    assert proxy not in addresses and "203.0.113.250" not in addresses
+    assert proxy not in addresses and not addresses & set(forged)
 
 
 async def test_every_api_instance_sees_the_same_lock(
@@ -283,7 +280,7 @@ async def test_an_operator_of_the_region_can_lift_a_lock_early(app: FastAPI, ses
     assert_locked(await post_login(app, user, PASSWORD, unique_ip()))
 
     async def unlock_as(username: str, target: str) -> httpx.Response:
-        login = await post_login(app, username, DEMO_PASSWORD, unique_ip("192.0.2"))
+        login = await post_login(app, username, DEMO_PASSWORD, unique_ip())
         headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
         async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://api.test") as c:
             return await c.delete(f"/api/v1/auth/lockouts/{target}", headers=headers)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import base64
 import json
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -23,6 +24,7 @@ from infra.codec import EncryptionCodec, parse_keys
 from infra.models import AuditEntry, Staff
 from infra.seed import DEMO_PASSWORD
 from infra.settings import load_settings
+from tests.e2e.addresses import unique_ip
 from tests.e2e.support import Sessions, login, refused
 
 UI = "http://127.0.0.1:8233"  # the default TEMPORAL_UI_ORIGINS (the dev server's UI)
@@ -38,10 +40,14 @@ def _preflight(origin: str, headers: str = "content-type,x-namespace") -> dict[s
     }
 
 
-async def _sealed(plain: dict[str, Any]) -> dict[str, Any]:
-    """A payload as the worker stores it in the history, in the codec protocol's JSON shape."""
+# A workflow of 海珠区 (the county is in a payroll run's id): operator_haizhu may see it decrypted.
+HAIZHU_WORKFLOW = "payroll-440105-2026-11"
+
+
+async def _sealed(plain: dict[str, Any], workflow_id: str = HAIZHU_WORKFLOW) -> dict[str, Any]:
+    """A payload as the worker stores it in `workflow_id`'s history, in the codec protocol's JSON shape."""
     settings = load_settings()
-    codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key)
+    codec = EncryptionCodec(parse_keys(settings.payload_keys), settings.payload_active_key, workflow_id)
     [sealed] = await codec.encode(
         [Payload(metadata={"encoding": b"json/plain"}, data=json.dumps(plain, ensure_ascii=False).encode())]
     )
@@ -140,7 +146,10 @@ async def test_the_operators_session_cookie_decodes_for_the_ui(api: httpx.AsyncC
     encoded = await api.post("/api/v1/codec/encode", json=empty_object, headers=_cookie(token))
     assert encoded.status_code == 200
     assert base64.b64decode(encoded.json()["payloads"][0]["metadata"]["encoding"]) == b"binary/encrypted"
-    assert _plain(await api.post(DECODE, json=encoded.json(), headers=_cookie(token))) == {}
+    # Encoded without a workflow (the UI names none), it opens in the provincial view only.
+    refused(await api.post(DECODE, json=encoded.json(), headers=_cookie(token)), 403, "outside_jurisdiction")
+    province = await _session_token(api, "operator_province")
+    assert _plain(await api.post(DECODE, json=encoded.json(), headers=_cookie(province))) == {}
 
     # Logging out clears the cookie in the browser.
     out = await api.post("/ops/logout")
@@ -225,16 +234,24 @@ async def test_the_login_page_is_a_chinese_form_that_sets_the_session(api: httpx
         form.headers["x-frame-options"] == "DENY"
         and "frame-ancestors 'none'" in form.headers["content-security-policy"]
     )
+    # The form carries the page's anti-forgery token; the client's cookie jar keeps its cookie.
+    [csrf] = re.findall(r'name="csrf_token" value="([^"]+)"', form.text)
 
-    wrong = await api.post("/ops/login", data={"username": "operator_haizhu", "password": "x"}, headers=page)
+    wrong = await api.post(
+        "/ops/login", data={"username": "operator_haizhu", "password": "x", "csrf_token": csrf}, headers=page
+    )
     assert wrong.status_code == 401 and "用户名或密码错误" in wrong.text and COOKIE_NAME not in wrong.cookies
     other = await api.post(
-        "/ops/login", data={"username": "clerk_chigang", "password": DEMO_PASSWORD}, headers=page
+        "/ops/login",
+        data={"username": "clerk_chigang", "password": DEMO_PASSWORD, "csrf_token": csrf},
+        headers=page,
     )
     assert other.status_code == 403 and "受理窗口人员" in other.text and COOKIE_NAME not in other.cookies
 
     signed = await api.post(
-        "/ops/login", data={"username": "operator_haizhu", "password": DEMO_PASSWORD}, headers=page
+        "/ops/login",
+        data={"username": "operator_haizhu", "password": DEMO_PASSWORD, "csrf_token": csrf},
+        headers=page,
     )
     assert signed.status_code == 303 and signed.headers["location"] == "/ops/login"
     token = signed.cookies[COOKIE_NAME]
@@ -246,7 +263,11 @@ async def test_the_login_page_is_a_chinese_form_that_sets_the_session(api: httpx
 
 def _encrypted_like(key_id: str) -> dict[str, Any]:
     """Looks encrypted with `key_id`, but is 40 bytes of nothing."""
-    metadata = {"encoding": b"binary/encrypted", "encryption-key-id": key_id.encode()}
+    metadata = {
+        "encoding": b"binary/encrypted",
+        "encryption-key-id": key_id.encode(),
+        "encryption-workflow-id": HAIZHU_WORKFLOW.encode(),
+    }
     return {
         "payloads": [
             {
@@ -283,8 +304,7 @@ async def test_the_login_page_shares_the_apis_lockout_and_audit_trail(
     app = create_app(
         load_settings(database_url=sqlite_url), session_factory=sessions, temporal_client=dev_env.client
     )
-    # An address of a documentation network (RFC 5737), new to the shared database's counts.
-    transport = httpx.ASGITransport(app=app, client=(f"198.51.100.{uuid.uuid4().int % 250 + 1}", 40_000))
+    transport = httpx.ASGITransport(app=app, client=(unique_ip(), 40_000))  # new to the shared counts
     locked, fine = await _new_operator(sessions), await _new_operator(sessions)
     async with (
         app.router.lifespan_context(app),

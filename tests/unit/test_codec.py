@@ -8,8 +8,9 @@ import os
 import pytest
 from cryptography.exceptions import InvalidTag
 from temporalio.api.common.v1 import Payload
+from temporalio.converter import ActivitySerializationContext, WorkflowSerializationContext
 
-from infra.codec import ENCODING, EncryptionCodec, UnknownKey, parse_keys
+from infra.codec import ENCODING, WORKFLOW_ID, EncryptionCodec, UnknownKey, parse_keys, workflow_id_of
 
 OLD, NEW = os.urandom(32), os.urandom(32)
 
@@ -54,3 +55,31 @@ def test_keys_must_be_32_bytes_and_the_active_one_configured() -> None:
         parse_keys({"short": base64.b64encode(b"x" * 16).decode()})
     with pytest.raises(ValueError, match="active"):
         EncryptionCodec({"k1": OLD}, "k9")
+
+
+async def test_a_workflow_context_labels_the_payload_and_the_label_is_authenticated() -> None:
+    codec = EncryptionCodec({"k1": OLD}, "k1")
+    in_workflow = codec.with_context(
+        WorkflowSerializationContext(namespace="default", workflow_id="application-A")
+    )
+    in_activity = codec.with_context(
+        ActivitySerializationContext(
+            namespace="default", activity_id="1", activity_type="t", activity_task_queue="q",
+            workflow_id="application-A", workflow_type="ApplicationWorkflow", is_local=False,
+        )
+    )  # fmt: skip
+    [sealed] = await in_workflow.encode([payload("case")])
+    [argument] = await in_activity.encode([payload("argument")])
+    assert workflow_id_of(sealed) == workflow_id_of(argument) == "application-A"
+    assert [p.data for p in await codec.decode([sealed, argument])] == [b"case", b"argument"]  # any context
+
+    relabelled = Payload()
+    relabelled.CopyFrom(sealed)
+    relabelled.metadata[WORKFLOW_ID] = b"application-B"
+    with pytest.raises(InvalidTag):
+        await codec.decode([relabelled])
+    del relabelled.metadata[WORKFLOW_ID]
+    with pytest.raises(InvalidTag):
+        await codec.decode([relabelled])
+    [unlabelled] = await codec.encode([payload("no workflow")])  # as before: no label, still opens
+    assert workflow_id_of(unlabelled) is None and (await codec.decode([unlabelled]))[0].data == b"no workflow"

@@ -17,7 +17,13 @@ import yaml
 
 from domain.departments import Department
 from infra.policy_config import load_policy_book
-from infra.settings import Settings
+from infra.settings import (
+    API_SECRETS,
+    WORKER_SECRETS,
+    Settings,
+    UnsafeProductionSettings,
+    refuse_development_secrets,
+)
 
 REPO = Path(__file__).resolve().parents[2]
 COMPOSE = REPO / "docker-compose.yml"
@@ -234,3 +240,25 @@ def test_the_temporal_ui_decrypts_through_the_api_with_the_operators_cookie(serv
     [ui_port] = [p.split(":")[0] for p in services["temporal-ui"]["ports"]]
     assert f"http://{endpoint.hostname}:{ui_port}" in settings.temporal_ui_origins
     assert "*" not in settings.temporal_ui_origins
+
+
+def test_compose_runs_in_production_mode_with_no_development_secret(services: dict[str, Any]) -> None:
+    """APP_ENV=production for every app service, so a development key stops the API and the worker
+    (issue 16, item 6); the required variables pass that check, a development value does not."""
+    assert _load()["x-app-env"]["APP_ENV"] == "production"
+    for name, secrets in (("api", API_SECRETS), ("worker", WORKER_SECRETS)):
+        settings = settings_from(_env(services[name]))
+        assert settings.app_env == "production", name
+        refuse_development_secrets(settings, secrets)  # the operator's own values: starts
+    development = settings_from({})
+    leaked = {**REQUIRED_ENV, "PII_HASH_KEY": development.pii_hash_key}
+    worker = settings_from(_env(dict(_interpolate(_load()["services"], leaked))["worker"]))
+    with pytest.raises(UnsafeProductionSettings, match="PII_HASH_KEY"):
+        refuse_development_secrets(worker, WORKER_SECRETS)
+    text = COMPOSE.read_text(encoding="utf-8")
+    for value in (
+        development.pii_hash_key,
+        *development.pii_keys.values(),
+        *development.payload_keys.values(),
+    ):
+        assert value not in text
