@@ -527,6 +527,7 @@ class BeneficiaryWorkflow:
         return task
 
     async def _save_task(self, task: TaskRecord) -> None:
+        task.revision += 1  # this state's number: a late write of an older one cannot replace it
         e = self._e
         await self._act(
             CaseRecordActivities.save_task,
