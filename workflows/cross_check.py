@@ -17,6 +17,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import CHINA_TZ
     from domain.departments import DEPARTMENT_LABELS, Department, DepartmentResult
     from workflows.case_machinery import CaseMachinery, Withdrawn
+    from workflows.queues import departments_queue
 
 # A few quick attempts ride out a blip; after that the case says it is waiting (the timeline and the
 # WaitingFor search attribute) and one activity goes on retrying on the server's backoff.
@@ -75,6 +76,7 @@ class CrossCheckMixin(CaseMachinery):
                 result: DepartmentResult = await workflow.execute_activity_method(
                     DataCheckActivities.query_department,
                     request,
+                    task_queue=departments_queue(),
                     start_to_close_timeout=timedelta(minutes=5),
                     heartbeat_timeout=timedelta(seconds=30),
                     retry_policy=QUICK_RETRIES,
@@ -109,6 +111,7 @@ class CrossCheckMixin(CaseMachinery):
         query = workflow.start_activity_method(
             DataCheckActivities.query_department,
             request,
+            task_queue=departments_queue(),
             start_to_close_timeout=timedelta(minutes=5),
             heartbeat_timeout=timedelta(seconds=30),
             schedule_to_close_timeout=DEPARTMENT_WAIT_LIMIT,

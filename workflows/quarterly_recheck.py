@@ -18,6 +18,7 @@ with workflow.unsafe.imports_passed_through():
         RecheckBatchResult,
     )
     from domain.calendar import CHINA_TZ
+    from workflows.queues import departments_queue
 
 PAGE_SIZE = 50  # households per activity
 PARALLEL_BATCHES = 4  # batches in flight: bounded, far below the 2,000 pending-activity limit
@@ -96,7 +97,7 @@ class QuarterlyRecheckWorkflow:
                 in_flight = []
                 for part in done:
                     self._merge(part)
-            if hand_over:
+            if hand_over and page.next_after is not None:
                 workflow.continue_as_new(
                     replace(
                         input, period=self._result.period, after=page.next_after, as_of=today,
@@ -111,6 +112,7 @@ class QuarterlyRecheckWorkflow:
         result: RecheckBatchResult = await workflow.execute_activity_method(
             QuarterlyActivities.recheck_batch,
             batch,
+            task_queue=departments_queue(),  # it calls every department for every household
             start_to_close_timeout=timedelta(minutes=30),
             heartbeat_timeout=timedelta(minutes=2),
             retry_policy=BATCH_RETRY,
