@@ -236,3 +236,25 @@ async def test_a_month_long_outage_of_every_department_keeps_the_history_bounded
         await case.complete(TaskType.DATA_CHECK, INVESTIGATOR, "completed", data_check(50_000))
         await case.stage(Stage.DEMOCRATIC_REVIEW)
         assert len(await case.events("verified")) == 1
+
+
+async def test_a_withdrawal_while_waiting_for_the_departments_closes_the_case(
+    sessions: Sessions, application_number: str, department_simulator: DepartmentSimulator
+) -> None:
+    from datetime import timedelta
+
+    from domain.application import WithdrawInput
+    from tests.workflows.harness import CLERK
+    from workflows.application import ApplicationWorkflow
+
+    department_simulator.faults.apply(FaultRequest(down_for_seconds=40 * 86_400))
+    start = beijing(2026, 10, 12, 9)
+    async with case_at(start, sessions, application_number) as case:
+        await case.advance_to(start + timedelta(hours=3))
+        assert len((await case.search_attributes())["WaitingFor"]) == len(Department)
+        status = await case.handle.execute_update(
+            ApplicationWorkflow.withdraw, WithdrawInput("申请人决定撤回申请", CLERK)
+        )
+        assert status.stage is Stage.WITHDRAWN
+        await case.idle()  # no department query left retrying for a closed case
+        assert (await case.status()).stage is Stage.WITHDRAWN
