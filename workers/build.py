@@ -6,8 +6,8 @@ the departments' one (`workflows.queues.department_queue`), whose slow calls hav
 
 from __future__ import annotations
 
+import asyncio
 import random
-from contextlib import AsyncExitStack
 from dataclasses import dataclass, field
 from datetime import timedelta
 from types import TracebackType
@@ -59,26 +59,33 @@ class WorkerResources:
 
 class Workers:
     """The worker's pollers, run together: `async with build_worker(...)` starts both and stops
-    both (each waiting `graceful_shutdown` for its running activities)."""
+    both at once (each giving its running activities `graceful_shutdown`, in parallel, so a
+    shutdown takes that long at most, not twice that)."""
 
     def __init__(self, main: Worker, departments: Worker) -> None:
         self.main = main
         self.departments = departments
-        self._stack: AsyncExitStack | None = None
 
     async def __aenter__(self) -> Workers:
-        async with AsyncExitStack() as stack:
-            await stack.enter_async_context(self.main)
-            await stack.enter_async_context(self.departments)
-            self._stack = stack.pop_all()
+        await self.main.__aenter__()
+        try:
+            await self.departments.__aenter__()
+        except BaseException as exc:
+            await self.main.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
         return self
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
     ) -> None:
-        stack, self._stack = self._stack, None
-        if stack is not None:
-            await stack.__aexit__(exc_type, exc, tb)
+        outcomes = await asyncio.gather(
+            self.main.__aexit__(exc_type, exc, tb),
+            self.departments.__aexit__(exc_type, exc, tb),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
 
 
 def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Workers:
