@@ -1,5 +1,5 @@
 """Writes of the application workflow. Every write is idempotent under activity retries: by
-primary key (tasks), by (case, seq) (timeline), or by a business key (notices, money)."""
+primary key and revision (tasks), by (case, seq) (timeline), or by a business key (notices, money)."""
 
 from __future__ import annotations
 
@@ -7,8 +7,9 @@ import logging
 import math
 import random
 from datetime import UTC
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import CursorResult, func, select, true, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -74,27 +75,38 @@ class CaseRecordActivities:
 
     @activity.defn
     async def save_task(self, input: SaveTaskInput) -> None:
+        """Write the task's row unless a newer state of it is already there: an attempt that lands
+        late (a claim retried after its release was written) must not bring back an old state."""
         t = input.task
-        async with self._sessions.begin() as session:
-            row = await session.get(Task, t.task_id) or Task(task_id=t.task_id)
-            row.application_number = input.application_number
-            row.workflow_id = input.workflow_id
-            row.county_code = input.county_code
-            row.task_type = t.task_type.value
-            row.stage = t.stage
-            row.candidate_role = t.candidate_role.value
-            row.region_code = t.region_code
-            row.assignee = t.assignee
-            row.status = t.status.value
-            row.due_at = t.due_at
-            row.follow_up_at = t.follow_up_at
-            row.created_at = t.created_at or activity.info().started_time
-            row.completed_at = t.completed_at
-            row.completed_by = t.completed_by
-            row.outcome = t.outcome
-            row.form = t.form
-            row.note = t.note
-            session.add(row)
+        values: dict[str, Any] = {
+            "application_number": input.application_number, "workflow_id": input.workflow_id,
+            "county_code": input.county_code, "task_type": t.task_type.value, "stage": t.stage,
+            "candidate_role": t.candidate_role.value, "region_code": t.region_code, "assignee": t.assignee,
+            "status": t.status.value, "due_at": t.due_at, "follow_up_at": t.follow_up_at,
+            "created_at": t.created_at or activity.info().started_time, "completed_at": t.completed_at,
+            "completed_by": t.completed_by, "outcome": t.outcome, "form": t.form, "note": t.note,
+            "revision": t.revision,
+        }  # fmt: skip
+        # Revision 0 comes from a workflow task saved before revisions existed: written as before.
+        newer = Task.revision < t.revision if t.revision else true()
+        for _ in range(2):
+            async with self._sessions.begin() as session:
+                written = await session.execute(
+                    update(Task).where(Task.task_id == t.task_id, newer).values(**values)
+                )
+                if cast(CursorResult[Any], written).rowcount:
+                    return
+                if await session.scalar(select(Task.revision).where(Task.task_id == t.task_id)) is not None:
+                    log.info(
+                        "task %s: revision %d is older than the stored one, not written",
+                        t.task_id,
+                        t.revision,
+                    )
+                    return
+            if await self._insert_once(Task(task_id=t.task_id, **values)):
+                return
+            # Created by a concurrent write in between: once more through the guarded update.
+        raise RuntimeError(f"task {t.task_id} could not be written")  # retried by the activity
 
     @activity.defn
     async def record_event(self, input: CaseEventInput) -> None:

@@ -17,13 +17,14 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from activities.case_records import insert_once
 from activities.data_check import AdapterFactory
 from activities.warnings import RecordWarningsInput, WarningActivities
 from domain.beneficiary import PAYABLE_STATUSES, BeneficiaryStatus
 from domain.departments import DepartmentBadData
 from domain.household_assessment import assess_household
 from domain.policy import PolicyBook
-from infra.models import Application, Beneficiary
+from infra.models import Application, Beneficiary, RecheckFailure
 from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
@@ -51,7 +52,9 @@ class RecheckBatchResult:
     checked: int = 0
     warned_households: int = 0
     warnings: int = 0
-    failed: list[str] = field(default_factory=list)  # application numbers a person must look at
+    # Application numbers a person must look at (at most a page's; also written to
+    # quarterly_recheck_failures, where the whole run's list is kept).
+    failed: list[str] = field(default_factory=list)
 
 
 def _progress(done_through: int, result: RecheckBatchResult) -> dict[str, Any]:
@@ -85,17 +88,31 @@ class QuarterlyActivities:
         self._warnings = WarningActivities(sessions)
 
     @activity.defn
-    async def list_beneficiaries(self, after_id: int, limit: int) -> BeneficiaryPage:
+    async def list_beneficiaries(
+        self, after_id: int, limit: int, county_code: str | None = None
+    ) -> BeneficiaryPage:
+        """The next page of active beneficiaries (of one county, or of all)."""
+        query = select(Beneficiary.id).where(
+            Beneficiary.id > after_id, Beneficiary.status.in_(ACTIVE_STATUSES)
+        )
+        if county_code is not None:
+            query = query.where(Beneficiary.county_code == county_code)
         async with self._sessions() as session:
-            ids = list(
-                await session.scalars(
-                    select(Beneficiary.id)
-                    .where(Beneficiary.id > after_id, Beneficiary.status.in_(ACTIVE_STATUSES))
-                    .order_by(Beneficiary.id)
-                    .limit(limit)
-                )
-            )
+            ids = list(await session.scalars(query.order_by(Beneficiary.id).limit(limit)))
         return BeneficiaryPage(ids, ids[-1] if len(ids) == limit else None)
+
+    async def _failed(
+        self, result: RecheckBatchResult, input: RecheckBatchInput, row: Beneficiary, reason: str
+    ) -> None:
+        """A household for a person: listed in the database (once per period, whatever the retries)."""
+        result.failed.append(row.application_number)
+        await insert_once(
+            self._sessions,
+            RecheckFailure(
+                period=input.period, application_number=row.application_number,
+                county_code=row.county_code, reason=reason,
+            ),
+        )  # fmt: skip
 
     @activity.defn
     async def recheck_batch(self, input: RecheckBatchInput) -> RecheckBatchResult:
@@ -117,7 +134,7 @@ class QuarterlyActivities:
             after = beneficiary.id
             if application is None:  # no case file to take the members from: a person must look
                 log.warning("quarterly check of %s: no application on file", beneficiary.application_number)
-                result.failed.append(beneficiary.application_number)
+                await self._failed(result, input, beneficiary, "无申请档案，无法取得家庭成员信息")
                 continue
             members = application.submission(self._pii).get("members", [])
             ids = [str(m["id_number"]) for m in members]
@@ -134,7 +151,7 @@ class QuarterlyActivities:
                 )  # fmt: skip
             except DepartmentBadData as exc:
                 log.warning("quarterly check of %s needs a person: %s", beneficiary.application_number, exc)
-                result.failed.append(beneficiary.application_number)
+                await self._failed(result, input, beneficiary, f"部门数据异常：{exc}")
                 continue
             result.checked += 1
             if assessment.warnings:

@@ -13,7 +13,6 @@ from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
-from temporalio.worker import Worker
 
 from infra.bank.http import make_bank_gateway
 from infra.db import make_engine, make_session_factory
@@ -25,7 +24,7 @@ from infra.settings import REPO_ROOT, load_settings
 from infra.temporal_client import make_data_converter
 from simulators.bank import BankState, create_bank_app
 from tests.simulators.server import serve
-from workers.build import WorkerResources, build_worker
+from workers.build import WorkerResources, Workers, build_worker
 from workflows import search_attributes as sa
 
 # As infra/devstack.py starts the server: WAL keeps its single SQLite connection from stalling.
@@ -87,6 +86,6 @@ async def payroll_stack(workdir: Path) -> AsyncIterator[Stack]:
             bank=bank, payer_account=bank_settings.bank_payer_account, pii=vault,
         )  # fmt: skip
         task_queue = f"bench-{uuid.uuid4().hex[:8]}"
-        worker: Worker = build_worker(env.client, task_queue, resources)
+        worker: Workers = build_worker(env.client, task_queue, resources)
         await stack.enter_async_context(worker)
         yield Stack(env, sessions, vault, bank_state, task_queue, workdir)

@@ -156,6 +156,9 @@ class TaskRecord:
     outcome: str | None = None
     form: dict[str, Any] = field(default_factory=dict)
     note: str = ""
+    # Numbered by the owning workflow on every save, in the order its states happened: the inbox
+    # row keeps the newest, whatever order the writes land in (0: a save from before revisions).
+    revision: int = 0
 
 
 @dataclass

@@ -65,6 +65,12 @@ class Settings(BaseSettings):
     # The worker creates the missing Schedules (quarterly data exchange, each county's payroll and
     # disclosure) at start. Off for an extra worker that must not own them (another task queue).
     manage_schedules: bool = True
+    # On SIGTERM the worker stops polling and gives running activities this long to finish (a bank
+    # file being sent, a department answering) before it cancels them.
+    worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # Department calls run on their own task queue with at most this many at a time per worker,
+    # so that slow departments never take the slots of the short database writes.
+    department_max_concurrent_calls: int = Field(default=20, ge=1)
 
     # HTTP API
     api_host: str = "127.0.0.1"

@@ -1,9 +1,16 @@
-"""The ONE place that lists workflows and activities. `main()` and the tests both call it."""
+"""The ONE place that lists workflows and activities. `main()` and the tests both call it.
+
+A worker polls two task queues: the main one (workflows, the short database writes, the bank) and
+the departments' one (`workflows.queues.department_queue`), whose slow calls have their own limit.
+"""
 
 from __future__ import annotations
 
+import asyncio
 import random
 from dataclasses import dataclass, field
+from datetime import timedelta
+from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
@@ -25,6 +32,7 @@ from workflows.application import ApplicationWorkflow
 from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
 from workflows.payroll import DisclosureWorkflow, PayrollWorkflow
 from workflows.quarterly_recheck import QuarterlyRecheckWorkflow
+from workflows.queues import department_queue
 
 
 @dataclass
@@ -43,9 +51,45 @@ class WorkerResources:
     # Opens the sealed personal data (members' ID numbers for the data check). Required, by name:
     # a worker with other keys than the API's could not read what the API stored.
     pii: PiiVault = field(kw_only=True)
+    # On shutdown, running activities get this long to finish before they are cancelled (0 would
+    # cancel a bank submission or a department query half-way, for a retry to redo it).
+    graceful_shutdown: timedelta = field(default=timedelta(seconds=30), kw_only=True)
+    # Department calls in flight at once on this worker (their own queue and slots).
+    department_slots: int = field(default=20, kw_only=True)
 
 
-def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Worker:
+class Workers:
+    """The worker's pollers, run together: `async with build_worker(...)` starts both and stops
+    both at once (each giving its running activities `graceful_shutdown`, in parallel, so a
+    shutdown takes that long at most, not twice that)."""
+
+    def __init__(self, main: Worker, departments: Worker) -> None:
+        self.main = main
+        self.departments = departments
+
+    async def __aenter__(self) -> Workers:
+        await self.main.__aenter__()
+        try:
+            await self.departments.__aenter__()
+        except BaseException as exc:
+            await self.main.__aexit__(type(exc), exc, exc.__traceback__)
+            raise
+        return self
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        outcomes = await asyncio.gather(
+            self.main.__aexit__(exc_type, exc, tb),
+            self.departments.__aexit__(exc_type, exc, tb),
+            return_exceptions=True,
+        )
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+
+
+def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Workers:
     reference = ReferenceActivities(resources.session_factory, resources.policies)
     records = CaseRecordActivities(resources.session_factory, resources.rng, resources.pii)
     lifecycle = BeneficiaryActivities(resources.session_factory, resources.pii)
@@ -58,9 +102,10 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
     quarterly = QuarterlyActivities(
         resources.session_factory, resources.department_adapters, resources.policies, resources.pii
     )
-    return Worker(
+    main = Worker(
         client,
         task_queue=task_queue,
+        graceful_shutdown_timeout=resources.graceful_shutdown,
         workflows=[
             ApplicationWorkflow,
             QuarterlyRecheckWorkflow,
@@ -79,6 +124,8 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             records.hand_over,
             records.create_payment_order,
             records.draw_spot_check,
+            # Also here for executions started before the departments' queue (see
+            # workflows/queues.py): they schedule these on the main queue.
             data_check.query_department,
             warnings.record_warnings,
             quarterly.list_beneficiaries,
@@ -99,6 +146,14 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             payroll_alerts.report_late_start,
         ],
     )
+    departments = Worker(
+        client,
+        task_queue=department_queue(task_queue),
+        graceful_shutdown_timeout=resources.graceful_shutdown,
+        max_concurrent_activities=resources.department_slots,
+        activities=[data_check.query_department, quarterly.recheck_batch],
+    )
+    return Workers(main, departments)
 
 
 class _NoBank:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import signal
+from datetime import timedelta
 
 from infra.bank.http import make_bank_gateway
 from infra.db import make_engine, make_session_factory
@@ -48,12 +49,17 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
             bank=bank,
             payer_account=settings.bank_payer_account,
             pii=make_pii_vault(settings),
+            graceful_shutdown=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
+            department_slots=settings.department_max_concurrent_calls,
         )
         worker = build_worker(client, settings.temporal_task_queue, resources)
         async with worker:
             log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
             await stop.wait()
-            log.info("worker shutting down: in-flight activities finish first")
+            log.info(
+                "worker shutting down: in-flight activities get %.0f s to finish",
+                settings.worker_graceful_shutdown_seconds,
+            )
     finally:
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.remove_signal_handler(sig)

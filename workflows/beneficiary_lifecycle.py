@@ -113,6 +113,11 @@ class BeneficiaryWorkflow:
                 await self._apply_review(task)
             await self._on_calendar()
             if self._s.status in _ENDED:
+                # A fraud report accepted while the calendar's work was under way (before the exit
+                # took effect) is still a stop: recovery and the credit file do not lapse with
+                # the exit, and the reporter's update is waiting for the stop.
+                if self._fraud is not None and workflow.patched("lifecycle-fraud-at-exit"):
+                    await self._stop_for_fraud(self._fraud)
                 break
             if workflow.patched("lifecycle-task-escalation"):
                 await self._escalate_tasks()
@@ -126,8 +131,18 @@ class BeneficiaryWorkflow:
                 and workflow.all_handlers_finished()
             ):
                 self._s.open_tasks = list(self._tasks.values())
-                workflow.continue_as_new(LifecycleInput(self._e, self._s))
+                # The next run keeps this run's history budget (the default would replace it).
+                limit = (
+                    input.history_limit
+                    if workflow.patched("lifecycle-keep-history-limit")
+                    else LifecycleInput.history_limit
+                )
+                workflow.continue_as_new(LifecycleInput(self._e, self._s, history_limit=limit))
             quiet = not await self._sleep_until_something()
+        if workflow.patched("lifecycle-handlers-finish"):
+            # An update still under way (a task completed as the exit took effect, the fraud
+            # report's answer) must finish before the run closes, or its caller gets no answer.
+            await workflow.wait_condition(workflow.all_handlers_finished)
         return self._s.status.value
 
     async def _enrol(self) -> None:
@@ -189,10 +204,21 @@ class BeneficiaryWorkflow:
             wakes.append(month_start(s.exit_month))
         if s.phase_out_until is not None and s.exit_month is None:
             wakes.append(month_start(add_months(s.phase_out_until, 1 - self._standards.exit_notice_months)))
-        wakes.extend(when for _, when, _ in self._escalations_pending())
-        remaining = min(wakes) - workflow.now()
-        if remaining <= timedelta(0):
-            remaining = timedelta(hours=1)  # already due (e.g. a review opened): look again later
+        timeout: timedelta | None
+        if workflow.patched("lifecycle-future-wakes"):
+            # Escalations wake the run only where they are carried out (their own patch), and a
+            # date already past (a review month while a review is still open, or while the exit
+            # notice runs) is no reason to wake: nothing would change until a person acts, and an
+            # hourly poll costs events for as long as they do not.
+            if workflow.patched("lifecycle-task-escalation"):
+                wakes.extend(when for _, when, _ in self._escalations_pending())
+            future = [when for when in wakes if when > workflow.now()]
+            timeout = min(future) - workflow.now() if future else None
+        else:
+            wakes.extend(when for _, when, _ in self._escalations_pending())
+            timeout = min(wakes) - workflow.now()
+            if timeout <= timedelta(0):
+                timeout = timedelta(hours=1)  # already due (e.g. a review opened): look again later
 
         def woken() -> bool:
             return (
@@ -202,7 +228,7 @@ class BeneficiaryWorkflow:
             )
 
         try:
-            await workflow.wait_condition(woken, timeout=remaining)
+            await workflow.wait_condition(woken, timeout=timeout)
         except TimeoutError:
             return False
         return True
@@ -575,6 +601,7 @@ class BeneficiaryWorkflow:
         return task
 
     async def _save_task(self, task: TaskRecord) -> None:
+        task.revision += 1  # this state's number: a late write of an older one cannot replace it
         e = self._e
         await self._act(
             CaseRecordActivities.save_task,

@@ -205,6 +205,7 @@ class CaseMachinery:
         return task
 
     async def _save_task(self, task: TaskRecord) -> None:
+        task.revision += 1  # this state's number: a late write of an older one cannot replace it
         await self._act(
             CaseRecordActivities.save_task,
             SaveTaskInput(self._input.application_number, self._input.county_code, task),

@@ -1,6 +1,6 @@
 """信息核对 inside the application workflow: every department queried in parallel; an unreachable
-department makes the case wait — visibly, with a durable backoff — and never fails it; bad data
-is handed to a person."""
+department makes the case wait — visibly, with a backoff the server keeps — and never fails it; bad
+data, or a department still unreachable after `DEPARTMENT_WAIT_LIMIT`, is handed to a person."""
 
 from __future__ import annotations
 
@@ -17,9 +17,10 @@ with workflow.unsafe.imports_passed_through():
     from domain.calendar import CHINA_TZ
     from domain.departments import DEPARTMENT_LABELS, Department, DepartmentResult
     from workflows.case_machinery import CaseMachinery, Withdrawn
+    from workflows.queues import departments_queue
 
-# A few quick attempts ride out a blip; after that the case waits on durable timers instead of
-# keeping an activity retrying for days, so that "waiting for <department>" shows in the UI.
+# A few quick attempts ride out a blip; after that the case says it is waiting (the timeline and the
+# WaitingFor search attribute) and one activity goes on retrying on the server's backoff.
 QUICK_RETRIES = RetryPolicy(
     initial_interval=timedelta(seconds=1),
     backoff_coefficient=2.0,
@@ -29,6 +30,20 @@ QUICK_RETRIES = RetryPolicy(
 )
 FIRST_WAIT = timedelta(minutes=15)
 LONGEST_WAIT = timedelta(hours=2)
+# The server retries an activity without writing an event per attempt: a month-long outage of all
+# eight departments costs the case a constant number of history events, not ~500 a day (durable
+# timers and one activity per cycle would reach Temporal's 51,200-event limit in months).
+WAITING_RETRIES = RetryPolicy(
+    initial_interval=FIRST_WAIT,
+    backoff_coefficient=2.0,
+    maximum_interval=LONGEST_WAIT,
+    non_retryable_error_types=["DepartmentBadData", "CaseMissing"],
+)
+# After this long without an answer the department's part of the check goes to a person (a data
+# check task, as for bad data): the case is not held for an outage of unknown length, and the
+# investigator can obtain the figures another way (a letter to the department, the applicant's own
+# statements). A working week: a department down for a day or two still answers by itself.
+DEPARTMENT_WAIT_LIMIT = timedelta(days=5)
 INCOME_MONTHS = 12
 
 
@@ -61,6 +76,7 @@ class CrossCheckMixin(CaseMachinery):
                 result: DepartmentResult = await workflow.execute_activity_method(
                     DataCheckActivities.query_department,
                     request,
+                    task_queue=departments_queue(),
                     start_to_close_timeout=timedelta(minutes=5),
                     heartbeat_timeout=timedelta(seconds=30),
                     retry_policy=QUICK_RETRIES,
@@ -72,6 +88,9 @@ class CrossCheckMixin(CaseMachinery):
                     await self._stop_waiting(department)
                     return cause.message
                 await self._start_waiting(department, getattr(cause, "message", None) or str(err))
+                if workflow.patched("data-check-server-retry"):
+                    return await self._wait_for_department(department, request)
+                # Executions started before the patch keep their durable-timer loop.
                 if await self._sleep_until(workflow.now() + wait, lambda: self._withdrawal is not None):
                     raise Withdrawn() from None
                 wait = min(wait * 2, LONGEST_WAIT)
@@ -82,6 +101,41 @@ class CrossCheckMixin(CaseMachinery):
                 )
             await self._stop_waiting(department)
             return result
+
+    async def _wait_for_department(
+        self, department: Department, request: QueryDepartmentInput
+    ) -> DepartmentResult | str:
+        """One activity the server retries until the department answers, its data is bad, or
+        `DEPARTMENT_WAIT_LIMIT` passes (then the reason for a person); a withdrawal cancels it."""
+        label = DEPARTMENT_LABELS[department]
+        query = workflow.start_activity_method(
+            DataCheckActivities.query_department,
+            request,
+            task_queue=departments_queue(),
+            start_to_close_timeout=timedelta(minutes=5),
+            heartbeat_timeout=timedelta(seconds=30),
+            schedule_to_close_timeout=DEPARTMENT_WAIT_LIMIT,
+            retry_policy=WAITING_RETRIES,
+        )
+        await workflow.wait_condition(lambda: query.done() or self._withdrawal is not None)
+        if not query.done():
+            query.cancel()
+            raise Withdrawn()
+        try:
+            result: DepartmentResult = query.result()
+        except ActivityError as err:
+            cause = err.cause
+            await self._stop_waiting(department)
+            if isinstance(cause, ApplicationError) and cause.type in ("DepartmentBadData", "CaseMissing"):
+                await self._event("department_bad_data", cause.message, department=department.value)
+                return cause.message
+            days = DEPARTMENT_WAIT_LIMIT.days
+            reason = f"{label}系统连续{days}天无法访问，已转人工核对"
+            await self._event("department_handed_over", reason, department=department.value)
+            return reason
+        await self._event("department_back", f"{label}已恢复，核对数据已取得", department=department.value)
+        await self._stop_waiting(department)
+        return result
 
     async def _start_waiting(self, department: Department, reason: str) -> None:
         if department.value in self._waiting_for:

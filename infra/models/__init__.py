@@ -8,7 +8,7 @@ from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow
 from infra.models.login import LoginIpFailure, LoginState
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from infra.models.staff import Staff
-from infra.models.warnings import RiskWarningRow
+from infra.models.warnings import RecheckFailure, RiskWarningRow
 
 __all__ = [
     "Application",
@@ -31,6 +31,7 @@ __all__ = [
     "PaymentBatch",
     "PaymentOrder",
     "PayrollRun",
+    "RecheckFailure",
     "Recovery",
     "RecoveryPayment",
     "Region",

@@ -36,6 +36,8 @@ class Task(Base):
     outcome: Mapped[str | None] = mapped_column(String(32))
     form: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     note: Mapped[str] = mapped_column(Text, default="")
+    # The owning workflow's number for this state of the task: a write never replaces a newer one.
+    revision: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
 
 
 class CaseEvent(Base):

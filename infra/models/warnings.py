@@ -34,3 +34,19 @@ class RiskWarningRow(Base):
     figures: Mapped[dict[str, Any]] = mapped_column(JSON)
     status: Mapped[str] = mapped_column(String(16), index=True)  # open | cleared | confirmed
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+
+class RecheckFailure(Base):
+    """A household the quarterly re-check could not assess (no case file, or a department's data
+    unusable): a person must look at it. One row per (period, household): a retry writes nothing
+    twice."""
+
+    __tablename__ = "quarterly_recheck_failures"
+    __table_args__ = (UniqueConstraint("period", "application_number", name="uq_recheck_failure"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(16), index=True)
+    application_number: Mapped[str] = mapped_column(String(40))
+    county_code: Mapped[str] = mapped_column(String(12), index=True)
+    reason: Mapped[str] = mapped_column(Text)
+    recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())

@@ -240,14 +240,16 @@ async def case_at(
     rng: random.Random | None = None,
     member_ids: list[str] | None = None,
     policies: PolicyBook = POLICIES,
+    department_slots: int = 20,
     **extra: Any,
 ) -> AsyncIterator[Case]:
     """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
     async with dated_test_server(start) as env:
         task_queue = f"tq-{number}"
         resources = WorkerResources(
-            sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7), pii=pii_vault()
-        )
+            sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7), pii=pii_vault(),
+            department_slots=department_slots,
+        )  # fmt: skip
         async with build_worker(env.client, task_queue, resources):
             accepted = await env.get_current_time()
             await store_application(

@@ -9,7 +9,7 @@ import random
 import uuid
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -360,3 +360,31 @@ def exit_notice() -> dict[str, Any]:
         "policy_basis": "《最低生活保障审核确认办法》第三十条",
         "referral": "已转介区人社局参加职业技能培训并推荐就业岗位",
     }
+
+
+@dataclass
+class Gate:
+    """Holds one activity call in the worker until the test opens it, so a test can act at the
+    exact moment the workflow is waiting on that call (no timing luck involved)."""
+
+    reached: asyncio.Event = field(default_factory=asyncio.Event)
+    opened: asyncio.Event = field(default_factory=asyncio.Event)
+
+    async def hold(self) -> None:
+        self.reached.set()
+        await self.opened.wait()
+
+
+async def run_histories(life: Life) -> list[list[Any]]:
+    """The histories of every run of the lifecycle, first run first (following continue-as-new
+    back from the current run)."""
+    client = life.world.env.client
+    out: list[list[Any]] = []
+    run_id: str | None = None
+    while True:
+        handle = client.get_workflow_handle(lifecycle_workflow_id(life.number), run_id=run_id)
+        events = list((await handle.fetch_history()).events)
+        out.insert(0, events)
+        run_id = events[0].workflow_execution_started_event_attributes.continued_execution_run_id or None
+        if run_id is None:
+            return out

@@ -178,3 +178,83 @@ async def test_applicant_is_told_and_an_objection_with_evidence_triggers_a_reche
         [rechecked] = await case.events("rechecked")
         assert rechecked.data["warnings"] == 0
         assert [e.data["monthly_income_fen"] for e in await case.events("assessed")][-1] == 0
+
+
+async def test_a_month_long_outage_of_every_department_keeps_the_history_bounded(
+    sessions: Sessions, application_number: str, department_simulator: DepartmentSimulator
+) -> None:
+    """A county gateway failure: all eight departments down for a month. The wait costs the case a
+    constant number of history events (the server retries the query), and after the wait limit
+    each department's part goes to a person, who finishes the check."""
+    from datetime import timedelta
+
+    from workflows.cross_check import DEPARTMENT_WAIT_LIMIT
+
+    async def history() -> tuple[int, int]:
+        """(events in the history, department queries scheduled), once the history has stopped
+        changing (case.idle() would wait forever: the retried query stays a pending activity)."""
+        async with asyncio.timeout(60):
+            previous, quiet = (-1, -1), 0
+            while quiet < 4:
+                events = (await case.handle.fetch_history()).events
+                queries = sum(
+                    e.activity_task_scheduled_event_attributes.activity_type.name == "query_department"
+                    for e in events
+                )
+                now = (len(events), queries)
+                quiet, previous = (quiet + 1 if now == previous else 0), now
+                await asyncio.sleep(0.1)
+            return previous
+
+    eight = len(Department)
+    department_simulator.faults.apply(FaultRequest(down_for_seconds=40 * 86_400))
+    start = beijing(2026, 10, 12, 9)
+    async with case_at(start, sessions, application_number) as case:
+        await case.advance_to(start + timedelta(hours=1))
+        assert sorted((await case.search_attributes())["WaitingFor"]) == sorted(d.value for d in Department)
+        # One quick query and one retried by the server per department, however long it lasts.
+        assert (await history())[1] == 2 * eight
+        await case.advance_to(start + timedelta(days=4))
+        length, queries = await history()
+        assert queries == 2 * eight
+        # What the case did meanwhile is its time limits' notices (a reminder, a breach), not retries.
+        assert length < 300
+        assert len(await case.events("waiting_for_department")) == eight
+        assert (await case.status()).stage is Stage.VERIFICATION
+
+        # Past the limit the check is a person's task, naming every department, …
+        await case.advance_to(start + DEPARTMENT_WAIT_LIMIT + timedelta(hours=1))
+        manual = await case.task(TaskType.DATA_CHECK)
+        assert all(label in manual.note for label in ("税务", "人社", "医保", "不动产", "金融"))
+        assert len(await case.events("department_handed_over")) == eight
+        assert not (await case.search_attributes()).get("WaitingFor")
+        # … and the month's outage ends with a history of a few hundred events, not ~15,000.
+        await case.advance_to(start + timedelta(days=31))
+        length, queries = await history()
+        assert queries == 2 * eight and length < 400
+        await case.complete(TaskType.HOME_VISIT, INVESTIGATOR, "completed", home_visit(60_000))
+        await case.complete(TaskType.DATA_CHECK, INVESTIGATOR, "completed", data_check(50_000))
+        await case.stage(Stage.DEMOCRATIC_REVIEW)
+        assert len(await case.events("verified")) == 1
+
+
+async def test_a_withdrawal_while_waiting_for_the_departments_closes_the_case(
+    sessions: Sessions, application_number: str, department_simulator: DepartmentSimulator
+) -> None:
+    from datetime import timedelta
+
+    from domain.application import WithdrawInput
+    from tests.workflows.harness import CLERK
+    from workflows.application import ApplicationWorkflow
+
+    department_simulator.faults.apply(FaultRequest(down_for_seconds=40 * 86_400))
+    start = beijing(2026, 10, 12, 9)
+    async with case_at(start, sessions, application_number) as case:
+        await case.advance_to(start + timedelta(hours=3))
+        assert len((await case.search_attributes())["WaitingFor"]) == len(Department)
+        status = await case.handle.execute_update(
+            ApplicationWorkflow.withdraw, WithdrawInput("申请人决定撤回申请", CLERK)
+        )
+        assert status.stage is Stage.WITHDRAWN
+        await case.idle()  # no department query left retrying for a closed case
+        assert (await case.status()).stage is Stage.WITHDRAWN
