@@ -44,6 +44,16 @@ class WorkerResources:
     pii: PiiVault = field(kw_only=True)
 
 
+# Every workflow type the product runs; the replay tests (tests/histories) replay against this list.
+WORKFLOWS = (
+    ApplicationWorkflow,
+    QuarterlyRecheckWorkflow,
+    BeneficiaryWorkflow,
+    PayrollWorkflow,
+    DisclosureWorkflow,
+)
+
+
 def build_worker(client: Client, task_queue: str, resources: WorkerResources) -> Worker:
     reference = ReferenceActivities(resources.session_factory, resources.policies)
     records = CaseRecordActivities(resources.session_factory, resources.rng, resources.pii)
@@ -59,13 +69,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
     return Worker(
         client,
         task_queue=task_queue,
-        workflows=[
-            ApplicationWorkflow,
-            QuarterlyRecheckWorkflow,
-            BeneficiaryWorkflow,
-            PayrollWorkflow,
-            DisclosureWorkflow,
-        ],
+        workflows=list(WORKFLOWS),
         activities=[
             reference.resolve_policy,
             reference.compute_deadline,
