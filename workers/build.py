@@ -58,6 +58,16 @@ class WorkerResources:
     department_slots: int = field(default=20, kw_only=True)
 
 
+# Every workflow type the product runs; the replay tests (tests/histories) replay against this list.
+WORKFLOWS = (
+    ApplicationWorkflow,
+    QuarterlyRecheckWorkflow,
+    BeneficiaryWorkflow,
+    PayrollWorkflow,
+    DisclosureWorkflow,
+)
+
+
 class Workers:
     """The worker's pollers, run together: `async with build_worker(...)` starts both and stops
     both at once (each giving its running activities `graceful_shutdown`, in parallel, so a
@@ -106,13 +116,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
         client,
         task_queue=task_queue,
         graceful_shutdown_timeout=resources.graceful_shutdown,
-        workflows=[
-            ApplicationWorkflow,
-            QuarterlyRecheckWorkflow,
-            BeneficiaryWorkflow,
-            PayrollWorkflow,
-            DisclosureWorkflow,
-        ],
+        workflows=list(WORKFLOWS),
         activities=[
             reference.resolve_policy,
             reference.compute_deadline,
