@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from api.audit_scope import AuditScope, audited
-from api.deps import CurrentStaff, SessionsDep, require_roles
+from api.deps import CurrentStaff, GatewayDep, SessionsDep, require_roles
 from api.schemas.admin import CalendarYearIn, CalendarYearOut
 from api.services.calendar import CalendarService
 from domain.staff import Actor, Role
@@ -28,10 +28,14 @@ async def put_calendar_year(
     year: Year,
     body: CalendarYearIn,
     sessions: SessionsDep,
+    gateway: GatewayDep,
     operator: Annotated[Actor, Depends(require_roles(Role.OPERATOR))],
 ) -> CalendarYearOut:
+    """Replaces the year in one transaction, then tells every running case whose limits were
+    counted provisionally through that year, so they count them again (cases_notified)."""
     audit.detail.update(year=year, complete=body.complete, days=len(body.days))
-    result = await CalendarService(sessions).replace_year(year, body, operator)
+    result = await CalendarService(sessions, gateway).replace_year(year, body, operator)
+    audit.detail.update(cases_notified=result.cases_notified)
     await audit.ok()
     return result
 
