@@ -340,7 +340,11 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
     async def withdraw(self, input: WithdrawInput) -> ApplicationStatus:
         self._withdrawal_reason = input.reason
         self._withdrawal = input.actor
-        # Any closed stage ends the wait: a withdrawal must never keep a decided case open.
+        if not workflow.patched("withdraw-ends-with-the-case"):
+            await workflow.wait_condition(lambda: self._status.stage is Stage.WITHDRAWN)
+            return self.status()
+        # Any closed stage ends the wait: a withdrawal must never keep a decided case open (the
+        # validators refuse the races that led there; this is the last line).
         await workflow.wait_condition(lambda: self._status.stage in CLOSED_STAGES)
         if self._status.stage is not Stage.WITHDRAWN:
             raise rejected("CaseClosed", "案件已作出决定，撤回未生效")

@@ -271,7 +271,8 @@ class CaseMachinery:
             if not state.active or state.breached or info == old:
                 return
             state.info = info
-            label, cause = LIMIT_LABELS[state.name], f"因{year}年节假日安排已载入" if year else "因节假日安排已载入"
+            label = LIMIT_LABELS[state.name]
+            cause = f"因{year}年节假日安排已载入" if year else "因节假日安排已载入"
             if info.at != old.at:
                 state.version += 1
                 state.reminded = False

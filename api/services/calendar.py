@@ -136,7 +136,7 @@ async def signal_all(cases: CaseSignals, workflow_ids: Iterable[str], input: Cal
         async with gate:
             try:
                 return await cases.calendar_loaded(workflow_id, input)
-            except Exception as exc:  # noqa: BLE001 - one unreachable case must not stop the others
+            except Exception as exc:  # one unreachable case must not stop the others
                 log.warning("calendar signal to %s failed: %s", workflow_id, exc)
                 return False
 

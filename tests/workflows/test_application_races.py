@@ -127,9 +127,7 @@ async def _admitted(case: Case, update_id: str) -> None:
                 return  # admitted, waiting for a worker (or already answered)
 
 
-async def in_one_activation(
-    case: Case, switch: WorkerSwitch, *updates: tuple[str, Any]
-) -> list[Any]:
+async def in_one_activation(case: Case, switch: WorkerSwitch, *updates: tuple[str, Any]) -> list[Any]:
     """Send the updates (name, argument) while no worker runs, so that the next worker receives
     them in one workflow task; their results or refusals, in order."""
     await case.idle()
@@ -138,9 +136,7 @@ async def in_one_activation(
     for n, (name, arg) in enumerate(updates):
         update_id = f"race-{n}-{name}"
         calls.append(
-            asyncio.create_task(
-                case.handle.execute_update(name, arg, id=update_id, result_type=None)
-            )
+            asyncio.create_task(case.handle.execute_update(name, arg, id=update_id, result_type=None))
         )
         await _admitted(case, update_id)
     await switch.start()
