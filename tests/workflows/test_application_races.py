@@ -34,6 +34,7 @@ from tests.workflows.harness import (
     APPROVER,
     CLERK,
     DEPARTMENTS,
+    HEAD,
     POLICIES,
     REVIEWER,
     Case,
@@ -83,8 +84,10 @@ class WorkerSwitch:
 
 
 @asynccontextmanager
-async def switchable_case(sessions: Sessions, number: str) -> AsyncIterator[tuple[Case, WorkerSwitch]]:
-    """Like harness.case_at (a 低保 case accepted 2026-09-28 10:00), with a worker that stops."""
+async def switchable_case(
+    sessions: Sessions, number: str, assistance_type: AssistanceType = AssistanceType.DIBAO
+) -> AsyncIterator[tuple[Case, WorkerSwitch]]:
+    """Like harness.case_at (a case accepted 2026-09-28 10:00), with a worker that stops."""
     async with dated_test_server(beijing(2026, 9, 28, 10)) as env:
         resources = WorkerResources(
             sessions, POLICIES, DEPARTMENTS.adapters, random.Random(7), pii=pii_vault()
@@ -93,13 +96,14 @@ async def switchable_case(sessions: Sessions, number: str) -> AsyncIterator[tupl
         await switch.start()
         try:
             accepted = await env.get_current_time()
-            await store_application(sessions, number, accepted)
-            policy = POLICIES.resolve(AssistanceType.DIBAO, "440105")
+            await store_application(sessions, number, accepted, assistance_type=assistance_type.value)
+            policy = POLICIES.resolve(assistance_type, "440105")
             start = StartApplicationInput(
-                application_number=number, assistance_type=AssistanceType.DIBAO, county_code="440105",
+                application_number=number, assistance_type=assistance_type, county_code="440105",
                 township_code="440105001", community_code="440105001001", green_channel=False,
                 accepted_at=accepted, household_size=3, declared_monthly_income_fen=60_000,
-                materials_provided=list(policy.required_materials), masked_name="张*明", submitted_by=CLERK,
+                materials_provided=[] if policy.emergency else list(policy.required_materials),
+                masked_name="张*明", submitted_by=CLERK,
             )  # fmt: skip
             handle = await env.client.start_workflow(
                 ApplicationWorkflow.run, start, id=workflow_id_for(number), task_queue=switch.task_queue
@@ -186,6 +190,30 @@ async def test_a_withdrawal_sent_before_the_approval_wins_and_the_approval_is_re
             result = await case.handle.result()
         assert result.final_stage is Stage.WITHDRAWN
         assert await case.events("approved") == []
+
+
+async def test_a_withdrawal_sent_with_the_township_heads_rescue_cannot_undo_the_paid_rescue(
+    sessions: Sessions, application_number: str
+) -> None:
+    async with switchable_case(sessions, application_number, AssistanceType.TEMP_EMERGENCY) as (case, switch):
+        decision = await case.task(TaskType.EMERGENCY_APPROVAL)
+        rescue = {
+            "amount_fen": 200_000,
+            "form_of_aid": "cash",
+            "severity": "critical",
+            "opinion": "突发火灾，先行救助",
+        }
+        approve = CompleteTaskInput(decision.task_id, HEAD, "approve", rescue)
+        withdraw = WithdrawInput("家属已筹到钱", CLERK)
+        approved, withdrawn = await in_one_activation(
+            case, switch, ("complete_task", approve), ("withdraw", withdraw)
+        )
+        assert (_refusal(approved), _refusal(withdrawn)) == (None, "CaseClosed")
+        await case.task(TaskType.EMERGENCY_PAPERWORK)
+        await case.idle()
+        status = await case.status()
+        assert status.stage is Stage.PAPERWORK and status.approved_amount_fen == 200_000
+        assert await case.events("withdrawn") == []
 
 
 async def test_two_extensions_at_once_extend_the_deadline_once(
