@@ -106,6 +106,15 @@ class ExtendDeadlineInput:
 
 
 @dataclass
+class CalendarLoadedInput:
+    """Signal: an operator loaded the holiday calendar of `year`; limits counted provisionally
+    (weekends only) are counted again from their start."""
+
+    year: int
+    loaded_by: str = ""
+
+
+@dataclass
 class ApplicationResult:
     application_number: str
     final_stage: Stage

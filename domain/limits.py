@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from enum import StrEnum
 
-from domain.records import DeadlineInfo
+from domain.records import DeadlineInfo, DeadlineUnit
 from domain.staff import Role
 from domain.tasks import TaskType
 
@@ -45,7 +46,10 @@ MET_ON_COMPLETE: dict[TaskType, LimitName] = {
 
 @dataclass
 class LimitState:
-    """One running time limit. `version` changes when the deadline moves (an extension)."""
+    """One running time limit. `version` changes when the deadline moves (an extension, a count
+    made again once the holiday calendar is loaded); a limit started again for a new round (a
+    county "return") continues its predecessor's numbering, so notice keys built from it never
+    repeat. `start`, `amount` and `unit` say how the deadline is counted, to count it again."""
 
     name: LimitName
     info: DeadlineInfo
@@ -56,6 +60,9 @@ class LimitState:
     reminded: bool = False
     breached: bool = False
     version: int = 0
+    start: datetime | None = None
+    amount: int = 0
+    unit: DeadlineUnit | None = None
 
     @property
     def active(self) -> bool:

@@ -8,9 +8,12 @@ from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
     from activities.reference import ReferenceActivities
+    from domain.amount_rules import approval_total_fen, township_must_refer
+    from domain.amounts import needs_county_decision
     from domain.application import (
         ApplicationResult,
         ApplicationStatus,
+        CalendarLoadedInput,
         ExtendDeadlineInput,
         ObjectionInput,
         StartApplicationInput,
@@ -19,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.departments import DepartmentResult
     from domain.enums import ASSISTANCE_TYPE_LABELS, Stage
     from domain.forms import (
+        ApprovalForm,
         DemocraticReviewForm,
         HomeVisitForm,
         OpinionForm,
@@ -52,6 +56,8 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
     Updates: ``claim_task``, ``release_task``, ``complete_task`` (human tasks, validated),
     ``file_objection`` (during publicity), ``extend_deadline`` (30 → 45 working days),
     ``withdraw`` (any stage before the decision).
+    Signals: ``calendar_loaded`` (a year's holiday calendar was loaded: provisional limits are
+    counted again).
     Search attributes: Stage, AssistanceType, CountyCode, GreenChannel, Deadline, Overdue.
     """
 
@@ -252,6 +258,9 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
 
     # -- queries and updates ----------------------------------------------------------------
     def _check_completion(self, task: TaskRecord, outcome: str, form: Any) -> None:
+        if self._withdrawal is not None:
+            # Accepted earlier in this same activation: the case is being closed as withdrawn.
+            raise rejected("CaseClosed", "申请人已撤回申请，该待办不再办理")
         self._check_amount(task, outcome, form)
         if task.task_type is TaskType.COUNTY_APPROVAL and outcome == "approve":
             spot = self._spot_check
@@ -261,6 +270,37 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             assert isinstance(form, OpinionForm)
             if self._policy.amount_rule is AmountRule.DIBAO_GAP and self._proposed(form) == 0:
                 raise rejected("InvalidForm", "家庭人均收入不低于低保标准，不能建议批准")
+
+    def _decision_accepted(self) -> bool:
+        """A decision task completed, whether or not the main coroutine has acted on it yet: an
+        update accepted earlier in the same activation has changed the task but not `_decided`."""
+        for task in self._tasks.values():
+            if task.status is not TaskStatus.COMPLETED:
+                continue
+            if task.task_type is TaskType.COUNTY_APPROVAL and task.outcome != "return":
+                if not self._referred_to_county(task):
+                    return True
+            if task.task_type is TaskType.EMERGENCY_APPROVAL and (
+                task.outcome == "reject"
+                or not needs_county_decision(
+                    task.form.get("amount_fen", 0), self._policy.standards.temp_township_limit_fen
+                )
+            ):
+                return True  # the township's word orders the rescue money at once
+        return False
+
+    def _referred_to_county(self, task: TaskRecord) -> bool:
+        """The township's approval of a one-off grant above its limit: not a decision yet, the
+        county decides it (一事一议, see DecisionStage._refer_to_county)."""
+        if task.outcome != "approve" or task.candidate_role is Role.COUNTY_APPROVER:
+            return False
+        amount = approval_total_fen(ApprovalForm.model_validate(task.form), self._status.proposed_amount_fen)
+        return township_must_refer(self._policy, amount)
+
+    @workflow.signal
+    async def calendar_loaded(self, input: CalendarLoadedInput) -> None:
+        if workflow.patched("recount-deadlines-on-calendar-load"):
+            await self._recount_provisional(input.year)
 
     @workflow.update
     async def file_objection(self, input: ObjectionInput) -> ApplicationStatus:
@@ -278,17 +318,21 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
 
     @workflow.update
     async def extend_deadline(self, input: ExtendDeadlineInput) -> ApplicationStatus:
+        # Marked before the await: a second extension validated while this one computes its date
+        # must already be refused (validators only see state that handlers set synchronously).
+        self._status.whole_process_extended = True
         state = self._limits[LimitName.WHOLE_PROCESS]
-        state.info = await self._deadline(
-            self._accepted_at, self._policy.limits.whole_process_extended_days, DeadlineUnit.WORKING_DAYS
-        )
+        days = self._policy.limits.whole_process_extended_days
+        state.info = await self._deadline(self._accepted_at, days, DeadlineUnit.WORKING_DAYS)
         state.version += 1
         state.reminded = False
-        self._status.whole_process_extended = True
+        # Counted again from the same start if the calendar of a year it runs through is loaded later.
+        state.start, state.amount, state.unit = self._accepted_at, days, DeadlineUnit.WORKING_DAYS
         self._refresh_search_attributes()
         await self._event(
-            "extended", f"办理时限延长至{state.info.due_date_iso}。理由：{input.reason}", input.actor
-        )
+            "extended", f"办理时限延长至{state.info.due_date_iso}。理由：{input.reason}", input.actor,
+            limit=state.name.value, deadline=state.info.at.isoformat(), provisional=state.info.provisional,
+        )  # fmt: skip
         return self.status()
 
     @extend_deadline.validator
@@ -308,7 +352,14 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
     async def withdraw(self, input: WithdrawInput) -> ApplicationStatus:
         self._withdrawal_reason = input.reason
         self._withdrawal = input.actor
-        await workflow.wait_condition(lambda: self._status.stage is Stage.WITHDRAWN)
+        if not workflow.patched("withdraw-ends-with-the-case"):
+            await workflow.wait_condition(lambda: self._status.stage is Stage.WITHDRAWN)
+            return self.status()
+        # Any closed stage ends the wait: a withdrawal must never keep a decided case open (the
+        # validators refuse the races that led there; this is the last line).
+        await workflow.wait_condition(lambda: self._status.stage in CLOSED_STAGES)
+        if self._status.stage is not Stage.WITHDRAWN:
+            raise rejected("CaseClosed", "案件已作出决定，撤回未生效")
         return self.status()
 
     @withdraw.validator
@@ -317,7 +368,8 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             raise rejected("Forbidden", "撤回申请须由受理窗口或乡镇审核人员登记")
         if not covers(input.actor.region_code, self._input.township_code):
             raise rejected("Forbidden", "该案件不在您的管辖范围内")
-        if self._decided or self._status.stage in CLOSED_STAGES or self._withdrawal is not None:
+        decided = self._decided or self._decision_accepted()
+        if decided or self._status.stage in CLOSED_STAGES or self._withdrawal is not None:
             raise rejected("CaseClosed", "案件已作出决定（或已先行救助）或已办结，不能撤回")
         if len(input.reason.strip()) < 2:
             raise rejected("InvalidForm", "撤回申请须注明原因")

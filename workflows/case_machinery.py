@@ -237,7 +237,12 @@ class CaseMachinery:
         previous = self._limits.get(name)
         if previous is not None:
             previous.cancelled = True
-        state = LimitState(name, await self._deadline(start, amount, unit), role, region)
+        # A new round of the same limit (after a county "return") numbers on from the old one: its
+        # reminder and breach notices carry the version in their idempotency key, and a key that
+        # repeats would be dropped as a duplicate of the first round's notice.
+        version = previous.version + 1 if previous is not None else 0
+        info = await self._deadline(start, amount, unit)
+        state = LimitState(name, info, role, region, version=version, start=start, amount=amount, unit=unit)
         self._limits[name] = state
         self._refresh_search_attributes()
         self._watchers.append(asyncio.create_task(self._watch(state)))
@@ -247,6 +252,57 @@ class CaseMachinery:
             limit=name.value, deadline=state.info.at.isoformat(), provisional=state.info.provisional,
         )  # fmt: skip
         return state
+
+    async def _recount_provisional(self, year: int | None) -> None:
+        """Count again, from their start, the running limits whose deadline was provisional (their
+        count ran through a year whose holiday calendar was not loaded)."""
+        for state in list(self._limits.values()):
+            await self._recount(state, year)
+
+    async def _recount(self, state: LimitState, year: int | None) -> None:
+        """Recount one provisional limit with the calendar as it is now. A deadline that moves gets
+        a new version (its watcher re-arms on the new date, the old reminder and breach never fire),
+        the open tasks it dated follow it, and the timeline says why."""
+        while state.active and not state.breached and state.info.provisional and state.unit is not None:
+            version, old = state.version, state.info
+            assert state.start is not None
+            info = await self._deadline(state.start, state.amount, state.unit)
+            if state.version != version:
+                continue  # moved meanwhile (an extension): count the deadline it has now
+            if not state.active or state.breached or info == old:
+                return
+            state.info = info
+            label = LIMIT_LABELS[state.name]
+            cause = f"因{year}年节假日安排已载入" if year else "因节假日安排已载入"
+            if info.at != old.at:
+                state.version += 1
+                state.reminded = False
+                word = "顺延至" if info.at > old.at else "提前至"
+                summary = f"{cause}，{label}由{old.due_date_iso}{word}{info.due_date_iso}"
+            else:
+                summary = f"{cause}，{label}核定为{info.due_date_iso}"
+            if info.provisional:
+                summary += "（仍有年份节假日安排未发布，期限暂按周末推算）"
+            self._refresh_search_attributes()
+            await self._event(
+                "deadline_moved", summary, limit=state.name.value, previous_deadline=old.at.isoformat(),
+                deadline=info.at.isoformat(), provisional=info.provisional, calendar_year=year,
+            )  # fmt: skip
+            for task in self._tasks.values():
+                if task.due_at == old.at and task.status in (TaskStatus.OPEN, TaskStatus.CLAIMED):
+                    task.due_at, task.follow_up_at = info.at, info.reminder_at
+                    await self._save_task(task)
+            return
+
+    async def _moved_on_recheck(self, state: LimitState) -> bool:
+        """Before a provisional limit's reminder or breach fires, count it once more: the calendar
+        may have been loaded without this case hearing of it (the API's signal lost). True when the
+        deadline moved and the watcher must wait again."""
+        if not state.info.provisional or not workflow.patched("recheck-provisional-deadline"):
+            return False
+        version = state.version
+        await self._recount(state, None)
+        return state.version != version
 
     def _meet(self, name: LimitName) -> None:
         state = self._limits.get(name)
@@ -267,6 +323,10 @@ class CaseMachinery:
                     if state.active:
                         continue
                     return
+                if await self._moved_on_recheck(state):
+                    continue
+                if not state.active:
+                    return
                 state.reminded = True
                 message = f"案件{self._input.application_number}的{label}将于{state.info.due_date_iso}届满，请及时办理"
                 key = f"remind:{state.name.value}:{state.version}"
@@ -280,6 +340,10 @@ class CaseMachinery:
             if await self._sleep_until(state.info.at, settled):
                 if state.active:
                     continue
+                return
+            if await self._moved_on_recheck(state):
+                continue
+            if not state.active:
                 return
             await self._breach(state)
             return

@@ -9,7 +9,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, Path
 
 from api.audit_scope import AuditScope, audited
-from api.deps import CurrentStaff, SessionsDep, require_roles
+from api.deps import CurrentStaff, GatewayDep, SessionsDep, require_roles
 from api.idempotency import IdempotencyKey
 from api.schemas.admin import CalendarYearIn, CalendarYearOut
 from api.services.calendar import CalendarService, changed_days
@@ -31,14 +31,18 @@ async def put_calendar_year(
     year: Year,
     body: CalendarYearIn,
     sessions: SessionsDep,
+    gateway: GatewayDep,
     operator: Annotated[Actor, Depends(require_roles(Role.PROVINCIAL_OPERATOR))],
     _key: IdempotencyKey,  # checked only: the year is replaced as a whole
 ) -> CalendarYearOut:
+    """Replaces the year in one transaction, then tells every running case whose limits were
+    counted provisionally through that year, so they count them again (cases_notified)."""
     audit.detail.update(year=year, complete=body.complete, days=len(body.days))
-    service = CalendarService(sessions)
+    service = CalendarService(sessions, gateway)
     before = await service.get_year(year)
     result = await service.replace_year(year, body, operator)
     audit.detail.update(changed_days(before, result), was_complete=before.complete)
+    audit.detail.update(cases_notified=result.cases_notified)
     await audit.ok()
     return result
 

@@ -30,3 +30,6 @@ class CalendarYearOut(BaseModel):
     loaded_by: str | None
     loaded_at: datetime | None
     days: list[CalendarDayIn]
+    cases_notified: int = Field(
+        default=0, description="本次载入后通知重新推算期限的在办案件数（其期限曾暂按周末推算）"
+    )

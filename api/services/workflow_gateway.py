@@ -28,6 +28,7 @@ from api.errors import ApiError
 from domain.application import (
     ApplicationResult,
     ApplicationStatus,
+    CalendarLoadedInput,
     ExtendDeadlineInput,
     ObjectionInput,
     WithdrawInput,
@@ -175,6 +176,18 @@ class WorkflowGateway:
                 ApplicationWorkflow.extend_deadline, input, id=update_id, rpc_timeout=_UPDATE_TIMEOUT
             )
         )
+
+    async def calendar_loaded(self, workflow_id: str, input: CalendarLoadedInput) -> bool:
+        """Tell a running case that a year's calendar was loaded. False when it is not running
+        (finished since its limit was recorded): nothing to count again there."""
+        handle = self._client.get_workflow_handle_for(ApplicationWorkflow.run, workflow_id)
+        try:
+            await handle.signal(ApplicationWorkflow.calendar_loaded, input, rpc_timeout=_QUERY_TIMEOUT)
+        except RPCError as exc:
+            if exc.status is RPCStatusCode.NOT_FOUND:
+                return False
+            raise
+        return True
 
     @staticmethod
     async def _guard(call: Awaitable[T]) -> T:
