@@ -71,6 +71,12 @@ class Settings(BaseSettings):
     # Department calls run on their own task queue with at most this many at a time per worker,
     # so that slow departments never take the slots of the short database writes.
     department_max_concurrent_calls: int = Field(default=20, ge=1)
+    # Worker versioning (Temporal Worker Deployments): with a build id, the worker polls as that
+    # version of the deployment and gets tasks only once the version is made current, so a rolling
+    # deploy never mixes old and new code on one history (README, "Deploying a new version").
+    # Empty: unversioned, as in development and the tests.
+    worker_build_id: str = Field(default="", max_length=255, pattern=r"^[A-Za-z0-9._-]*$")
+    worker_deployment_name: str = Field(default="social-assistance", min_length=1, max_length=255)
 
     # HTTP API
     api_host: str = "127.0.0.1"

@@ -14,7 +14,8 @@ from types import TracebackType
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.worker import Worker
+from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
+from temporalio.worker import Worker, WorkerDeploymentConfig
 
 from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
@@ -56,6 +57,8 @@ class WorkerResources:
     graceful_shutdown: timedelta = field(default=timedelta(seconds=30), kw_only=True)
     # Department calls in flight at once on this worker (their own queue and slots).
     department_slots: int = field(default=20, kw_only=True)
+    # The Worker Deployment version this worker polls as (None: unversioned, see versioning()).
+    version: WorkerDeploymentVersion | None = field(default=None, kw_only=True)
 
 
 # Every workflow type the product runs; the replay tests (tests/histories) replay against this list.
@@ -116,6 +119,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
         client,
         task_queue=task_queue,
         graceful_shutdown_timeout=resources.graceful_shutdown,
+        deployment_config=_deployment(resources.version),
         workflows=list(WORKFLOWS),
         activities=[
             reference.resolve_policy,
@@ -155,9 +159,30 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
         task_queue=department_queue(task_queue),
         graceful_shutdown_timeout=resources.graceful_shutdown,
         max_concurrent_activities=resources.department_slots,
+        deployment_config=_deployment(resources.version),
         activities=[data_check.query_department, quarterly.recheck_batch],
     )
     return Workers(main, departments)
+
+
+def versioning(build_id: str, deployment_name: str) -> WorkerDeploymentVersion | None:
+    """The version a worker with this build id polls as; None (unversioned) without one."""
+    return WorkerDeploymentVersion(deployment_name, build_id) if build_id else None
+
+
+def _deployment(version: WorkerDeploymentVersion | None) -> WorkerDeploymentConfig | None:
+    # AUTO_UPGRADE, not PINNED: a beneficiary's lifecycle runs for years and a case for months, so
+    # no build could be kept until its executions drain. The server gives every task to the current
+    # version's workers only (never to old and new code in turn); the switch to a new version is one
+    # step after its workers poll, and what the new code meets of old histories is proven by the
+    # replay tests (tests/histories) and guarded by workflow.patched.
+    if version is None:
+        return None
+    return WorkerDeploymentConfig(
+        version=version,
+        use_worker_versioning=True,
+        default_versioning_behavior=VersioningBehavior.AUTO_UPGRADE,
+    )
 
 
 class _NoBank:

@@ -16,7 +16,7 @@ from infra.policy_config import load_policy_book
 from infra.schedules import county_standards, ensure_schedules
 from infra.settings import WORKER_SECRETS, UnsafeProductionSettings, load_settings, refuse_development_secrets
 from infra.temporal_client import connect_client, ensure_search_attributes
-from workers.build import WorkerResources, build_worker
+from workers.build import WorkerResources, build_worker, versioning
 
 log = logging.getLogger(__name__)
 
@@ -51,10 +51,14 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
             pii=make_pii_vault(settings),
             graceful_shutdown=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
             department_slots=settings.department_max_concurrent_calls,
+            version=versioning(settings.worker_build_id, settings.worker_deployment_name),
         )
         worker = build_worker(client, settings.temporal_task_queue, resources)
         async with worker:
-            log.info("worker polling %s on %s", settings.temporal_task_queue, settings.temporal_address)
+            log.info(
+                "worker polling %s on %s as %s", settings.temporal_task_queue, settings.temporal_address,
+                resources.version or "an unversioned worker",
+            )  # fmt: skip
             await stop.wait()
             log.info(
                 "worker shutting down: in-flight activities get %.0f s to finish",

@@ -44,6 +44,7 @@ REQUIRED_ENV = {
     "BANK_BASE_URL": "https://cbs.example-bank.com.cn/disbursement",
     "BANK_API_KEY": "prod-bank-key",
     "BANK_PAYER_ACCOUNT": "44050100000000009999",
+    "WORKER_BUILD_ID": "2027.01.05-1",
 }
 
 
@@ -223,6 +224,20 @@ def test_worker_needs_the_real_bank_and_payer_account(services: dict[str, Any]) 
     )
     assert settings.bank_payer_account == REQUIRED_ENV["BANK_PAYER_ACCOUNT"]
     assert settings.bank_batch_size == 5000
+
+
+def test_the_worker_polls_as_a_version_and_finishes_its_activities_before_the_kill(
+    services: dict[str, Any],
+) -> None:
+    raw = _load()["services"]["worker"]
+    assert "${WORKER_BUILD_ID:?" in str(raw["environment"]["WORKER_BUILD_ID"]), "a release names its build"
+    settings = settings_from(_env(services["worker"]))
+    assert (settings.worker_build_id, settings.worker_deployment_name) == (
+        "2027.01.05-1",
+        "social-assistance",
+    )
+    grace = int(str(raw["stop_grace_period"]).rstrip("s"))
+    assert grace > settings.worker_graceful_shutdown_seconds
 
 
 def test_the_temporal_ui_decrypts_through_the_api_with_the_operators_cookie(services: dict[str, Any]) -> None:
