@@ -183,7 +183,7 @@ async def test_an_existing_schedule_with_the_old_policy_is_updated_and_keeps_its
 
 
 @activity.defn(name="list_beneficiaries")
-async def list_nobody(after_id: int, limit: int) -> BeneficiaryPage:
+async def list_nobody(after_id: int, limit: int, county_code: str | None = None) -> BeneficiaryPage:
     return BeneficiaryPage([], None)
 
 

@@ -51,6 +51,7 @@ from tests.workflows.harness import (
 )
 from workers.build import WorkerResources, build_worker
 from workflows.application import ApplicationWorkflow
+from workflows.queues import department_queue
 
 
 @dataclass
@@ -65,16 +66,30 @@ class WorkerSwitch:
     _worker: Worker | None = None
     _running: asyncio.Task[None] | None = field(default=None, repr=False)
     _config: Any = None
+    # The department calls' poller (their own queue): activities only, so it never stops.
+    _departments: Worker | None = None
+    _departments_running: asyncio.Task[None] | None = field(default=None, repr=False)
 
     async def start(self) -> None:
         if self._config is None:
-            # build_worker's workflows and activities, read from a worker that never runs (on a
-            # queue of its own: the SDK refuses two workers on one queue and client).
+            # build_worker's workflows and activities, read from workers that never run (on a
+            # queue of their own: the SDK refuses two workers on one queue and client).
             unused = build_worker(self.client, f"{self.task_queue}-config", self.resources)
-            self._config = unused.config()
+            self._config = unused.main.config()
             self._config.update(task_queue=self.task_queue, max_cached_workflows=0)
+            departments = unused.departments.config()
+            departments.update(task_queue=department_queue(self.task_queue))
+            self._departments = Worker(**departments)
+            self._departments_running = asyncio.create_task(self._departments.run())
         self._worker = Worker(**self._config)
         self._running = asyncio.create_task(self._worker.run())
+
+    async def close(self) -> None:
+        if self._worker is not None:
+            await self.stop()
+        if self._departments is not None and self._departments_running is not None:
+            await self._departments.shutdown()
+            await self._departments_running
 
     async def stop(self) -> None:
         assert self._worker is not None and self._running is not None
@@ -110,8 +125,7 @@ async def switchable_case(
             )
             yield Case(env, sessions, handle, number), switch
         finally:
-            if switch._worker is not None:
-                await switch.stop()
+            await switch.close()
 
 
 async def _admitted(case: Case, update_id: str) -> None:
