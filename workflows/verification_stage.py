@@ -20,6 +20,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.forms import (
         HomeVisitForm,
         OpinionForm,
+        recorded_form,
     )
     from domain.household_assessment import HouseholdAssessment, assess_household
     from domain.limits import LimitName
@@ -96,7 +97,7 @@ class VerificationStage(CrossCheckMixin):
                 )
         await self._complete(visit)
         if mode is DataCheckMode.AUTOMATIC and manual is None:
-            manual = await self._assess(HomeVisitForm.model_validate(visit.form))
+            manual = await self._assess(recorded_form(HomeVisitForm, visit.form))
         if manual is not None:
             await self._complete(manual)
         self._income_visit = visit.form["found_monthly_income_fen"]
