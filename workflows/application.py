@@ -7,6 +7,10 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    # Activity results are decoded inside the sandbox, where pydantic resolves a dataclass's
+    # annotations in its module as the sandbox's modules hold it — only what this module imports
+    # (the stage modules are passed through): the assessment's and its warnings' modules too.
+    from activities.assessment import AssessHouseholdResult  # noqa: F401
     from activities.reference import ReferenceActivities
     from domain.amount_rules import approval_total_fen, township_must_refer
     from domain.amounts import needs_county_decision
@@ -35,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineUnit,
         ResolvePolicyInput,
     )
+    from domain.risk import RiskWarning  # noqa: F401
     from domain.staff import Actor, Role, covers
     from domain.tasks import (
         TaskRecord,
