@@ -10,8 +10,10 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_vali
 
 from domain.amounts import SelfCareItem
 from domain.messages import field_errors
+from domain.recorded_forms import recorded_form
 
-__all__ = ["field_errors"]
+# recorded_form: a form accepted earlier, loaded without today's rules (the workflow side).
+__all__ = ["field_errors", "recorded_form"]
 
 Text = Annotated[str, StringConstraints(strip_whitespace=True, min_length=2, max_length=4000)]
 Ref = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]

@@ -10,8 +10,25 @@ from dataclasses import dataclass, field, fields
 from enum import StrEnum
 from typing import Any
 
+from domain.departments import Department
 from domain.enums import AssistanceType
 from domain.staff import Role
+
+# The departments a case's data check queries unless its policy names others (信息核对: tax, social
+# insurance, medical insurance, real estate, vehicles, business registration, housing fund,
+# deposits). Spelled out rather than `tuple(Department)`: a department added to the enum is
+# queried where the configuration names it, and a policy recorded before this field existed (it
+# decodes with this default) keeps meaning the same eight departments on replay.
+DEFAULT_DEPARTMENTS: tuple[Department, ...] = (
+    Department.TAX,
+    Department.SOCIAL_INSURANCE,
+    Department.MEDICAL_INSURANCE,
+    Department.REAL_ESTATE,
+    Department.VEHICLES,
+    Department.BUSINESS,
+    Department.HOUSING_FUND,
+    Department.DEPOSITS,
+)
 
 
 class ReviewMode(StrEnum):
@@ -167,11 +184,18 @@ class AssistancePolicy:
     fetchable_materials: tuple[str, ...] = ("户口簿", "家庭财产情况说明")
     limits: TimeLimits = TimeLimits()
     standards: RegionStandards = RegionStandards()
+    # The departments the automatic data check queries (a county not linked to one of them leaves
+    # it out; its figures then come from the home visit and the applicant's papers).
+    departments: tuple[Department, ...] = DEFAULT_DEPARTMENTS
 
     def __post_init__(self) -> None:
         cap = self.max_monthly_amount_fen
         if isinstance(cap, bool) or not isinstance(cap, int) or cap < 0:
             raise ValueError(f"每月救助金额上限（max_monthly_amount_fen）须为非负整数，收到：{cap!r}")
+        if len(set(self.departments)) != len(self.departments):
+            raise ValueError(f"信息核对部门（departments）重复：{[d.value for d in self.departments]}")
+        if self.data_check is DataCheckMode.AUTOMATIC and not self.departments:
+            raise ValueError("自动信息核对须至少核对一个部门（departments）")
 
     def missing_materials(self, provided: list[str], commitment_signed: bool) -> list[str]:
         """一次性告知: every missing material at once, in the order the policy lists them."""
@@ -186,6 +210,16 @@ def _coerce(cls: type[Any], values: dict[str, Any]) -> dict[str, Any]:
     if unknown:
         raise ValueError(f"policy configuration: unknown {cls.__name__} keys {sorted(unknown)}")
     return {k: tuple(v) if isinstance(v, list) else v for k, v in values.items()}
+
+
+def _departments(values: Any) -> tuple[Department, ...]:
+    if isinstance(values, str) or not isinstance(values, (list, tuple)):
+        raise ValueError(f"policy configuration: departments must be a list, got {values!r}")
+    known = {d.value for d in Department}
+    unknown = [v for v in values if v not in known]
+    if unknown:
+        raise ValueError(f"policy configuration: unknown departments {unknown} (known: {sorted(known)})")
+    return tuple(Department(v) for v in values)
 
 
 @dataclass(frozen=True)
@@ -210,7 +244,10 @@ class PolicyBook:
             raise KeyError(f"no policy configured for {assistance_type.value}")
         region = self.regions.get(county_code, {})
         region_type = region.get("types", {}).get(assistance_type.value, {})
-        type_values = {k: v for k, v in {**base, **region_type}.items() if k != "limits"}
+        # A county-wide list of departments (the ones its exchange platform reaches), which a type
+        # (or the type in that county) may still narrow.
+        county_wide = {"departments": region["departments"]} if "departments" in region else {}
+        type_values = {k: v for k, v in {**county_wide, **base, **region_type}.items() if k != "limits"}
         limits_values = {
             **self.default_limits,
             **region.get("limits", {}),
@@ -233,6 +270,8 @@ class PolicyBook:
         for key, enum in enums:
             if key in policy_values:
                 policy_values[key] = enum(policy_values[key])
+        if "departments" in policy_values:
+            policy_values["departments"] = _departments(policy_values["departments"])
         return AssistancePolicy(
             assistance_type=assistance_type, limits=limits, standards=standards, **policy_values
         )

@@ -21,7 +21,8 @@ FOLDER = REPO / "tests" / "histories"
 
 # Every workflow type and the application's main paths: standard, green channel, emergency,
 # objection, withdrawal, county return, missing materials; the lifecycle (re-reviews, exit,
-# fraud stop, phase-out); the payroll and its disclosure; the quarterly re-check.
+# fraud stop, phase-out); the payroll and its disclosure; the quarterly re-check; the data check's
+# warnings, recheck and per-county departments.
 SCENARIOS = [
     "tests/workflows/test_dibao_flow.py",
     "tests/workflows/test_time_limits.py::test_green_channel_verification_within_2_and_approval_within_5_working_days_met",
@@ -35,6 +36,10 @@ SCENARIOS = [
     "tests/workflows/test_assistance_types.py::test_temporary_expenditure_is_approved_by_the_township_and_paid_once",
     "tests/workflows/test_data_check.py::test_tax_office_down_for_two_days_the_case_waits_and_then_completes",
     "tests/workflows/test_data_check.py::test_bad_data_from_a_department_becomes_a_task_for_a_person",
+    # The assessment activity with warnings, twice (a recheck); a county's own list of departments.
+    "tests/workflows/test_data_check.py::test_hidden_rising_wage_is_a_warning_on_the_list_and_forces_closer_review",
+    "tests/workflows/test_data_check.py::test_applicant_is_told_and_an_objection_with_evidence_triggers_a_recheck",
+    "tests/workflows/test_data_check.py::test_a_county_queries_only_the_departments_its_policy_names",
     "tests/workflows/test_beneficiary_lifecycle.py",
     "tests/e2e/test_payroll.py::test_bank_failures_go_to_the_finance_queue_and_are_paid_once_on_retry",
     "tests/e2e/test_disclosure.py",

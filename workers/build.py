@@ -17,6 +17,7 @@ from temporalio.client import Client
 from temporalio.common import VersioningBehavior, WorkerDeploymentVersion
 from temporalio.worker import Worker, WorkerDeploymentConfig
 
+from activities.assessment import AssessmentActivities
 from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
 from activities.data_check import AdapterFactory, DataCheckActivities
@@ -111,6 +112,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
     )
     data_check = DataCheckActivities(resources.session_factory, resources.department_adapters, resources.pii)
     warnings = WarningActivities(resources.session_factory)
+    assessment = AssessmentActivities()
     payroll_alerts = PayrollAlertActivities(resources.session_factory)
     quarterly = QuarterlyActivities(
         resources.session_factory, resources.department_adapters, resources.policies, resources.pii
@@ -135,6 +137,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             # Also here for executions started before the departments' queue (see
             # workflows/queues.py): they schedule these on the main queue.
             data_check.query_department,
+            assessment.assess_household,
             warnings.record_warnings,
             quarterly.list_beneficiaries,
             quarterly.recheck_batch,

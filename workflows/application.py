@@ -7,6 +7,10 @@ from typing import Any
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    # Activity results are decoded inside the sandbox, where pydantic resolves a dataclass's
+    # annotations in its module as the sandbox's modules hold it — only what this module imports
+    # (the stage modules are passed through): the assessment's and its warnings' modules too.
+    from activities.assessment import AssessHouseholdResult  # noqa: F401
     from activities.reference import ReferenceActivities
     from domain.amount_rules import approval_total_fen, township_must_refer
     from domain.amounts import needs_county_decision
@@ -26,6 +30,7 @@ with workflow.unsafe.imports_passed_through():
         DemocraticReviewForm,
         HomeVisitForm,
         OpinionForm,
+        recorded_form,
     )
     from domain.household_assessment import HouseholdAssessment
     from domain.limits import LimitName
@@ -34,6 +39,7 @@ with workflow.unsafe.imports_passed_through():
         DeadlineUnit,
         ResolvePolicyInput,
     )
+    from domain.risk import RiskWarning  # noqa: F401
     from domain.staff import Actor, Role, covers
     from domain.tasks import (
         TaskRecord,
@@ -180,7 +186,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
         task = await self._complete(
             await self._open_task(TaskType.DEMOCRATIC_REVIEW, self._input.township_code)
         )
-        form = DemocraticReviewForm.model_validate(task.form)
+        form = recorded_form(DemocraticReviewForm, task.form)
         verdict = "通过" if form.passed else "未通过"
         await self._event(
             "review", f"民主评议{verdict}：参会{len(form.attendees)}人，赞成{form.votes_for}、反对{form.votes_against}、弃权{form.abstentions}",
@@ -192,7 +198,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             await self._open_task(TaskType.TOWNSHIP_OPINION, self._input.township_code)
         )
         if task.outcome == "recommend_approve":
-            self._opinion = OpinionForm.model_validate(task.form)
+            self._opinion = recorded_form(OpinionForm, task.form)
             self._status.category = self._opinion.category
             self._status.proposed_amount_fen = self._proposed(self._opinion)
             await self._event(
@@ -294,7 +300,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
         county decides it (一事一议, see DecisionStage._refer_to_county)."""
         if task.outcome != "approve" or task.candidate_role is Role.COUNTY_APPROVER:
             return False
-        amount = approval_total_fen(ApprovalForm.model_validate(task.form), self._status.proposed_amount_fen)
+        amount = approval_total_fen(recorded_form(ApprovalForm, task.form), self._status.proposed_amount_fen)
         return township_must_refer(self._policy, amount)
 
     @workflow.signal

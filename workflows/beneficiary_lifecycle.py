@@ -57,7 +57,7 @@ with workflow.unsafe.imports_passed_through():
         month_start,
     )
     from domain.calendar import CHINA_TZ
-    from domain.forms import AmountConfirmationForm, ExitNotice, ReReviewForm, ReReviewOutcome
+    from domain.forms import AmountConfirmationForm, ExitNotice, ReReviewForm, ReReviewOutcome, recorded_form
     from domain.policy import AssistancePolicy, RegionStandards
     from domain.records import NotifyInput, ResolvePolicyInput, SaveTaskInput
     from domain.staff import Actor, Role, covers
@@ -70,6 +70,7 @@ with workflow.unsafe.imports_passed_through():
         TaskRecord,
         TaskStatus,
         TaskType,
+        recorded_completion,
         validate_completion,
     )
     from workflows.case_machinery import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, open_task_or_reject, rejected
@@ -293,7 +294,7 @@ class BeneficiaryWorkflow:
             await self._apply_confirmation(task)
             return
         outcome = ReReviewOutcome(task.outcome or "continue")
-        form = ReReviewForm.model_validate(task.form)
+        form = recorded_form(ReReviewForm, task.form)
         s, actor = self._s, task.completed_by_actor
         self._s.reviews_done += 1
         if outcome is ReReviewOutcome.ADJUST:
@@ -385,7 +386,7 @@ class BeneficiaryWorkflow:
                 task.completed_by_actor,
             )  # fmt: skip
             return
-        confirmed = AmountConfirmationForm.model_validate(task.form).amount_fen
+        confirmed = recorded_form(AmountConfirmationForm, task.form).amount_fen
         amount = pending.amount_fen if confirmed is None else confirmed
         await self._adjust(amount, pending.category, task.completed_by_actor)
 
@@ -478,9 +479,10 @@ class BeneficiaryWorkflow:
     @workflow.update
     async def complete_task(self, input: CompleteTaskInput) -> TaskRecord:
         task = self._tasks[input.task_id]
-        form = validate_completion(task.task_type, input.outcome, input.form)
+        # The validator checked the form; this runs again on replay, with today's rules.
+        form = recorded_completion(task.task_type, input.outcome, input.form)
         task.status, task.outcome = TaskStatus.COMPLETED, input.outcome
-        task.form = form.model_dump(mode="json")
+        task.form = form
         task.assignee = task.assignee or input.actor.username
         task.completed_by, task.completed_at = input.actor.username, workflow.now()
         task.completed_by_actor = input.actor

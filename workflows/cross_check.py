@@ -45,6 +45,19 @@ WAITING_RETRIES = RetryPolicy(
 # statements). A working week: a department down for a day or two still answers by itself.
 DEPARTMENT_WAIT_LIMIT = timedelta(days=5)
 INCOME_MONTHS = 12
+# What executions started before the patch "departments-from-policy" queried: the members of the
+# Department enum at that time, in its order. Frozen, so a department added to the enum later
+# cannot change how those histories replay.
+DEPARTMENTS_BEFORE_POLICY: tuple[Department, ...] = (
+    Department.TAX,
+    Department.SOCIAL_INSURANCE,
+    Department.MEDICAL_INSURANCE,
+    Department.REAL_ESTATE,
+    Department.VEHICLES,
+    Department.BUSINESS,
+    Department.HOUSING_FUND,
+    Department.DEPOSITS,
+)
 
 
 @dataclass
@@ -56,11 +69,20 @@ class CrossCheckOutcome:
 class CrossCheckMixin(CaseMachinery):
     _waiting_for: list[str]
 
+    def _departments(self) -> tuple[Department, ...]:
+        """The departments this case queries: its policy's (resolved at acceptance and recorded),
+        never the enum of the day — a department added to the code must not add commands to the
+        cases already running."""
+        if workflow.patched("departments-from-policy"):
+            return self._policy.departments
+        return DEPARTMENTS_BEFORE_POLICY
+
     async def _cross_check(self) -> CrossCheckOutcome:
         self._waiting_for = []
-        answers = await asyncio.gather(*(self._query_until_answered(d) for d in Department))
+        departments = self._departments()
+        answers = await asyncio.gather(*(self._query_until_answered(d) for d in departments))
         results = [a for a in answers if isinstance(a, DepartmentResult)]
-        bad = {d.value: a for d, a in zip(Department, answers, strict=True) if isinstance(a, str)}
+        bad = {d.value: a for d, a in zip(departments, answers, strict=True) if isinstance(a, str)}
         return CrossCheckOutcome(results, bad)
 
     async def _query_until_answered(self, department: Department) -> DepartmentResult | str:

@@ -27,6 +27,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.forms import (
         ApprovalForm,
         EmergencyApprovalForm,
+        recorded_form,
     )
     from domain.limits import LimitName
     from domain.records import (
@@ -84,7 +85,7 @@ class DecisionStage(CaseMachinery):
         self._township_decision = None
         if task.outcome != "approve" or task.candidate_role is Role.COUNTY_APPROVER:
             return task
-        form = ApprovalForm.model_validate(task.form)
+        form = recorded_form(ApprovalForm, task.form)
         amount = approval_total_fen(form, self._status.proposed_amount_fen)
         if not township_must_refer(self._policy, amount) or not workflow.patched("township-limit-county"):
             return task
@@ -116,9 +117,9 @@ class DecisionStage(CaseMachinery):
 
     async def _approve(self, decision: TaskRecord) -> None:
         i = self._input
-        form = ApprovalForm.model_validate(decision.form)
+        form = recorded_form(ApprovalForm, decision.form)
         if self._township_decision is not None:  # the county decided what the township referred
-            form = decided_form(ApprovalForm.model_validate(self._township_decision.form), form)
+            form = decided_form(recorded_form(ApprovalForm, self._township_decision.form), form)
         amount = (
             form.adjusted_amount_fen
             if form.adjusted_amount_fen is not None
@@ -199,7 +200,7 @@ class DecisionStage(CaseMachinery):
             self._meet(LimitName.WHOLE_PROCESS)
             await self._reject(task.form.get("reasons", ""))
             return
-        form = EmergencyApprovalForm.model_validate(task.form)
+        form = recorded_form(EmergencyApprovalForm, task.form)
         if needs_county_decision(form.amount_fen, p.standards.temp_township_limit_fen):
             await self._event(
                 "county_decision", f"金额{self._yuan(form.amount_fen)}超过乡镇审批权限，报县级一事一议"
@@ -216,7 +217,7 @@ class DecisionStage(CaseMachinery):
                 return
             # The county may grant less (or, within the cap, more) than the township proposed.
             # (Patched: a case already past this point paid the township's amount.)
-            decided = ApprovalForm.model_validate(county.form).adjusted_amount_fen
+            decided = recorded_form(ApprovalForm, county.form).adjusted_amount_fen
             if decided is not None and workflow.patched("emergency-county-amount"):
                 form = form.model_copy(update={"amount_fen": decided})
         self._decided = True

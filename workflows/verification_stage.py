@@ -8,6 +8,12 @@ import asyncio
 from temporalio import workflow
 
 with workflow.unsafe.imports_passed_through():
+    from activities.assessment import (
+        AssessHouseholdInput,
+        AssessHouseholdResult,
+        AssessmentActivities,
+        VisitFigures,
+    )
     from activities.warnings import RecordWarningsInput, WarningActivities
     from domain.application import (
         ApplicationStatus,
@@ -15,11 +21,12 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.assessment import household_income_fen, proposed_amount_fen
     from domain.calendar import CHINA_TZ
-    from domain.departments import DepartmentBadData, DepartmentResult
+    from domain.departments import DEPARTMENT_LABELS, DepartmentBadData, DepartmentResult
     from domain.enums import Stage
     from domain.forms import (
         HomeVisitForm,
         OpinionForm,
+        recorded_form,
     )
     from domain.household_assessment import HouseholdAssessment, assess_household
     from domain.limits import LimitName
@@ -33,7 +40,7 @@ with workflow.unsafe.imports_passed_through():
         TaskType,
     )
     from workflows.case_machinery import CLOSED_STAGES, rejected
-    from workflows.cross_check import CrossCheckMixin
+    from workflows.cross_check import DEPARTMENTS_BEFORE_POLICY, CrossCheckMixin
 
 
 class VerificationStage(CrossCheckMixin):
@@ -81,10 +88,13 @@ class VerificationStage(CrossCheckMixin):
                 manual = await self._open_task(TaskType.DATA_CHECK, i.township_code, check_limit.info)
         if mode is DataCheckMode.AUTOMATIC:
             self._meet(LimitName.DATA_CHECK_START)  # the queries go out now
-            await self._event(
-                "data_check_started",
-                "已向税务、人社、医保、不动产、车辆、市场监管、公积金、金融等部门发起信息核对",
+            departments = self._departments()
+            asked = (
+                "税务、人社、医保、不动产、车辆、市场监管、公积金、金融等部门"
+                if set(departments) == set(DEPARTMENTS_BEFORE_POLICY)
+                else "、".join(DEPARTMENT_LABELS[d] for d in departments)
             )
+            await self._event("data_check_started", f"已向{asked}发起信息核对")
             # The home visit goes on in parallel (it is a person's task); a department's bad data
             # reaches a person as soon as it arrives, not after the visit.
             outcome = await self._cross_check()
@@ -96,7 +106,7 @@ class VerificationStage(CrossCheckMixin):
                 )
         await self._complete(visit)
         if mode is DataCheckMode.AUTOMATIC and manual is None:
-            manual = await self._assess(HomeVisitForm.model_validate(visit.form))
+            manual = await self._assess(recorded_form(HomeVisitForm, visit.form))
         if manual is not None:
             await self._complete(manual)
         self._income_visit = visit.form["found_monthly_income_fen"]
@@ -118,17 +128,32 @@ class VerificationStage(CrossCheckMixin):
         declared = i.declared_member_incomes_fen or [i.declared_monthly_income_fen] + [0] * (
             i.household_size - 1
         )
-        try:
-            self._assessment = assess_household(
-                declared, self._department_results, visit, standards=self._policy.standards,
-                as_of=workflow.now().astimezone(CHINA_TZ).date(),
+        as_of = workflow.now().astimezone(CHINA_TZ).date()
+        if workflow.patched("assessment-in-activity"):
+            # The rules decide the commands that follow (warnings, a task): recorded as they ran.
+            result: AssessHouseholdResult = await self._act(
+                AssessmentActivities.assess_household,
+                AssessHouseholdInput(
+                    i.application_number, declared, self._department_results,
+                    VisitFigures(visit.found_monthly_income_fen, visit.rigid_expenses_fen),
+                    self._policy.standards, as_of,
+                ),
             )  # fmt: skip
-        except DepartmentBadData as exc:
-            await self._event("department_bad_data", f"部门数据无法用于核算：{exc}")
+            bad_data, assessment = result.bad_data, result.assessment
+        else:  # executions started before: assessed in the workflow, with the code of the day
+            bad_data, assessment = None, None
+            try:
+                assessment = assess_household(
+                    declared, self._department_results, visit, standards=self._policy.standards, as_of=as_of
+                )
+            except DepartmentBadData as exc:
+                bad_data = str(exc)
+        if bad_data is not None or assessment is None:
+            await self._event("department_bad_data", f"部门数据无法用于核算：{bad_data}")
             return await self._open_task(
-                TaskType.DATA_CHECK, i.township_code, note=f"部门数据异常，请人工核对：{exc}"
+                TaskType.DATA_CHECK, i.township_code, note=f"部门数据异常，请人工核对：{bad_data}"
             )
-        a = self._assessment
+        self._assessment = a = assessment
         summary = f"信息核对完成：家庭月收入{self._yuan(a.monthly_income.amount_fen)}，人均{self._yuan(a.per_capita_income_fen)}"
         summary += f"；预警{len(a.warnings)}条，转入重点审查" if a.warnings else "；无预警"
         await self._event(

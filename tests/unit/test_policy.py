@@ -2,17 +2,29 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
+from temporalio.contrib.pydantic import pydantic_data_converter
 
+from domain.departments import Department
 from domain.enums import AssistanceType
-from domain.policy import AmountRule, DayCounting, PolicyBook, RegionStandards, ReviewMode
+from domain.policy import (
+    DEFAULT_DEPARTMENTS,
+    AmountRule,
+    AssistancePolicy,
+    DayCounting,
+    PolicyBook,
+    RegionStandards,
+    ReviewMode,
+)
 from domain.staff import Role
 from infra.policy_config import load_policy_book
 
 REPO = Path(__file__).resolve().parents[2]
 BOOK = load_policy_book(REPO / "config" / "policies.toml")
+converter = pydantic_data_converter.payload_converter
 
 
 def test_shipped_configuration_covers_every_type_with_the_seed_rules() -> None:
@@ -90,3 +102,36 @@ def test_re_review_rhythm_by_class_never_less_often_than_the_county_requires() -
     # unclassified) at 6 months; the classes already more frequent keep their rhythm.
     strict = RegionStandards(review_max_months=6)
     assert [strict.review_interval_months(c) for c in ("A", "B", "C", None)] == [3, 6, 6, 6]
+
+
+def test_every_case_queries_the_eight_departments_unless_its_county_or_type_names_others() -> None:
+    assert BOOK.resolve(AssistanceType.DIBAO, "440105").departments == DEFAULT_DEPARTMENTS
+    assert set(DEFAULT_DEPARTMENTS) == set(Department)  # all eight today
+    book = PolicyBook(
+        types={"dibao": {"label": "低保"}, "tekun": {"label": "特困", "departments": ["tax", "deposits"]}},
+        regions={"440106": {"departments": ["tax", "social_insurance", "deposits"]}},
+    )
+    assert book.resolve(AssistanceType.DIBAO, "440106").departments == (
+        Department.TAX,
+        Department.SOCIAL_INSURANCE,
+        Department.DEPOSITS,
+    )
+    assert book.resolve(AssistanceType.DIBAO, "440105").departments == DEFAULT_DEPARTMENTS
+    assert book.resolve(AssistanceType.TEKUN, "440106").departments == (Department.TAX, Department.DEPOSITS)
+
+
+@pytest.mark.parametrize("departments", [["tax", "post_office"], ["tax", "tax"], []])
+def test_a_wrong_list_of_departments_is_refused_at_load(departments: list[str]) -> None:
+    book = PolicyBook(types={"dibao": {"label": "低保", "departments": departments}})
+    with pytest.raises(ValueError):
+        book.resolve(AssistanceType.DIBAO, "440105")
+
+
+def test_a_policy_recorded_before_it_named_departments_decodes_with_the_eight() -> None:
+    """Running cases recorded their policy without the field; on replay it decodes to the same
+    eight departments they queried."""
+    recorded = json.loads(converter.to_payloads([BOOK.resolve(AssistanceType.DIBAO, "440105")])[0].data)
+    del recorded["departments"]
+    payload = converter.to_payloads([recorded])[0]
+    [policy] = converter.from_payloads([payload], [AssistancePolicy])
+    assert policy.departments == DEFAULT_DEPARTMENTS

@@ -258,3 +258,28 @@ async def test_a_withdrawal_while_waiting_for_the_departments_closes_the_case(
         assert status.stage is Stage.WITHDRAWN
         await case.idle()  # no department query left retrying for a closed case
         assert (await case.status()).stage is Stage.WITHDRAWN
+
+
+async def test_a_county_queries_only_the_departments_its_policy_names(
+    sessions: Sessions, application_number: str, department_simulator: DepartmentSimulator
+) -> None:
+    """A county without a link to the housing fund leaves it out of its policy: its cases never
+    wait for that system (here down for a month), and say which departments they asked."""
+    department_simulator.faults.apply(
+        FaultRequest(department=Department.HOUSING_FUND, down_for_seconds=30 * 86_400)
+    )
+    linked = [d.value for d in Department if d is not Department.HOUSING_FUND]
+    county = {**POLICIES.regions.get("440105", {}), "departments": linked}
+    policies = PolicyBook(
+        types=POLICIES.types,
+        regions={**POLICIES.regions, "440105": county},
+        default_limits=POLICIES.default_limits,
+        default_standards=POLICIES.default_standards,
+    )
+    async with case_at(beijing(2026, 10, 12, 9), sessions, application_number, policies=policies) as case:
+        await case.complete(TaskType.HOME_VISIT, INVESTIGATOR, "completed", home_visit(60_000))
+        await case.stage(Stage.DEMOCRATIC_REVIEW)  # not held by the housing fund's outage
+        [started] = await case.events("data_check_started")
+        assert "税务部门" in started.summary and "住房公积金中心" not in started.summary
+        assert await case.events("waiting_for_department") == []
+        assert len(await case.events("assessed")) == 1
