@@ -58,6 +58,9 @@ class Application(Base):
     payload_fingerprint: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(32), index=True)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # When the case's workflow was known to be running (the intake's start, or the start repair):
+    # None while an outage of the workflow service keeps it from starting (infra/case_start.py).
+    workflow_started_at: Mapped[datetime | None] = mapped_column(UtcDateTime(), index=True, default=None)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=func.now(), onupdate=func.now()
