@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run test lint test-postgres bench bootstrap
+.PHONY: run run-production test lint test-postgres bench bootstrap
 
 PY := .venv/bin/python
 
@@ -9,6 +9,13 @@ bootstrap:
 ## make run — Temporal dev server (SQLite, Web UI :8233), migrations, demo data, worker, API (:8000)
 run: bootstrap
 	$(PY) -m infra.devstack
+
+## make run-production — docker-compose.yml's topology on this machine: the Temporal server on
+## PostgreSQL (+ Web UI :18233), two workers, two API instances (:18000, :18001), the simulators,
+## APP_ENV=production with secrets generated for the run (var/prod). First run builds the server.
+run-production: bootstrap
+	@scripts/toolchain.sh production
+	$(PY) -m infra.prodstack
 
 ## make test — lint, type check and the whole test suite against the real Temporal servers
 test: bootstrap lint

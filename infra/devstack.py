@@ -159,8 +159,9 @@ class Stack:
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
-    def spawn(self, name: str, cmd: list[str]) -> None:
-        env = {**os.environ, **_settings_env(self.settings), **self.extra_env}
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        """`env`: this child's own variables on top (one of two API instances' port, say)."""
+        env = {**os.environ, **_settings_env(self.settings), **self.extra_env, **(env or {})}
         # Own process group: the terminal's Ctrl-C reaches only us, and we stop children in order.
         self.children.append((name, subprocess.Popen(cmd, env=env, start_new_session=True)))
 
