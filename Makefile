@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run run-production test lint test-postgres bench bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bootstrap
 
 PY := .venv/bin/python
 
@@ -25,6 +25,11 @@ lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy domain workflows activities api workers infra simulators bench
+
+## the production topology's tests (tests/e2e/test_prodstack.py …): builds the Temporal server on first use
+test-production: bootstrap
+	@scripts/toolchain.sh production
+	$(PY) -m pytest -q -m production $(PYTEST_ARGS)
 
 ## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
 test-postgres: bootstrap
