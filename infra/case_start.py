@@ -1,7 +1,7 @@
 """Starting a case's workflow from its stored row — at intake, and later by the start repair.
 
 The intake commits the row before it starts the workflow ("never lose a case"). When the workflow
-service is down at that moment the row stays with `workflow_started_at` NULL, the case view says
+service is down at that moment the row stays `workflow_pending` (set with the insert), the case view says
 流程待启动, and the start repair (run by every worker process, `run_start_repair`) starts it once
 the service answers again. Starting is idempotent: the workflow id is the application number's,
 with USE_EXISTING, so the intake, a resubmission and any number of repair passes (in any number
@@ -24,7 +24,7 @@ from temporalio.exceptions import WorkflowAlreadyStartedError
 from temporalio.service import RPCError
 
 from domain.application import StartApplicationInput
-from domain.enums import AssistanceType, Channel, Stage
+from domain.enums import AssistanceType, Channel
 from domain.masking import mask_name
 from domain.staff import Actor, Role
 from infra.models import Application
@@ -94,13 +94,12 @@ async def start_case_workflow(
         created = False  # closed already: the case exists, nothing to start
     # (USE_EXISTING answers a running execution without an error: `created` is then not known
     # from the start call; the repair counts it as started, which is what the clerk cares about.)
-    if row.workflow_started_at is None:
+    if row.workflow_pending:
         async with sessions.begin() as session:
             await session.execute(
-                update(Application)
-                .where(Application.id == row.id, Application.workflow_started_at.is_(None))
-                .values(workflow_started_at=datetime.now(UTC))
+                update(Application).where(Application.id == row.id).values(workflow_pending=False)
             )
+        row.workflow_pending = False
     return created
 
 
@@ -129,11 +128,7 @@ async def repair_unstarted(
         rows = list(
             await session.scalars(
                 select(Application)
-                .where(
-                    Application.workflow_started_at.is_(None),
-                    Application.stage == Stage.INTAKE.value,
-                    Application.accepted_at <= cutoff,
-                )
+                .where(Application.workflow_pending.is_(True), Application.accepted_at <= cutoff)
                 .order_by(Application.accepted_at, Application.id)
                 .limit(limit)
             )

@@ -97,6 +97,9 @@ class ApplicationService:
             green_channel=body.green_channel,
             stage=Stage.INTAKE.value,
             accepted_at=datetime.now(UTC),
+            # Committed with the row: if the start below never happens (the service down, this
+            # process killed), the start repair finds the case.
+            workflow_pending=True,
         )
         row.seal_personal_data(
             self._pii, id_number=body.applicant.id_number, phone=body.applicant.phone, submission=submission

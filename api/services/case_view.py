@@ -161,7 +161,7 @@ def build_view(
     (else the stored stage). `payload` is the opened submission."""
     stage = status.stage if status else Stage(row.stage)
     # Saved during an outage and not started yet: the start repair will (infra/case_start.py).
-    pending = status is None and row.workflow_started_at is None
+    pending = status is None and row.workflow_pending
     live: dict[str, Any] = {}
     if status is not None:
         deadline = status.deadline
