@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +29,12 @@ import httpx
 import pytest
 from temporalio.client import Client
 
+from domain.application import workflow_id_for
+from infra.db import make_engine, make_session_factory
+from infra.models import Application
+from infra.pii import make_pii_vault
 from infra.seed import DEMO_PASSWORD
+from infra.settings import Settings
 from tests.conftest import REPO, TOOLS, temporal_cli, toolchain_path
 from tests.e2e.support import DIBAO_MATERIALS
 from tests.factories import application_payload
@@ -46,17 +52,24 @@ def _free(port: int) -> bool:
     return True
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+def _free_ports(count: int) -> list[int]:
+    """`count` distinct free ports: all sockets stay bound until every port is drawn."""
+    sockets = [socket.socket() for _ in range(count)]
+    try:
+        for s in sockets:
+            s.bind(("127.0.0.1", 0))
+        return [int(s.getsockname()[1]) for s in sockets]
+    finally:
+        for s in sockets:
+            s.close()
 
 
-def _free_run(length: int) -> int:
+def _free_run(length: int, taken: set[int]) -> int:
     """The first of `length` consecutive free ports (the server's four membership ports)."""
     for _ in range(200):
         base = random.randint(20000, 29000)
-        if all(_free(base + i) for i in range(length)):
+        run = range(base, base + length)
+        if not taken.intersection(run) and all(_free(p) for p in run):
             return base
     raise AssertionError("no run of free ports found")
 
@@ -67,13 +80,12 @@ def _engine(var: str, name: str, what: str) -> str:
 
 class ProdStack:
     def __init__(self, state: Path, pg_dir: Path) -> None:
-        self.ports = {
-            name: _free_port()
-            for name in ("POSTGRES", "TEMPORAL", "TEMPORAL_HTTP", "HISTORY", "MATCHING", "SYSTEM_WORKER")
-            + ("UI", "DEPARTMENTS", "BANK")
-        }
-        self.ports["MEMBERSHIP"] = _free_run(4)
-        self.apis = (_free_port(), _free_port())
+        names = ("POSTGRES", "TEMPORAL", "TEMPORAL_HTTP", "HISTORY", "MATCHING", "SYSTEM_WORKER", "UI")
+        names += ("DEPARTMENTS", "BANK")
+        drawn = _free_ports(len(names) + 2)
+        self.ports = dict(zip(names, drawn, strict=False))
+        self.apis = (drawn[-2], drawn[-1])
+        self.ports["MEMBERSHIP"] = _free_run(4, set(drawn))
         self.env = {
             **os.environ,
             "TEMPORAL_CLI_PATH": temporal_cli(),
@@ -171,6 +183,54 @@ async def _temporal_rows(port: int, workflow_id: str, id_number: str) -> tuple[i
     return int(executions), int(nodes), int(leaked)
 
 
+async def _store_pending_case(stack: ProdStack, number: str) -> None:
+    """What an API process killed between its commit and the workflow start leaves behind: the
+    case stored, pending, sealed with this installation's keys, and no workflow."""
+    keys = json.loads((Path(stack.env["PROD_STATE_DIR"]) / "secrets.json").read_text())
+    vault = make_pii_vault(
+        Settings(
+            _env_file=None,  # type: ignore[call-arg]
+            pii_keys=json.loads(keys["PII_KEYS"]),
+            pii_active_key=keys["PII_ACTIVE_KEY"],
+            pii_hash_key=keys["PII_HASH_KEY"],
+        )
+    )
+    payload = application_payload(number, materials=DIBAO_MATERIALS)
+    clerk = {
+        "username": "clerk_chigang",
+        "display_name": "陈晓敏",
+        "role": "intake_clerk",
+        "region_code": "440105001",
+    }
+    row = Application(
+        application_number=number,
+        workflow_id=workflow_id_for(number),
+        assistance_type="dibao",
+        channel="walk_in",
+        county_code="440105",
+        township_code="440105001",
+        community_code="440105001001",
+        applicant_name=payload["applicant"]["name"],
+        household_size=len(payload["members"]),
+        green_channel=False,
+        stage="intake",
+        accepted_at=datetime.now(UTC) - timedelta(minutes=5),
+        workflow_pending=True,
+    )
+    row.seal_personal_data(
+        vault,
+        id_number=payload["applicant"]["id_number"],
+        phone=payload["applicant"]["phone"],
+        submission={**payload, "submitted_by": clerk},
+    )
+    engine = make_engine(f"postgresql+asyncpg://sa@127.0.0.1:{stack.ports['POSTGRES']}/social_assistance")
+    try:
+        async with make_session_factory(engine).begin() as session:
+            session.add(row)
+    finally:
+        await engine.dispose()
+
+
 async def _listed(address: str, query: str) -> list[str]:
     client = await Client.connect(address)
     return [wf.id async for wf in client.list_workflows(query)]
@@ -215,6 +275,17 @@ def test_production_topology_serves_a_case_through_both_apis_on_postgres_and_sto
     address = f"127.0.0.1:{stack.ports['TEMPORAL']}"
     query = f"WorkflowId = '{workflow_id}' AND CountyCode = '440105' AND GreenChannel = false"
     assert _until(lambda: asyncio.run(_listed(address, query)), 60, "visibility") == [workflow_id]
+
+    # A case the intake stored but never started: a worker's start repair (every 30 s) starts it.
+    orphan = application_number[:-4] + "FFFF"
+    asyncio.run(_store_pending_case(stack, orphan))
+
+    def repaired() -> list[str] | None:
+        case = httpx.get(f"{stack.api(1)}/api/v1/applications/{orphan}", headers=clerk, timeout=30)
+        assert case.status_code == 200, case.text
+        return [t["task_type"] for t in case.json()["open_tasks"]] or None
+
+    assert _until(repaired, 150, "the start repair in the worker processes") == ["home_visit"]
 
     # Ctrl-C stops every process, the database last.
     assert stack.stop() == 0, stack.tail()
