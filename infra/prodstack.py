@@ -29,7 +29,7 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.db import make_engine, make_session_factory
-from infra.devstack import Stack, bank_sim_command, department_sim_command, wait_for_port
+from infra.devstack import Stack, bank_sim_command, department_sim_command, port_free, wait_for_port
 from infra.logging_setup import configure_logging
 from infra.migrate import upgrade_async
 from infra.prodstack_config import (
@@ -131,6 +131,40 @@ async def register_search_attributes(settings: Settings, within: float = 120.0) 
             await asyncio.sleep(1.0)
 
 
+def ports_in_use(ports: Ports) -> list[str]:
+    """The configured ports something else already listens on (another run, another service): a
+    child would fail to bind while we talked to the stranger on its port."""
+    named = {
+        "PROD_POSTGRES_PORT": ports.postgres,
+        "PROD_TEMPORAL_PORT": ports.temporal,
+        "PROD_TEMPORAL_HTTP_PORT": ports.temporal_http,
+        "PROD_HISTORY_PORT": ports.history,
+        "PROD_MATCHING_PORT": ports.matching,
+        "PROD_SYSTEM_WORKER_PORT": ports.system_worker,
+        **{f"PROD_MEMBERSHIP_PORT (+{i})": ports.membership + i for i in range(4)},
+        "PROD_UI_PORT": ports.ui,
+        "PROD_API_PORTS (1)": ports.apis[0],
+        "PROD_API_PORTS (2)": ports.apis[1],
+        "PROD_DEPARTMENTS_PORT": ports.departments,
+        "PROD_BANK_PORT": ports.bank,
+    }
+    return [f"{port} ({var})" for var, port in named.items() if not port_free(LOOPBACK, port)]
+
+
+async def wait_for_child(stack: Stack, port: int, within: float) -> None:
+    """The port open, or the reason the stack cannot come up (a child exited) at once."""
+    async with asyncio.timeout(within):
+        while True:
+            problem = stack.failed()
+            if problem:
+                raise SystemExit(f"stack stopped while starting: {problem}")
+            try:
+                await wait_for_port(LOOPBACK, port, within=1.0)
+                return
+            except TimeoutError:
+                continue
+
+
 def stop_in_order(stack: Stack) -> None:
     procs = dict(stack.children)
     for name in STOP_ORDER:
@@ -152,6 +186,10 @@ async def run_production(stop: asyncio.Event) -> None:
     missing = tools.missing()
     if missing:
         raise SystemExit(f"production engine not installed: {', '.join(missing)}. Fix: {TOOLCHAIN_FIX}.")
+    # Our own PostgreSQL may still run from an interrupted run: start_postgres then reuses it.
+    busy = [p for p in ports_in_use(ports) if not p.startswith(f"{ports.postgres} ")]
+    if busy:
+        raise SystemExit(f"ports in use: {', '.join(busy)}. Stop what uses them or choose other ports.")
     secrets = load_or_create_secrets(layout.state)
     settings = load_settings(
         app_env="production",
@@ -176,10 +214,12 @@ async def run_production(stop: asyncio.Event) -> None:
     try:
         await setup_temporal_schemas(tools, ports)
         root = ["--root", str(layout.state), "--env", "production"]
-        stack.spawn("temporal", [str(tools.server), *root, "--config", "temporal", "--allow-no-auth", "start"])
+        stack.spawn(
+            "temporal", [str(tools.server), *root, "--config", "temporal", "--allow-no-auth", "start"]
+        )
         stack.spawn("departments", department_sim_command(settings, ports.departments))
         stack.spawn("bank", bank_sim_command(ports.bank))
-        await wait_for_port(LOOPBACK, ports.temporal, within=120)
+        await wait_for_child(stack, ports.temporal, within=120)
         await create_namespace(tools, settings)
         await register_search_attributes(settings)
         stack.spawn("temporal-ui", [str(tools.ui_server), *root, "--config", "ui", "start"])
@@ -195,7 +235,7 @@ async def run_production(stop: asyncio.Event) -> None:
         for index, port in enumerate(ports.apis, start=1):
             stack.spawn(f"api-{index}", [sys.executable, "-m", "api.main"], {"API_PORT": str(port)})
         for port in (*ports.apis, ports.ui):
-            await wait_for_port(LOOPBACK, port, within=90)
+            await wait_for_child(stack, port, within=90)
         print(banner(settings, ports, layout), flush=True)
         while not stop.is_set():
             problem = stack.failed()
@@ -247,4 +287,3 @@ def main() -> None:
 
 if __name__ == "__main__":
     main()
-

@@ -167,9 +167,7 @@ def temporal_server_config(ports: Ports, dynamic_config: Path) -> dict[str, Any]
     """One server process with all four services, on PostgreSQL (history and SQL visibility)."""
 
     def rpc(grpc: int, membership: int, **extra: int) -> dict[str, Any]:
-        return {
-            "rpc": {"grpcPort": grpc, "membershipPort": membership, "bindOnIP": LOOPBACK, **extra}
-        }
+        return {"rpc": {"grpcPort": grpc, "membershipPort": membership, "bindOnIP": LOOPBACK, **extra}}
 
     return {
         "log": {"stdout": True, "level": "warn"},

@@ -30,7 +30,9 @@ def upgrade() -> None:
     with op.batch_alter_table("applications") as t:
         t.add_column(sa.Column("workflow_pending", sa.Boolean(), nullable=False, server_default=sa.false()))
         t.create_index("ix_applications_workflow_pending", ["workflow_pending"])
-    op.execute(sa.text("UPDATE applications SET workflow_pending = :yes WHERE stage = 'intake'").bindparams(yes=True))
+    op.execute(
+        sa.text("UPDATE applications SET workflow_pending = :yes WHERE stage = 'intake'").bindparams(yes=True)
+    )
 
 
 def downgrade() -> None:
