@@ -75,7 +75,12 @@ def _free_run(length: int, taken: set[int]) -> int:
 
 
 def _engine(var: str, name: str, what: str) -> str:
-    return toolchain_path(var, TOOLS / "bin" / name, f"{what} (scripts/toolchain.sh production)")
+    # The production engine is not part of `scripts/toolchain.sh all`: name its own command.
+    return toolchain_path(
+        var,
+        TOOLS / "bin" / name,
+        f"{what} (built by `make test-production` / `scripts/toolchain.sh production`)",
+    )
 
 
 class ProdStack:
