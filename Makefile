@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run test lint test-postgres bench bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bootstrap
 
 PY := .venv/bin/python
 
@@ -10,14 +10,28 @@ bootstrap:
 run: bootstrap
 	$(PY) -m infra.devstack
 
+## make run-production — docker-compose.yml's topology on this machine: the Temporal server on
+## PostgreSQL (+ Web UI :18233), two workers, two API instances (:18000, :18001), the simulators,
+## APP_ENV=production with secrets generated for the run (var/prod). First run builds the server.
+run-production: bootstrap
+	@scripts/toolchain.sh production
+	$(PY) -m infra.prodstack
+
 ## make test — lint, type check and the whole test suite against the real Temporal servers
+## (the dev server, the time-skipping server, and the production server on PostgreSQL, built on first use)
 test: bootstrap lint
+	@scripts/toolchain.sh production
 	$(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
 	$(PY) -m mypy domain workflows activities api workers infra simulators bench
+
+## only the production topology's tests (tests/e2e/test_prodstack.py, also in make test)
+test-production: bootstrap
+	@scripts/toolchain.sh production
+	$(PY) -m pytest -q -m production $(PYTEST_ARGS)
 
 ## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
 test-postgres: bootstrap

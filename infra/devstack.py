@@ -81,7 +81,7 @@ async def wait_for_port(host: str, port: int, within: float = 60.0) -> None:
         raise TimeoutError(f"{host}:{port} did not open within {within:.0f}s") from None
 
 
-def _port_free(host: str, port: int) -> bool:
+def port_free(host: str, port: int) -> bool:
     with socket.socket() as s:
         try:
             s.bind((host, port))
@@ -94,7 +94,7 @@ def department_sim_port(settings: Settings) -> int:
     """The simulator's port: the configured one, or — when it is taken and was not set explicitly
     (another `make run`, a test's stack) — any free one, which the adapters are then pointed at."""
     port = settings.department_sim_port
-    if _port_free(SIM_HOST, port):
+    if port_free(SIM_HOST, port):
         return port
     if "department_sim_port" in settings.model_fields_set:
         raise SystemExit(f"DEPARTMENT_SIM_PORT {port} is in use: free it or choose another port.")
@@ -124,7 +124,7 @@ def department_sim_command(settings: Settings, port: int) -> list[str]:
 def bank_sim_port(settings: Settings) -> int:
     """As for the department simulator: the configured port, or a free one unless set explicitly."""
     port = settings.bank_sim_port
-    if _port_free(SIM_HOST, port):
+    if port_free(SIM_HOST, port):
         return port
     if "bank_sim_port" in settings.model_fields_set:
         raise SystemExit(f"BANK_SIM_PORT {port} is in use: free it or choose another port.")
@@ -159,8 +159,9 @@ class Stack:
     children: list[tuple[str, subprocess.Popen[bytes]]] = field(default_factory=list)
     extra_env: dict[str, str] = field(default_factory=dict)
 
-    def spawn(self, name: str, cmd: list[str]) -> None:
-        env = {**os.environ, **_settings_env(self.settings), **self.extra_env}
+    def spawn(self, name: str, cmd: list[str], env: dict[str, str] | None = None) -> None:
+        """`env`: this child's own variables on top (one of two API instances' port, say)."""
+        env = {**os.environ, **_settings_env(self.settings), **self.extra_env, **(env or {})}
         # Own process group: the terminal's Ctrl-C reaches only us, and we stop children in order.
         self.children.append((name, subprocess.Popen(cmd, env=env, start_new_session=True)))
 

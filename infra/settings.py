@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # On SIGTERM the worker stops polling and gives running activities this long to finish (a bank
     # file being sent, a department answering) before it cancels them.
     worker_graceful_shutdown_seconds: float = Field(default=30.0, ge=0)
+    # Every worker process looks this often for cases saved while the workflow service was down
+    # and starts them (infra/case_start.py): the clerk never resubmits.
+    start_repair_interval_seconds: float = Field(default=30.0, gt=0)
     # Department calls run on their own task queue with at most this many at a time per worker,
     # so that slow departments never take the slots of the short database writes.
     department_max_concurrent_calls: int = Field(default=20, ge=1)

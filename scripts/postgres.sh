@@ -5,6 +5,10 @@
 set -euo pipefail
 DIR="${2:-${SA_PG_DIR:-/tmp/sa-postgres}}"
 PORT="${3:-${SA_PG_PORT:-54329}}"
+# The database created on start, and fsync: off for throwaway test clusters (the default), on for
+# the production topology on this machine (infra/prodstack.py sets SA_PG_DB and SA_PG_FSYNC=on).
+DB="${SA_PG_DB:-social_assistance_test}"
+FSYNC="${SA_PG_FSYNC:-off}"
 
 find_bin() { ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n1; }
 
@@ -29,12 +33,12 @@ case "${1:-start}" in
     fi
     if ! as_pg "$BIN/pg_ctl" -D "$DIR" status >/dev/null 2>&1; then
       as_pg "$BIN/pg_ctl" -D "$DIR" -l "$DIR/server.log" -w \
-        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=off" start >&2
+        -o "-p $PORT -k /tmp -c listen_addresses=127.0.0.1 -c fsync=$FSYNC" start >&2
     fi
     as_pg "$BIN/psql" -h 127.0.0.1 -p "$PORT" -U sa -d postgres -tAc \
-      "SELECT 1 FROM pg_database WHERE datname='social_assistance_test'" | grep -q 1 \
-      || as_pg "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U sa social_assistance_test
-    echo "postgresql+asyncpg://sa@127.0.0.1:$PORT/social_assistance_test"
+      "SELECT 1 FROM pg_database WHERE datname='$DB'" | grep -q 1 \
+      || as_pg "$BIN/createdb" -h 127.0.0.1 -p "$PORT" -U sa "$DB"
+    echo "postgresql+asyncpg://sa@127.0.0.1:$PORT/$DB"
     ;;
   stop)
     as_pg "$BIN/pg_ctl" -D "$DIR" -m fast stop >&2 || true

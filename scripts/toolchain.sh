@@ -3,7 +3,8 @@
 #   - the Temporal CLI (dev server + Web UI), built from the Go module proxy;
 #   - the Java time-skipping test server, from Maven Central, plus a wrapper executable that
 #     WorkflowEnvironment.start_time_skipping(test_server_existing_path=...) can start;
-#   - Chromium from Debian's packages, for the browser test of the Temporal UI (tests/e2e).
+#   - Chromium from Debian's packages, for the browser test of the Temporal UI (tests/e2e);
+#   - (`production` only) the Temporal server, its SQL schema tool and the Web UI server.
 # Every path can be overridden by an environment variable (see below). Nothing is faked: a
 # missing Go/Java/Maven is an error that names the fix.
 set -euo pipefail
@@ -14,6 +15,13 @@ TEMPORAL_CLI_VERSION="${TEMPORAL_CLI_VERSION:-v1.5.1}"
 TEMPORAL_CLI_PATH="${TEMPORAL_CLI_PATH:-$TOOLS_DIR/bin/temporal}"
 TEMPORAL_TEST_SERVER_PATH="${TEMPORAL_TEST_SERVER_PATH:-$TOOLS_DIR/bin/temporal-test-server}"
 TEST_SERVER_LIB="${TEMPORAL_TEST_SERVER_LIB:-$TOOLS_DIR/temporal-test-server/lib}"
+# The production engine (`make run-production`, infra/prodstack.py): the Temporal server and its SQL
+# schema tool (same version as the CLI's dev server and the compose image) and the Web UI server.
+TEMPORAL_SERVER_VERSION="${TEMPORAL_SERVER_VERSION:-v1.29.1}"
+TEMPORAL_UI_SERVER_VERSION="${TEMPORAL_UI_SERVER_VERSION:-v2.42.1}"
+TEMPORAL_SERVER_PATH="${TEMPORAL_SERVER_PATH:-$TOOLS_DIR/bin/temporal-server}"
+TEMPORAL_SQL_TOOL_PATH="${TEMPORAL_SQL_TOOL_PATH:-$TOOLS_DIR/bin/temporal-sql-tool}"
+TEMPORAL_UI_SERVER_PATH="${TEMPORAL_UI_SERVER_PATH:-$TOOLS_DIR/bin/temporal-ui-server}"
 # Bump when the wrapper changes so cached copies are rewritten.
 WRAPPER_VERSION="sa-test-server-wrapper v2"
 
@@ -41,6 +49,34 @@ install_temporal_cli() {
   mv "$gobin/temporal" "$TEMPORAL_CLI_PATH"
   rmdir "$gobin" 2>/dev/null || true
   say "temporal CLI installed: $TEMPORAL_CLI_PATH"
+}
+
+# go install <package>@<version> into a temporary GOBIN, then move the binary (`server`, `sql`:
+# both the server and the UI server name theirs `server`) to its cached path.
+go_install_as() {
+  local package="$1" built="$2" target="$3"
+  if [ -x "$target" ]; then
+    say "cached: $target"
+    return
+  fi
+  need go "apt-get update && apt-get install -y golang-go (Go >= 1.23), or put Go from the Go distribution on PATH; or set the override variable of $target to a prebuilt binary"
+  mkdir -p "$(dirname "$target")"
+  local gobin
+  gobin="$(mktemp -d)"
+  say "building $package with 'go install' (first run only, several minutes)"
+  if ! GOBIN="$gobin" GOFLAGS=-mod=mod go install "$package"; then
+    rm -rf "$gobin"
+    die "go install $package failed (see the output above). Check that the Go module proxy is reachable (go env GOPROXY), or point the override variable (TEMPORAL_SERVER_PATH, TEMPORAL_SQL_TOOL_PATH, TEMPORAL_UI_SERVER_PATH) at a prebuilt binary."
+  fi
+  mv "$gobin/$built" "$target"
+  rm -rf "$gobin"
+  say "installed: $target"
+}
+
+install_production_engine() {
+  go_install_as "go.temporal.io/server/cmd/server@${TEMPORAL_SERVER_VERSION}" server "$TEMPORAL_SERVER_PATH"
+  go_install_as "go.temporal.io/server/cmd/tools/sql@${TEMPORAL_SERVER_VERSION}" sql "$TEMPORAL_SQL_TOOL_PATH"
+  go_install_as "github.com/temporalio/ui-server/v2/cmd/server@${TEMPORAL_UI_SERVER_VERSION}" server "$TEMPORAL_UI_SERVER_PATH"
 }
 
 find_faketime_lib() {
@@ -111,5 +147,7 @@ case "${1:-all}" in
   cli) install_temporal_cli ;;
   test-server) install_test_server ;;
   browser) find_chromium ;;
-  *) die "usage: $0 [all|cli|test-server|browser]" ;;
+  # Not part of `all`: only `make run-production` and its tests need the production engine.
+  production) install_temporal_cli; install_production_engine ;;
+  *) die "usage: $0 [all|cli|test-server|browser|production]" ;;
 esac

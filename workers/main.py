@@ -8,6 +8,7 @@ import signal
 from datetime import timedelta
 
 from infra.bank.http import make_bank_gateway
+from infra.case_start import run_start_repair
 from infra.db import make_engine, make_session_factory
 from infra.departments.factory import department_adapter_factory, make_department_http_client
 from infra.logging_setup import configure_logging
@@ -59,7 +60,18 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
                 "worker polling %s on %s as %s", settings.temporal_task_queue, settings.temporal_address,
                 resources.version or "an unversioned worker",
             )  # fmt: skip
+            repair = asyncio.create_task(
+                run_start_repair(
+                    stop,
+                    client,
+                    settings.temporal_task_queue,
+                    sessions,
+                    resources.pii,
+                    interval=timedelta(seconds=settings.start_repair_interval_seconds),
+                )
+            )
             await stop.wait()
+            await repair
             log.info(
                 "worker shutting down: in-flight activities get %.0f s to finish",
                 settings.worker_graceful_shutdown_seconds,

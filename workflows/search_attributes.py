@@ -42,3 +42,18 @@ def initial(assistance_type: str, county_code: str, green_channel: bool) -> Type
             SearchAttributePair(OVERDUE, False),
         ]
     )
+
+
+# SQL visibility (the production topology's PostgreSQL; MySQL and SQLite alike) keeps custom search
+# attributes in a fixed set of generated columns per type, shared by all attributes of a namespace
+# (schema postgresql/v12/visibility of server 1.29: Bool01-03 … Keyword01-10 …). Registering one
+# more attribute of a full type fails, so tests/unit/test_search_attribute_columns.py checks ours fit.
+SQL_VISIBILITY_COLUMNS: dict[str, int] = {
+    "Bool": 3,
+    "Datetime": 3,
+    "Double": 3,
+    "Int": 3,
+    "Keyword": 10,
+    "KeywordList": 3,
+    "Text": 3,
+}

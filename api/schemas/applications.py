@@ -165,6 +165,10 @@ class ApplicationOut(BaseModel):
     stage_label: str
     stored_stage: Stage = Field(description="数据库记录的阶段")
     live: bool = Field(description="以下流程状态是否来自工作流（否：流程服务不可用，仅有数据库记录）")
+    workflow_pending: bool = Field(
+        default=False,
+        description="流程待启动：申请已保存，流程服务恢复后自动启动，无需重新提交",
+    )
     deadline: datetime | None = Field(description="最近的进行中时限")
     deadline_provisional: bool = Field(description="期限所在年份节假日安排尚未发布，按周末推算")
     overdue: bool

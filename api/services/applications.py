@@ -1,7 +1,8 @@
 """Intake (受理): the database row first, then the workflow, both idempotent.
 
 Order matters for "never lose a case": the row is committed before the workflow is started, and
-starting uses USE_EXISTING, so a resubmission after a failed start simply starts it then.
+starting uses USE_EXISTING. When the start fails (the workflow service is down) the case is kept
+with no workflow and the start repair (infra/case_start.py) starts it later: nobody resubmits.
 """
 
 from __future__ import annotations
@@ -15,22 +16,18 @@ from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
-from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
-from temporalio.service import RPCError
 
 from api.errors import ApiError, forbidden
 from api.schemas.applications import ApplicationIn, ApplicationOut
 from api.services.case_view import CaseService
-from domain.application import StartApplicationInput, workflow_id_for
-from domain.enums import AssistanceType, Channel, RegionLevel, Stage
-from domain.masking import mask_name
+from domain.application import workflow_id_for
+from domain.enums import RegionLevel, Stage
 from domain.staff import Actor, Role, covers
+from infra.case_start import UNAVAILABLE, start_case_workflow
+from infra.case_start import start_input as start_input  # re-exported: callers import it from here
 from infra.models import Application, Region
 from infra.models.core import submission_fingerprint
 from infra.pii import PiiVault
-from workflows import search_attributes as sa
-from workflows.application import ApplicationWorkflow
 
 log = logging.getLogger(__name__)
 
@@ -100,6 +97,9 @@ class ApplicationService:
             green_channel=body.green_channel,
             stage=Stage.INTAKE.value,
             accepted_at=datetime.now(UTC),
+            # Committed with the row: if the start below never happens (the service down, this
+            # process killed), the start repair finds the case.
+            workflow_pending=True,
         )
         row.seal_personal_data(
             self._pii, id_number=body.applicant.id_number, phone=body.applicant.phone, submission=submission
@@ -126,52 +126,14 @@ class ApplicationService:
 
     async def _ensure_workflow(self, row: Application) -> None:
         try:
-            await self._client.start_workflow(
-                ApplicationWorkflow.run,
-                start_input(row, row.submission(self._pii)),
-                id=row.workflow_id,
-                task_queue=self._task_queue,
-                id_conflict_policy=WorkflowIDConflictPolicy.USE_EXISTING,
-                id_reuse_policy=WorkflowIDReusePolicy.REJECT_DUPLICATE,
-                search_attributes=sa.initial(row.assistance_type, row.county_code, row.green_channel),
-            )
-        except WorkflowAlreadyStartedError:
-            pass  # closed already: the case exists, nothing to start
-        except (RPCError, RuntimeError) as exc:
-            # RuntimeError: the SDK's (re)connect failure when the server cannot be reached at all.
+            await start_case_workflow(self._client, self._task_queue, self._sessions, row, self._pii)
+        except UNAVAILABLE as exc:
             log.error("could not start workflow %s: %s", row.workflow_id, exc)
+            # The row is saved with no workflow: the start repair (infra/case_start.py) starts it
+            # when the service is back, so the clerk has nothing to do again.
             raise ApiError(
                 503,
                 "workflow_unavailable",
-                "申请已保存，但流程服务暂时不可用；请稍后以同一申请编号重新提交，不会重复立案",
+                "申请已保存，流程服务暂时不可用；服务恢复后将自动启动流程，无需重新提交",
                 application_number=row.application_number,
             ) from exc
-
-
-def start_input(row: Application, payload: dict[str, Any]) -> StartApplicationInput:
-    """The workflow input, from the stored row and its opened submission: codes and figures, never
-    names or ID numbers (the masked name is what the publicity notice shows anyway)."""
-    members: list[dict[str, Any]] = payload.get("members") or []
-    clerk = payload.get("submitted_by")
-    return StartApplicationInput(
-        application_number=row.application_number,
-        assistance_type=AssistanceType(row.assistance_type),
-        county_code=row.county_code,
-        township_code=row.township_code,
-        community_code=row.community_code,
-        green_channel=row.green_channel,
-        accepted_at=row.accepted_at,
-        channel=Channel(row.channel),
-        household_size=row.household_size,
-        declared_monthly_income_fen=sum(int(m.get("monthly_income_fen", 0)) for m in members),
-        declared_member_incomes_fen=[int(m.get("monthly_income_fen", 0)) for m in members],
-        materials_provided=list(payload.get("materials") or []),
-        commitment_signed=bool(payload.get("commitment_signed")),
-        staff_relative=payload.get("staff_relative") is not None,
-        masked_name=mask_name(row.applicant_name),
-        submitted_by=Actor(
-            clerk["username"], clerk["display_name"], Role(clerk["role"]), clerk["region_code"]
-        )
-        if clerk
-        else None,
-    )

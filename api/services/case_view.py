@@ -22,6 +22,7 @@ from domain.application import ApplicationStatus, ExtendDeadlineInput, Objection
 from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
 from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name, mask_phone
 from domain.staff import Actor, Role, covers
+from infra.case_start import PENDING_LABEL
 from infra.models import Application, CaseEvent, Task
 from infra.pii import PiiVault
 
@@ -159,6 +160,8 @@ def build_view(
     """The stored case (personal data masked), plus the workflow's live view when it answered
     (else the stored stage). `payload` is the opened submission."""
     stage = status.stage if status else Stage(row.stage)
+    # Saved during an outage and not started yet: the start repair will (infra/case_start.py).
+    pending = status is None and row.workflow_pending
     live: dict[str, Any] = {}
     if status is not None:
         deadline = status.deadline
@@ -205,9 +208,10 @@ def build_view(
         household_size=row.household_size,
         green_channel=row.green_channel,
         stage=stage,
-        stage_label=STAGE_LABELS[stage],
+        stage_label=PENDING_LABEL if pending else STAGE_LABELS[stage],
         stored_stage=Stage(row.stage),
         live=status is not None,
+        workflow_pending=pending,
         **({"deadline": None, "deadline_provisional": False, "overdue": False} | live),
         materials_provided=list(payload.get("materials") or []),
         commitment_signed=bool(payload.get("commitment_signed")),

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, func
+from sqlalchemy import ForeignKey, Integer, String, Text, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.models.types import UtcDateTime
@@ -58,6 +58,9 @@ class Application(Base):
     payload_fingerprint: Mapped[str] = mapped_column(String(64))
     stage: Mapped[str] = mapped_column(String(32), index=True)
     accepted_at: Mapped[datetime] = mapped_column(UtcDateTime())
+    # True from the intake's insert until the case's workflow is known to run: the start repair
+    # (infra/case_start.py) starts the cases an outage of the workflow service left pending.
+    workflow_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=func.now(), onupdate=func.now()

@@ -6,17 +6,14 @@ the old build keeps every case, and one step — making the new version current 
 
 from __future__ import annotations
 
-import asyncio
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack
 
 import httpx
 import pytest_asyncio
-from temporalio.api.workflowservice.v1 import SetWorkerDeploymentCurrentVersionRequest
 from temporalio.client import Client
 from temporalio.common import VersioningBehavior
-from temporalio.service import RPCError
 from temporalio.testing import WorkflowEnvironment
 
 from activities.data_check import AdapterFactory
@@ -26,24 +23,9 @@ from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import seed_demo
 from infra.settings import load_settings
+from infra.worker_versions import make_current
 from tests.e2e.support import Sessions, file_complete_case, login, waiting_on
 from workers.build import WorkerResources, Workers, build_worker, versioning
-
-
-async def make_current(client: Client, deployment: str, build_id: str) -> None:
-    """What a deploy does once the new build's workers poll: `temporal worker deployment
-    set-current-version`. The version exists only once one of its workers has polled: retry."""
-    for _ in range(100):
-        try:
-            await client.workflow_service.set_worker_deployment_current_version(
-                SetWorkerDeploymentCurrentVersionRequest(
-                    namespace=client.namespace, deployment_name=deployment, build_id=build_id
-                )
-            )
-            return
-        except RPCError:
-            await asyncio.sleep(0.2)
-    raise AssertionError(f"{deployment}.{build_id} never became current")
 
 
 async def build_of(client: Client, number: str) -> tuple[str, int]:

@@ -99,7 +99,16 @@ def _env(service: dict[str, Any]) -> dict[str, str]:
 
 
 def test_all_production_services_are_there(services: dict[str, Any]) -> None:
-    assert {"postgres", "temporal", "temporal-ui", "migrate", "api", "worker"} <= set(services)
+    assert {
+        "postgres",
+        "temporal-schema",
+        "temporal",
+        "temporal-namespace",
+        "temporal-ui",
+        "migrate",
+        "api",
+        "worker",
+    } <= set(services)
 
 
 def test_app_services_set_only_variables_the_settings_read(services: dict[str, Any]) -> None:
@@ -130,14 +139,20 @@ def test_database_url_points_at_the_postgres_service(services: dict[str, Any]) -
 
 def test_temporal_addresses_and_ports_agree(services: dict[str, Any]) -> None:
     temporal_ports = {p.split(":")[-1] for p in services["temporal"]["ports"]}
-    for name in ("api", "worker", "temporal-ui"):
+    for name in ("api", "worker", "temporal-ui", "temporal-namespace"):
         host, port = _env(services[name])["TEMPORAL_ADDRESS"].split(":")
         assert host == "temporal" and port in temporal_ports
     api_env = _env(services["api"])
-    assert f"{api_env['API_PORT']}:{api_env['API_PORT']}" in services["api"]["ports"]
+    # Two API instances: the container port published on a range of host ports, one each.
+    [published] = services["api"]["ports"]
+    host_ports, container_port = published.split(":")
+    first, last = (int(p) for p in host_ports.split("-"))
+    assert container_port == api_env["API_PORT"] and last - first + 1 == services["api"]["deploy"]["replicas"]
     assert api_env["API_HOST"] == "0.0.0.0"  # reachable from outside the container
     assert any(p.endswith(":8080") for p in services["temporal-ui"]["ports"])
-    assert _env(services["temporal"])["DEFAULT_NAMESPACE"] == _env(services["api"])["TEMPORAL_NAMESPACE"]
+    # The namespace the job creates is the one the API and the worker use.
+    namespace = _env(services["temporal-namespace"])["TEMPORAL_NAMESPACE"]
+    assert namespace == api_env["TEMPORAL_NAMESPACE"] == _env(services["worker"])["TEMPORAL_NAMESPACE"]
 
 
 def test_commands_name_real_entry_points_and_start_in_order(services: dict[str, Any]) -> None:
@@ -146,7 +161,61 @@ def test_commands_name_real_entry_points_and_start_in_order(services: dict[str, 
         assert importlib.util.find_spec(module) is not None
     for name in ("api", "worker"):
         assert services[name]["depends_on"]["migrate"]["condition"] == "service_completed_successfully"
+        # … and only once the namespace and its search attributes exist (issue 12, item 2).
+        done = services[name]["depends_on"]["temporal-namespace"]["condition"]
+        assert done == "service_completed_successfully"
     assert (REPO / "Dockerfile").is_file()
+
+
+def _version(image: str) -> str:
+    return "v" + image.rsplit(":", 1)[1]
+
+
+def test_temporal_is_the_server_image_on_a_schema_job_not_auto_setup(services: dict[str, Any]) -> None:
+    """As `make run-production` runs it (issue 12, items 1-2): the server image, same version as the
+    server scripts/toolchain.sh builds, its PostgreSQL schemas set up beforehand by the admin-tools
+    image's SQL tool, on the databases the server is told to use."""
+    assert not [name for name, svc in services.items() if "auto-setup" in str(svc.get("image", ""))]
+    toolchain = (REPO / "scripts" / "toolchain.sh").read_text(encoding="utf-8")
+    [built] = re.findall(r'TEMPORAL_SERVER_VERSION="\$\{TEMPORAL_SERVER_VERSION:-(v[\d.]+)\}"', toolchain)
+    temporal, schema = services["temporal"], services["temporal-schema"]
+    assert temporal["image"].startswith("temporalio/server:") and _version(temporal["image"]) == built
+    assert schema["image"].startswith("temporalio/admin-tools:") and _version(schema["image"]) == built
+    assert temporal["depends_on"]["temporal-schema"]["condition"] == "service_completed_successfully"
+    assert schema["depends_on"]["postgres"]["condition"] == "service_healthy"
+
+    server, job, pg = _env(temporal), _env(schema), _env(services["postgres"])
+    assert server["DB"] == job["SQL_PLUGIN"] == "postgres12"
+    assert job["SQL_HOST"] == server["POSTGRES_SEEDS"] == "postgres"
+    assert job["SQL_USER"] == pg["POSTGRES_USER"] and job["SQL_PASSWORD"] == pg["POSTGRES_PASSWORD"]
+    script = "\n".join(schema["command"]).replace("$$", "$")
+    for database, schema_name in (
+        (server["DBNAME"], "temporal"),
+        (server["VISIBILITY_DBNAME"], "visibility"),
+    ):
+        assert f"--db {database} update-schema --schema-name postgresql/v12/{schema_name}" in script
+    assert "create-database" in script and "setup-schema -v 0.0" in script
+
+
+def test_the_namespace_job_registers_exactly_the_projects_search_attributes(services: dict[str, Any]) -> None:
+    from workflows.search_attributes import DEFINITIONS
+
+    job = services["temporal-namespace"]
+    assert job["image"] == services["temporal-schema"]["image"]
+    script = "\n".join(job["command"])
+    [listed] = re.findall(r"for attribute in ([^;]+);", script)
+    registered = dict(pair.split("=") for pair in listed.split())
+    assert registered == DEFINITIONS
+    assert "namespace create" in script
+
+
+def test_two_api_instances_and_two_workers_as_in_make_run_production(services: dict[str, Any]) -> None:
+    from infra.prodstack import STOP_ORDER
+
+    for name in ("api", "worker"):
+        replicas = services[name]["deploy"]["replicas"]
+        local = [child for child in STOP_ORDER if child.startswith(f"{name}-")]
+        assert replicas == len(local) == 2, (name, replicas, local)
 
 
 def test_the_api_needs_a_jwt_secret_and_never_falls_back_to_the_development_one(
