@@ -184,6 +184,17 @@ class Stack:
                 return f"{name} exited with code {proc.returncode}"
         return None
 
+    async def run_until(self, stop: asyncio.Event) -> None:
+        """Until Ctrl-C (`stop`), or a child dies: a stack without one of its parts is stopped."""
+        while not stop.is_set():
+            problem = self.failed()
+            if problem:
+                raise SystemExit(f"stack stopped: {problem}")
+            try:
+                await asyncio.wait_for(stop.wait(), timeout=1.0)
+            except TimeoutError:
+                pass
+
 
 def _settings_env(settings: Settings) -> dict[str, str]:
     return {
@@ -248,14 +259,7 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
             "Ctrl-C 停止 / stops everything.\n",
             flush=True,
         )
-        while not stop.is_set():
-            problem = stack.failed()
-            if problem:
-                raise SystemExit(f"stack stopped: {problem}")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
+        await stack.run_until(stop)
     finally:
         stack.stop()
 

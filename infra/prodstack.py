@@ -247,14 +247,7 @@ async def run_production(stop: asyncio.Event) -> None:
         for port in (*ports.apis, ports.ui):
             await wait_for_child(stack, port, within=90)
         print(banner(settings, ports, layout), flush=True)
-        while not stop.is_set():
-            problem = stack.failed()
-            if problem:
-                raise SystemExit(f"stack stopped: {problem}")
-            try:
-                await asyncio.wait_for(stop.wait(), timeout=1.0)
-            except TimeoutError:
-                pass
+        await stack.run_until(stop)
     finally:
         stop_in_order(stack)
         stop_postgres(layout)
