@@ -74,6 +74,14 @@ def sets_amount(form: ApprovalForm) -> bool:
     return bool(form.stages_fen) or form.adjusted_amount_fen is not None
 
 
+def amounts_set(form: ApprovalForm) -> list[int]:
+    """Every amount an approval form sets — the adjusted amount and the stages' sum, each — so a
+    ceiling is checked on what any path may pay, not only on what `approval_total_fen` picks (the
+    急难型 county decision pays the adjusted amount, a 支出型 grant its stages)."""
+    amounts = [form.adjusted_amount_fen] if form.adjusted_amount_fen is not None else []
+    return [*amounts, sum(form.stages_fen)] if form.stages_fen else amounts
+
+
 def township_must_refer(policy: AssistancePolicy, amount_fen: int) -> bool:
     """一事一议: a one-off grant the township may not decide alone (strictly above its limit)."""
     return one_off(policy) and needs_county_decision(amount_fen, policy.standards.temp_township_limit_fen)
@@ -117,8 +125,10 @@ def raise_needs_county(
     new_fen: int,
     monthly_income_fen: int,
 ) -> bool:
-    """A re-review's new amount the county must confirm: a raise beyond the formula."""
+    """A re-review's new amount the county must confirm: a raise beyond the formula, or any raise
+    where the formula cannot be computed (a household enrolled before its size was recorded:
+    otherwise an investigator alone could raise it up to the type's ceiling)."""
     if new_fen <= current_fen:
         return False
     formula = formula_ceiling_fen(policy, household_size, monthly_income_fen)
-    return formula is not None and new_fen > formula
+    return formula is None or new_fen > formula

@@ -269,6 +269,10 @@ class CaseMachinery:
             info = await self._deadline(state.start, state.amount, state.unit)
             if state.version != version:
                 continue  # moved meanwhile (an extension): count the deadline it has now
+            if info.at < old.at:
+                # Never earlier: staff were given the old date, and a count that moved it earlier
+                # could breach at once, unreminded (a make-up working day counted, no holiday).
+                info = replace(old, provisional=info.provisional)
             if not state.active or state.breached or info == old:
                 return
             state.info = info
@@ -277,8 +281,7 @@ class CaseMachinery:
             if info.at != old.at:
                 state.version += 1
                 state.reminded = False
-                word = "顺延至" if info.at > old.at else "提前至"
-                summary = f"{cause}，{label}由{old.due_date_iso}{word}{info.due_date_iso}"
+                summary = f"{cause}，{label}由{old.due_date_iso}顺延至{info.due_date_iso}"
             else:
                 summary = f"{cause}，{label}核定为{info.due_date_iso}"
             if info.provisional:

@@ -14,6 +14,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.amount_rules import (
         AMOUNT_NOT_ALLOWED,
         AmountNotAllowed,
+        amounts_set,
         approval_total_fen,
         check_ceiling,
         decided_form,
@@ -105,13 +106,15 @@ class DecisionStage(CaseMachinery):
         if outcome != "approve":
             return
         if task.task_type is TaskType.EMERGENCY_APPROVAL:
-            amount = form.amount_fen
+            amounts = [form.amount_fen]
         elif task.task_type is TaskType.COUNTY_APPROVAL and sets_amount(form):
-            amount = approval_total_fen(form, self._status.proposed_amount_fen, self._policy.recurring)
+            total = approval_total_fen(form, self._status.proposed_amount_fen, self._policy.recurring)
+            amounts = [total, *amounts_set(form)]
         else:
             return
         try:
-            check_ceiling(self._policy, amount)
+            for amount in amounts:
+                check_ceiling(self._policy, amount)
         except AmountNotAllowed as exc:
             raise rejected(AMOUNT_NOT_ALLOWED, str(exc)) from None
 

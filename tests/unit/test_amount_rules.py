@@ -94,6 +94,8 @@ def test_a_re_review_raise_needs_the_county_only_beyond_the_formula() -> None:
     assert not raise_needs_county(dibao, 3, 250_000, 291_000, 60_000)
     assert raise_needs_county(dibao, 3, 250_000, 291_001, 60_000)
     assert not raise_needs_county(dibao, 3, 400_000, 350_000, 60_000)  # a cut is never referred
-    assert not raise_needs_county(dibao, None, 250_000, 350_000, 60_000)  # size unknown: cap only
+    # Size unknown (enrolled before it was recorded): any raise goes to the county, a cut does not.
+    assert raise_needs_county(dibao, None, 250_000, 250_001, 60_000)
+    assert not raise_needs_county(dibao, None, 250_000, 200_000, 60_000)
     tekun = policy(AssistanceType.TEKUN)
     assert formula_ceiling_fen(tekun, 1, 0) == 152_100 + 150_000

@@ -69,6 +69,16 @@ async def test_emergency_rescue_above_the_cap_is_refused_for_the_township_head(
             case, ApplicationWorkflow.complete_task,
             CompleteTaskInput(county.task_id, APPROVER, "approve", over), "AmountNotAllowed",
         )  # fmt: skip
+        # Tiny stages beside a huge adjusted amount: the rescue pays the adjusted amount, so the
+        # ceiling holds on every amount the form sets, not only on the stages' sum.
+        disguised = approval(
+            opinion="一事一议", adjusted_amount_fen=TEN_MILLION_YUAN, adjustment_reason="情况特殊需要",
+            stages_fen=[1, 1],
+        )  # fmt: skip
+        await refused(
+            case, ApplicationWorkflow.complete_task,
+            CompleteTaskInput(county.task_id, APPROVER, "approve", disguised), "AmountNotAllowed",
+        )  # fmt: skip
         # The county grants less than the township proposed: that amount is paid.
         less = approval(
             opinion="一事一议，核定救助", adjusted_amount_fen=1_200_000, adjustment_reason="按实际损失核定"

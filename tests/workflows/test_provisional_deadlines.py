@@ -104,3 +104,25 @@ async def test_a_case_that_missed_the_calendar_signal_recounts_before_its_remind
             "因节假日安排已载入，全流程办结时限由2027-02-08顺延至2027-02-15"
         ]
         await _no_breach_on_the_old_date_and_one_on_the_new(case)
+
+
+async def test_a_recount_never_moves_a_deadline_earlier_than_staff_were_told(
+    own_sessions: Sessions, application_number: str
+) -> None:
+    # A table with a make-up working Saturday in January and no holiday before the deadline: the
+    # count from the start ends a working day earlier, but the case keeps the date it was given.
+    makeup_only = CalendarYearIn(
+        days=[CalendarDayIn(day=date(2027, 1, 9), is_working_day=True, name="调休上班")], complete=True
+    )
+    async with case_at(beijing(2026, 12, 28, 10), own_sessions, application_number) as case:
+        await _filed_on_28_december(case)
+        calendar = CalendarService(own_sessions, WorkflowGateway(case.env.client))
+        assert (await calendar.replace_year(2027, makeup_only, OPERATOR)).cases_notified == 1
+        await case.idle()
+        whole = limit(await case.status(), "whole_process")
+        assert (whole.due_date, whole.provisional) == ("2027-02-08", False)
+        assert [e.summary for e in await case.events("deadline_moved")] == [
+            "因2027年节假日安排已载入，全流程办结时限核定为2027-02-08"
+        ]
+        await case.advance_to(beijing(2027, 2, 8, 23, 30))  # the earlier count's date has passed
+        assert await case.breaches() == []
