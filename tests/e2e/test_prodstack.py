@@ -1,6 +1,9 @@
-"""`make run-production`'s topology as an operator gets it (issue 12, items 1 and 2): the Temporal
+"""`make run-production`'s topology as an operator gets it (issue 12, items 1 to 3): the Temporal
 server on PostgreSQL with SQL visibility, two workers, two API instances, a real process tree on
-ports and files of its own, stopped by Ctrl-C.
+ports and files of its own, stopped by Ctrl-C — and on it the checks that matter there: intake and
+tasks through both API instances, the payroll with two workers, the privacy scan of Temporal's
+PostgreSQL tables, the operators' search-attribute filters (Stage, Overdue, WaitingFor) on SQL
+visibility, the start repair. Everything shares one stack start (docs/production.md, "Tests").
 
 Needs the production engine (scripts/toolchain.sh production): a missing binary fails the test with
 the fix, never skips it. Timeouts are generous: the first start creates the cluster, the Temporal
