@@ -2,6 +2,9 @@
 .PHONY: run run-production test test-production lint test-postgres bench bootstrap
 
 PY := .venv/bin/python
+# A temporary root of this run's own: pytest prunes old numbered folders of a shared root, which
+# would pull the shared database from under another run on the same machine.
+PYTEST_TMP = PYTEST_DEBUG_TEMPROOT=$${PYTEST_DEBUG_TEMPROOT:-$$(mktemp -d -t sa-pytest.XXXXXX)}
 
 bootstrap:
 	@scripts/bootstrap.sh
@@ -21,7 +24,7 @@ run-production: bootstrap
 ## (the dev server, the time-skipping server, and the production server on PostgreSQL, built on first use)
 test: bootstrap lint
 	@scripts/toolchain.sh production
-	$(PY) -m pytest -q $(PYTEST_ARGS)
+	$(PYTEST_TMP) $(PY) -m pytest -q $(PYTEST_ARGS)
 
 lint:
 	$(PY) -m ruff check .
@@ -31,11 +34,11 @@ lint:
 ## only the production topology's tests (tests/e2e/test_prodstack.py, also in make test)
 test-production: bootstrap
 	@scripts/toolchain.sh production
-	$(PY) -m pytest -q -m production $(PYTEST_ARGS)
+	$(PYTEST_TMP) $(PY) -m pytest -q -m production $(PYTEST_ARGS)
 
 ## the migrations and data-access tests again, on a throwaway PostgreSQL (CI runs this too)
 test-postgres: bootstrap
-	SA_TEST_DATABASE_URL=$$(scripts/postgres.sh start) $(PY) -m pytest -q -m db $(PYTEST_ARGS)
+	SA_TEST_DATABASE_URL=$$(scripts/postgres.sh start) $(PYTEST_TMP) $(PY) -m pytest -q -m db $(PYTEST_ARGS)
 
 ## the payroll of 100,000 households end to end against a bulk insert (targets: < 60 s, ≤ 20×)
 bench: bootstrap
