@@ -197,8 +197,9 @@ class World:
             township_code=c.township, community_code=c.community, applicant_id_number=new_applicant_id(),
         )  # fmt: skip
         enrolment = EnrolInput(
-            number, AssistanceType.DIBAO, c.code, c.township, c.community, category, amount_fen, start_month
-        )
+            number, AssistanceType.DIBAO, c.code, c.township, c.community, category, amount_fen, start_month,
+            household_size=2,  # the stored application's (a household of unknown size: raises go to the county)
+        )  # fmt: skip
         await self.env.client.start_workflow(
             BeneficiaryWorkflow.run,
             LifecycleInput(enrolment, history_limit=history_limit),
