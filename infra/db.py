@@ -27,9 +27,7 @@ def make_engine(database_url: str, echo: bool = False) -> AsyncEngine:
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     # WAL lets the API read while the worker writes; foreign keys are off by default in SQLite.
-    # WAL is a property of the file, kept once set: ask first, and switch only a file not in WAL
-    # yet. Late in full test runs a new connection's switch was answered "disk I/O error" now and
-    # then (the suspected cause; the read-only question needs no lock).
+    # WAL is a property of the file, kept once set: ask first, and switch only a file not in WAL yet.
     cursor.execute("PRAGMA journal_mode")
     (mode,) = cursor.fetchone()
     if str(mode).lower() != "wal":

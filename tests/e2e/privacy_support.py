@@ -25,6 +25,7 @@ from infra.settings import load_settings
 from infra.temporal_client import make_data_converter
 from tests.conftest import temporal_cli
 from tests.e2e.support import DIBAO_MATERIALS
+from tests.raw_files import raw_bytes
 from tests.factories import id_number
 from workflows import search_attributes as sa
 
@@ -148,7 +149,7 @@ async def disk_dev_server(db_file: Path) -> AsyncIterator[WorkflowEnvironment]:
 
 def database_bytes(directory: Path) -> dict[str, bytes]:
     """Every file the server keeps there (the database, its -wal and -shm), by name."""
-    return {p.name: p.read_bytes() for p in sorted(directory.iterdir()) if p.is_file()}
+    return {p.name: raw_bytes(p) for p in sorted(directory.iterdir()) if p.is_file()}
 
 
 # -- histories -------------------------------------------------------------------------------------

@@ -18,6 +18,7 @@ from infra.db import sqlite_file
 from infra.models import Application
 from tests.e2e.support import DIBAO_MATERIALS, login, refused, verification_tasks
 from tests.factories import application_payload, id_number, pii_vault
+from tests.raw_files import raw_bytes
 
 Sessions = async_sessionmaker[AsyncSession]
 
@@ -143,7 +144,7 @@ async def test_the_database_file_holds_no_id_number_or_phone_in_clear(
     database = sqlite_file(sqlite_url)
     assert database is not None
     files = [p for p in (database, Path(f"{database}-wal")) if p.exists()]
-    raw = b"".join(p.read_bytes() for p in files)
+    raw = b"".join(raw_bytes(p) for p in files)
     # The scan reads the data: names stay in clear (the issue is about ID numbers, phones, accounts).
     assert "冼晓桐".encode() in raw and application_number.encode() in raw
     for secret in secrets_of(body):
