@@ -25,8 +25,8 @@ from infra.settings import load_settings
 from infra.temporal_client import make_data_converter
 from tests.conftest import temporal_cli
 from tests.e2e.support import DIBAO_MATERIALS
-from tests.raw_files import raw_bytes
 from tests.factories import id_number
+from tests.raw_files import raw_bytes
 from workflows import search_attributes as sa
 
 # Uncommon characters, drawn at random per run: a compound surname followed by two of them (names), or
