@@ -6,6 +6,7 @@ COPY pyproject.toml README.md alembic.ini ./
 COPY domain ./domain
 COPY workflows ./workflows
 COPY activities ./activities
+COPY services ./services
 COPY api ./api
 COPY workers ./workers
 COPY infra ./infra

@@ -29,7 +29,7 @@ test: bootstrap lint
 lint:
 	$(PY) -m ruff check .
 	$(PY) -m ruff format --check .
-	$(PY) -m mypy domain workflows activities api workers infra simulators bench
+	$(PY) -m mypy domain workflows activities services api web workers infra simulators bench
 
 ## only the production topology's tests (tests/e2e/test_prodstack.py, also in make test)
 test-production: bootstrap

@@ -19,8 +19,8 @@ from starlette.responses import Response
 
 from api.deps import AuditDep, CurrentStaff
 from api.errors import ApiError
-from api.services.audit import AuditTrail, Target, clean
 from domain.staff import Actor
+from services.audit import AuditTrail, Target, clean
 
 _STATE_KEY = "audit_scope"
 

@@ -13,16 +13,16 @@ from temporalio.client import Client
 
 from api.auth import TokenExpired, TokenInvalid, read_token
 from api.errors import ApiError, forbidden
-from api.services.applications import ApplicationService
-from api.services.audit import AuditTrail, Clock, RequestContext, clean, client_ip
-from api.services.case_view import CaseService
-from api.services.login_guard import LoginGuard, LoginPolicy
-from api.services.tasks import TaskService
-from api.services.workflow_gateway import WorkflowGateway
 from domain.staff import ROLE_LABELS, Actor, Role
 from infra.models import Staff
 from infra.pii import PiiVault
 from infra.settings import Settings
+from services.applications import ApplicationService
+from services.audit import AuditTrail, Clock, RequestContext, clean, client_ip
+from services.case_view import CaseService
+from services.login_guard import LoginGuard, LoginPolicy
+from services.tasks import TaskService
+from services.workflow_gateway import WorkflowGateway
 
 TOKEN_URL = "/api/v1/auth/token"
 # auto_error=False: a missing token gets our Chinese error body, not FastAPI's English one.
@@ -122,7 +122,7 @@ CaseServiceDep = Annotated[CaseService, Depends(case_service)]
 TaskServiceDep = Annotated[TaskService, Depends(task_service)]
 
 
-# -- audit trail and login throttling (api/services/audit.py, api/services/login_guard.py) --
+# -- audit trail and login throttling (services/audit.py, services/login_guard.py) --
 def clock_dep(request: Request) -> Clock:
     clock: Clock = request.app.state.clock
     return clock

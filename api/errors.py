@@ -11,24 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.messages import field_errors
+from services.errors import ApiError, forbidden
 
-
-class ApiError(Exception):
-    """Raised by routes and services; rendered as {"code", "message", ...extra}."""
-
-    def __init__(
-        self, status_code: int, code: str, message: str, headers: dict[str, str] | None = None, **extra: Any
-    ) -> None:
-        super().__init__(message)
-        self.status_code = status_code
-        self.code = code
-        self.message = message
-        self.headers = headers
-        self.extra = extra
-
-
-def forbidden(message: str = "您无权办理此事项") -> ApiError:
-    return ApiError(403, "forbidden", message)
+__all__ = ["COMMON_ERRORS", "ApiError", "ErrorOut", "FieldErrorOut", "forbidden", "install_error_handlers"]
 
 
 class FieldErrorOut(BaseModel):

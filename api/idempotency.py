@@ -12,14 +12,11 @@ check the header so a client can send it everywhere.
 
 from __future__ import annotations
 
-import hashlib
-import json
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import Depends, Header
 
 from api.errors import ApiError
-from domain.staff import Actor
 
 HEADER = "Idempotency-Key"
 MAX_LENGTH = 128  # a UUID is 36; room for a client's own prefix, not for a document
@@ -46,16 +43,3 @@ def _idempotency_key(
 
 
 IdempotencyKey = Annotated[str | None, Depends(_idempotency_key)]
-
-
-def update_id(key: str | None, action: str, target: str, actor: Actor, body: Any = None) -> str | None:
-    """The workflow Update id for a keyed request, or None (Temporal then picks a fresh one).
-
-    The id is a digest, so the client's key never reaches the workflow history as such, and a key
-    reused by another user, on another case or task, or with another body is another action."""
-    if key is None:
-        return None
-    scope = json.dumps(
-        [action, target, actor.username, key, body], sort_keys=True, ensure_ascii=False, default=str
-    )
-    return f"{action}-{hashlib.sha256(scope.encode()).hexdigest()[:40]}"

@@ -112,7 +112,7 @@ class Settings(BaseSettings):
     # Staff login: HS256 JWT. Set a long random JWT_SECRET in production.
     jwt_secret: str = Field(default="dev-only-secret-change-me-in-production-0123456789")
     jwt_ttl_minutes: int = 480
-    # Login throttling (api/services/login_guard.py), counted in the database so that every API
+    # Login throttling (services/login_guard.py), counted in the database so that every API
     # instance agrees: LOGIN_MAX_FAILURES consecutive failures of one username within the window
     # lock it for LOGIN_LOCKOUT_MINUTES; LOGIN_IP_MAX_FAILURES failures from one client address
     # within the window refuse that address (429) until the oldest failure leaves the window.

@@ -9,15 +9,15 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError
 from api.schemas.beneficiaries import AccountIn, AccountOut
-from api.services.payments import masked_account
 from domain.bank import valid_account_number
 from domain.masking import mask_name
 from domain.payroll import OrderKind
 from domain.staff import Actor, covers
 from infra.models import Application, PayeeAccount, PaymentOrder
 from infra.pii import PiiVault
+from services.errors import ApiError
+from services.payments import masked_account
 
 # One-off orders the bank pays (the 急难型 rescue is paid at the counter, in-kind aid handed over).
 _ONE_OFF_BANK_KINDS = (OrderKind.ONE_OFF.value, OrderKind.STAGE.value)

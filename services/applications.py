@@ -17,9 +17,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
-from api.errors import ApiError, forbidden
 from api.schemas.applications import ApplicationIn, ApplicationOut
-from api.services.case_view import CaseService
 from domain.application import workflow_id_for
 from domain.enums import RegionLevel, Stage
 from domain.staff import Actor, Role, covers
@@ -28,6 +26,8 @@ from infra.case_start import start_input as start_input  # re-exported: callers 
 from infra.models import Application, Region
 from infra.models.core import submission_fingerprint
 from infra.pii import PiiVault
+from services.case_view import CaseService
+from services.errors import ApiError, forbidden
 
 log = logging.getLogger(__name__)
 

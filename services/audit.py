@@ -25,10 +25,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError
-from api.services.audit_chain import Clock, append
 from domain.staff import Actor, county_of
 from infra.models import Application, PaymentOrder, Task
+from services.audit_chain import Clock, append
+from services.errors import ApiError
 
 log = logging.getLogger(__name__)
 

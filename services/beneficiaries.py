@@ -14,8 +14,6 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client, WorkflowQueryFailedError
 from temporalio.service import RPCError
 
-from api.errors import ApiError
-from api.idempotency import update_id
 from api.schemas.beneficiaries import (
     AccountIn,
     AccountOut,
@@ -28,8 +26,6 @@ from api.schemas.beneficiaries import (
     RecoveryPaymentIn,
     RecoveryPaymentOut,
 )
-from api.services.accounts import account_out, store_account
-from api.services.workflow_gateway import WorkflowGateway
 from domain.beneficiary import (
     STATUS_LABELS,
     BeneficiaryStatus,
@@ -44,6 +40,10 @@ from domain.calendar import CHINA_TZ
 from domain.staff import Actor, covers
 from infra.models import Beneficiary, BeneficiaryEvent, CreditRecord, PayeeAccount, Recovery, RecoveryPayment
 from infra.pii import PiiVault
+from services.accounts import account_out, store_account
+from services.errors import ApiError
+from services.idempotency import update_id
+from services.workflow_gateway import WorkflowGateway
 
 log = logging.getLogger(__name__)
 _QUERY_TIMEOUT = timedelta(seconds=10)

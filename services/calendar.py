@@ -13,13 +13,13 @@ from typing import Any, Protocol
 from sqlalchemy import delete, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError
 from api.schemas.admin import CalendarDayIn, CalendarYearIn, CalendarYearOut
 from domain.application import CalendarLoadedInput
 from domain.calendar import CHINA_TZ
 from domain.enums import Stage
 from domain.staff import Actor
 from infra.models import Application, CalendarDay, CalendarYear, CaseEvent
+from services.errors import ApiError
 
 log = logging.getLogger(__name__)
 

@@ -12,12 +12,9 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError, forbidden
-from api.idempotency import update_id
 from api.schemas.applications import ApplicationOut, LimitOut, PersonalDataOut
 from api.schemas.cases import TimelineActor, TimelineEventOut, TimelineOut
 from api.schemas.tasks import TaskOut
-from api.services.workflow_gateway import WorkflowGateway
 from domain.application import ApplicationStatus, ExtendDeadlineInput, ObjectionInput, WithdrawInput
 from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
 from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name, mask_phone
@@ -25,6 +22,9 @@ from domain.staff import Actor, Role, covers
 from infra.case_start import PENDING_LABEL
 from infra.models import Application, CaseEvent, Task
 from infra.pii import PiiVault
+from services.errors import ApiError, forbidden
+from services.idempotency import update_id
+from services.workflow_gateway import WorkflowGateway
 
 
 def not_found(application_number: str) -> ApiError:

@@ -10,11 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schemas.payments import DisclosureOut, DisclosureRow
-from api.services.payments import check_county
 from domain.amounts import format_yuan
 from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType
 from domain.staff import Actor
 from infra.models import Disclosure, PaymentOrder, Region
+from services.payments import check_county
 
 DISCLOSED = ("paid", "delivered")
 CSV_HEADER = ["姓名", "身份证号", "救助类别", "金额（元）", "乡镇街道编码", "乡镇街道"]

@@ -29,14 +29,14 @@ from sqlalchemy import ColumnElement, case, delete, func, literal, or_, select, 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError
-from api.services.audit import AuditTrail, Clock, Target, Who, clean
 from domain.calendar import CHINA_TZ
 from domain.staff import Actor, covers
 from infra.models import LoginIpFailure, LoginState, Staff
 from infra.models.types import UtcDateTime
 from infra.passwords import burn_password_check, verify_password
 from infra.settings import Settings
+from services.audit import AuditTrail, Clock, Target, Who, clean
+from services.errors import ApiError
 
 _INVALID = "用户名或密码错误"
 

@@ -17,7 +17,6 @@ from temporalio.client import Client
 from temporalio.common import WorkflowIDConflictPolicy, WorkflowIDReusePolicy
 from temporalio.service import RPCError
 
-from api.errors import ApiError, forbidden
 from api.schemas.payments import (
     BatchOut,
     DeliveredIn,
@@ -27,7 +26,6 @@ from api.schemas.payments import (
     PayrollRunOut,
     RunStarted,
 )
-from api.services.audit_chain import Clock
 from domain.bank import FAILURE_LABELS, FailureReason
 from domain.beneficiary import current_month
 from domain.masking import mask_account
@@ -41,6 +39,8 @@ from domain.payroll import (
 )
 from domain.staff import Actor, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from services.audit_chain import Clock
+from services.errors import ApiError, forbidden
 from workflows.payroll import PayrollWorkflow
 
 # A delivery time a little ahead of the server's clock is the office PC's clock, not the future.

@@ -14,10 +14,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from api.errors import ApiError, forbidden
-from api.idempotency import update_id
 from api.schemas.tasks import TaskOut, TaskPage
-from api.services.workflow_gateway import WorkflowGateway
 from domain.staff import ROLE_LABELS, Actor, Role, covers
 from domain.tasks import (
     TASK_LABELS,
@@ -29,6 +26,9 @@ from domain.tasks import (
     validate_completion,
 )
 from infra.models import Task
+from services.errors import ApiError, forbidden
+from services.idempotency import update_id
+from services.workflow_gateway import WorkflowGateway
 
 PENDING = (TaskStatus.OPEN, TaskStatus.CLAIMED)
 # Oversight roles see every task of their region, whatever its role, but cannot act on it.

@@ -24,7 +24,6 @@ from temporalio.client import (
 from temporalio.exceptions import ApplicationError
 from temporalio.service import RPCError, RPCStatusCode
 
-from api.errors import ApiError
 from domain.application import (
     ApplicationResult,
     ApplicationStatus,
@@ -35,6 +34,7 @@ from domain.application import (
     workflow_id_for,
 )
 from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord
+from services.errors import ApiError
 from workflows.application import ApplicationWorkflow
 
 log = logging.getLogger(__name__)

@@ -12,8 +12,8 @@ from api.audit_scope import AuditScope, audited
 from api.deps import CurrentStaff, GatewayDep, SessionsDep, require_roles
 from api.idempotency import IdempotencyKey
 from api.schemas.admin import CalendarYearIn, CalendarYearOut
-from api.services.calendar import CalendarService, changed_days
 from domain.staff import Actor, Role
+from services.calendar import CalendarService, changed_days
 
 router = APIRouter(prefix="/api/v1/admin", tags=["系统管理"])
 

@@ -13,9 +13,9 @@ from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalData
 from api.schemas.beneficiaries import AccountIn, AccountOut
 from api.schemas.cases import ExtendIn, ObjectionIn, TimelineOut, WithdrawIn
 from api.schemas.codes import ApplicationNumber
-from api.services.accounts import put_case_account
-from api.services.audit import Target
 from domain.staff import Actor, Role
+from services.accounts import put_case_account
+from services.audit import Target
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
 

@@ -26,12 +26,12 @@ from api.params import Instant
 from api.responses import CSV_OK
 from api.schemas.audit import AuditEntryOut, AuditPage, ChainReportOut
 from api.schemas.codes import FilterCode, NumberLookup
-from api.services.audit import ACTIONS, OUTCOME_LABELS
-from api.services.audit_chain import verify_chain
 from domain.calendar import CHINA_TZ
 from domain.staff import ROLE_LABELS, Actor, Role
 from infra.csv_export import csv_text
 from infra.models import AuditEntry
+from services.audit import ACTIONS, OUTCOME_LABELS
+from services.audit_chain import verify_chain
 
 router = APIRouter(prefix="/api/v1/audit", tags=["审计日志"])
 

@@ -22,10 +22,10 @@ from api.schemas.beneficiaries import (
     RecoveryPaymentIn,
 )
 from api.schemas.codes import Month, NumberLookup, RegionCode
-from api.services.beneficiaries import BeneficiaryFilter, BeneficiaryService
 from domain.beneficiary import BeneficiaryStatus, ChangeReport, LifecycleView
 from domain.forms import Category
 from domain.staff import Actor, Role
+from services.beneficiaries import BeneficiaryFilter, BeneficiaryService
 
 router = APIRouter(tags=["救助对象"])
 BASE = "/api/v1/beneficiaries"

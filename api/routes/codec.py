@@ -4,7 +4,7 @@ Temporal's protocol: POST {"payloads": [{"metadata": {k: base64}, "data": base64
 /encode, answered in the same shape. Only operators may decrypt: everyone else (and the UI without
 an operator's credentials) sees ciphertext. An operator decrypts only the workflows of the
 operator's own jurisdiction; a provincial operator any county's (the provincial view). Each payload
-names its workflow (infra/codec.py, api/services/codec_scope.py); a request with any payload outside
+names its workflow (infra/codec.py, services/codec_scope.py); a request with any payload outside
 the caller's reach is refused whole (403). Every decryption and every refusal is audited. The caller
 proves it is an operator with either
 
@@ -34,11 +34,11 @@ from api.auth import TokenExpired, TokenInvalid
 from api.deps import TOKEN_URL, AuditDep, SessionsDep, SettingsDep, current_staff
 from api.errors import ApiError, forbidden
 from api.ops_session import COOKIE_NAME, read_ops_session
-from api.services.audit import AuditTrail, Target
-from api.services.codec_scope import UNLABELLED, codec_scope
 from domain.staff import Actor, Role
 from infra.codec import ENCODING, KEY_ID, EncryptionCodec, UnknownKey, parse_keys, workflow_id_of
 from infra.models import Staff
+from services.audit import AuditTrail, Target
+from services.codec_scope import UNLABELLED, codec_scope
 
 PREFIX = "/api/v1/codec"
 router = APIRouter(prefix=PREFIX, tags=["运维"])

@@ -31,11 +31,11 @@ from api.ops_session import (
 )
 from api.routes.codec import CODEC_ROLES
 from api.routes.codec import PREFIX as CODEC_PREFIX
-from api.services.audit import Target
 from domain.calendar import CHINA_TZ
 from domain.staff import ROLE_LABELS, Actor, Role
 from infra.models import Staff
 from infra.settings import Settings
+from services.audit import Target
 
 router = APIRouter(prefix="/ops", tags=["运维"])
 

@@ -23,10 +23,10 @@ from api.schemas.payments import (
     RunStarted,
     StartRunIn,
 )
-from api.services.disclosure import CSV_HEADER, DisclosureService
-from api.services.payments import PaymentService, QueueFilter
 from domain.staff import Actor, Role
 from infra.csv_export import csv_text
+from services.disclosure import CSV_HEADER, DisclosureService
+from services.payments import PaymentService, QueueFilter
 
 router = APIRouter(tags=["发放"])
 

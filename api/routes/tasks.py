@@ -12,9 +12,9 @@ from api.idempotency import IdempotencyKey
 from api.params import Instant, Offset
 from api.schemas.codes import NumberLookup, TaskId
 from api.schemas.tasks import CompleteTaskIn, TaskOut, TaskPage
-from api.services.audit import clean
-from api.services.tasks import PENDING, TaskFilter
 from domain.tasks import TaskStatus, TaskType
+from services.audit import clean
+from services.tasks import PENDING, TaskFilter
 
 router = APIRouter(prefix="/api/v1/tasks", tags=["待办"])
 

@@ -13,9 +13,9 @@ from sqlalchemy import select, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from api.services.audit_chain import append, verify_chain
 from infra.db import make_session_factory
 from infra.models import AuditEntry, AuditHead
+from services.audit_chain import append, verify_chain
 
 pytestmark = pytest.mark.db
 

@@ -10,12 +10,12 @@ import pytest
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from api.schemas.admin import CalendarDayIn, CalendarYearIn
-from api.services.calendar import CalendarService
 from domain.application import CalendarLoadedInput, workflow_id_for
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
 from infra.models import CaseEvent
 from infra.seed import seed_regions
+from services.calendar import CalendarService
 from tests.factories import store_application
 
 pytestmark = pytest.mark.db

@@ -13,15 +13,15 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-import api.services.login_guard as login_guard
+import services.login_guard as login_guard
 from api.errors import ApiError
-from api.services.audit import AuditTrail, RequestContext
-from api.services.login_guard import LoginGuard, LoginPolicy
 from domain.staff import Role
 from infra.db import make_session_factory
 from infra.models import AuditEntry, LoginState, Staff
 from infra.passwords import hash_password, verify_password
 from infra.seed import seed_regions
+from services.audit import AuditTrail, RequestContext
+from services.login_guard import LoginGuard, LoginPolicy
 
 pytestmark = pytest.mark.db
 

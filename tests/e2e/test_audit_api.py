@@ -302,7 +302,7 @@ async def test_reads_of_full_personal_data_are_recorded_and_refused_without_the_
     try:
         blocked = refused(await api.get(url, headers=clerk), 503, "audit_unavailable")
         assert "审计" in blocked["message"] and "id_number" not in json.dumps(blocked)
-        with caplog.at_level(logging.ERROR, logger="api.services.audit"):
+        with caplog.at_level(logging.ERROR, logger="services.audit"):
             claimed = await api.post(
                 f"/api/v1/tasks/{case['home_visit'].task_id}/claim", headers=await login(api, "inv_chigang_1")
             )

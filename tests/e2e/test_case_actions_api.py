@@ -11,8 +11,8 @@ import pytest
 from temporalio.client import WorkflowUpdateFailedError
 from temporalio.exceptions import ApplicationError
 
-from api.services.workflow_gateway import rejection
 from infra.models import Task
+from services.workflow_gateway import rejection
 from tests.e2e.support import (
     Sessions,
     case_tasks,

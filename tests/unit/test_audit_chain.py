@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from api.services.audit import clean, client_ip, outcome_of
-from api.services.audit_chain import entry_hash
+from services.audit import clean, client_ip, outcome_of
+from services.audit_chain import entry_hash
 
 TRUSTED = ["10.0.0.0/8", "fd00::/8"]
 

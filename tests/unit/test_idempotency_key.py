@@ -3,8 +3,8 @@ anything else that differs — action, target, caller, body — is another."""
 
 from __future__ import annotations
 
-from api.idempotency import update_id
 from domain.staff import Actor, Role
+from services.idempotency import update_id
 
 ONE = Actor("inv_chigang_1", "调查员李强", Role.INVESTIGATOR, "440105001")
 TWO = Actor("inv_chigang_2", "调查员王五", Role.INVESTIGATOR, "440105001")

@@ -202,7 +202,7 @@ _CODE_NAME = re.compile(r"(^|_)(code|number|month|period|phone|account|reference
 # Deliberately not code-like, each with its reason.
 NOT_CODES = {
     # The field a login types its username in, and the lockout it may lift, must keep what was sent:
-    # the audit log records it as tried (a variant matches no account), see api/services/login_guard.py.
+    # the audit log records it as tried (a variant matches no account), see services/login_guard.py.
     "username",
     # OAuth2's password form declares it (FastAPI's OAuth2PasswordRequestForm); the API never reads it.
     "client_id",

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest_asyncio
 
 from api.schemas.admin import CalendarDayIn, CalendarYearIn
-from api.services.calendar import CalendarService
-from api.services.workflow_gateway import WorkflowGateway
 from domain.enums import Stage
 from domain.staff import Actor, Role
 from infra.db import make_engine, make_session_factory
 from infra.migrate import upgrade_async
 from infra.seed import seed_demo
+from services.calendar import CalendarService
+from services.workflow_gateway import WorkflowGateway
 from tests.workflows.harness import Case, Sessions, beijing, case_at, end_of, limit, verify
 
 OPERATOR = Actor("operator_haizhu", "运维刘洋", Role.OPERATOR, "440105")
