@@ -8,6 +8,7 @@ COPY workflows ./workflows
 COPY activities ./activities
 COPY services ./services
 COPY api ./api
+COPY web ./web
 COPY workers ./workers
 COPY infra ./infra
 COPY config ./config

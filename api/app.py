@@ -34,6 +34,7 @@ from infra.db import make_engine, make_session_factory
 from infra.pii import make_pii_vault
 from infra.settings import API_SECRETS, Settings, refuse_development_secrets
 from infra.temporal_client import connect_client
+from web.app import install_web
 
 
 def create_app(
@@ -86,6 +87,7 @@ def create_app(
     # checked by its own dependency on every route; CORS is opened for the UI's origins there only.
     app.include_router(codec.router, responses=COMMON_ERRORS)
     app.include_router(ops.router)
+    install_web(app)  # the staff pages (web/): cookie session, the same services as the routes above
     # Bodies are bounded before any route reads one (FastAPI parses the body before it checks the token);
     # inside the codec's CORS, so a refusal the Temporal UI gets still carries its CORS headers.
     codec_limit = max(settings.body_limit_bytes, CODEC_BODY_LIMIT_BYTES)

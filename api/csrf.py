@@ -54,27 +54,30 @@ def check_same_origin(request: Request) -> None:
         raise ApiError(403, "cross_site_request", "拒绝来自其他网站的请求：请在本系统的页面上操作")
 
 
-def check_csrf(request: Request, submitted: str | None) -> None:
-    """Both checks of the module docstring, for a cookie-authenticated state change."""
+def check_csrf(request: Request, submitted: str | None, cookie: str = CSRF_COOKIE) -> None:
+    """Both checks of the module docstring, for a cookie-authenticated state change. `cookie` names
+    the token's cookie: /ops has its own, the staff pages (web/) theirs."""
     check_same_origin(request)
     if not _is_browser(request):
         return
-    expected = request.cookies.get(CSRF_COOKIE)
+    expected = request.cookies.get(cookie)
     if not expected or not submitted or not hmac.compare_digest(expected.encode(), submitted.encode()):
         raise ApiError(403, "csrf_token_invalid", "页面已过期或来源无法确认，请刷新登录页后重试")
 
 
-def csrf_token(request: Request) -> str:
+def csrf_token(request: Request, cookie: str = CSRF_COOKIE) -> str:
     """The browser's token: the one its cookie holds, or a new one (set it with set_csrf_cookie)."""
-    current = request.cookies.get(CSRF_COOKIE, "")
+    current = request.cookies.get(cookie, "")
     return current if 32 <= len(current) <= 64 and current.isascii() else secrets.token_urlsafe(32)
 
 
-def set_csrf_cookie(response: Response, request: Request, token: str) -> None:
+def set_csrf_cookie(
+    response: Response, request: Request, token: str, cookie: str = CSRF_COOKIE, path: str = _PATH
+) -> None:
     response.set_cookie(
-        CSRF_COOKIE,
+        cookie,
         token,
-        path=_PATH,
+        path=path,
         httponly=True,
         samesite="strict",
         secure=request.url.scheme == "https",

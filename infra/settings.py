@@ -128,6 +128,9 @@ class Settings(BaseSettings):
     # it opens decrypted case data. TEMPORAL_UI_ORIGINS (JSON list) are the UI addresses allowed to
     # call the codec endpoint with that cookie; empty means the dev UI on TEMPORAL_UI_PORT.
     ops_session_minutes: int = Field(default=60, ge=1, le=24 * 60)
+    # The staff pages' session (web/session.py): a working day; after it the login page, which
+    # returns the user to the page they were on.
+    web_session_minutes: int = Field(default=480, ge=1, le=24 * 60)
     temporal_ui_origins: list[str] = Field(default_factory=list)
 
     # Department data exchange (信息核对): every department answers POST <base>/<department>/v1/query.

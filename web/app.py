@@ -1,0 +1,21 @@
+"""install_web(app): the staff pages (and their static files) in the API's application."""
+
+from __future__ import annotations
+
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from web.routes import auth, home, not_found
+from web.templating import STATIC, STATIC_PREFIX
+
+
+def install_web(app: FastAPI) -> None:
+    app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
+    for module in (auth, home):
+        app.include_router(module.router)
+    app.include_router(not_found.router)  # last: any other /staff path is the 404 page
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/staff/", status_code=307)
