@@ -25,6 +25,7 @@ import subprocess
 import sys
 
 import asyncpg
+import httpx
 from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError, RPCStatusCode
 
@@ -166,6 +167,25 @@ async def wait_for_child(stack: Stack, port: int, within: float) -> None:
                 continue
 
 
+async def wait_for_api(stack: Stack, port: int, within: float) -> None:
+    """The API instance answering its own health check. An open port is not enough: a stranger that
+    took the port after ports_in_use() looked (another run's server, say) would pass for it while
+    the instance itself failed to bind — the stack then fails here, naming the child that exited."""
+    url = f"http://{LOOPBACK}:{port}/healthz"
+    async with asyncio.timeout(within), httpx.AsyncClient(timeout=2.0) as http:
+        while True:
+            problem = stack.failed()
+            if problem:
+                raise SystemExit(f"stack stopped while starting: {problem}")
+            try:
+                answer = await http.get(url)
+                if answer.status_code == 200 and answer.json() == {"status": "ok"}:
+                    return
+            except (httpx.HTTPError, ValueError):
+                pass
+            await asyncio.sleep(0.5)
+
+
 def stop_in_order(stack: Stack) -> None:
     procs = dict(stack.children)
     for name in STOP_ORDER:
@@ -244,8 +264,12 @@ async def run_production(stop: asyncio.Event) -> None:
         )
         for index, port in enumerate(ports.apis, start=1):
             stack.spawn(f"api-{index}", [sys.executable, "-m", "api.main"], {"API_PORT": str(port)})
-        for port in (*ports.apis, ports.ui):
-            await wait_for_child(stack, port, within=90)
+        for port in ports.apis:
+            await wait_for_api(stack, port, within=90)
+        await wait_for_child(stack, ports.ui, within=90)
+        await asyncio.sleep(1.0)
+        if problem := stack.failed():  # a child that lost its port to a stranger exits right after
+            raise SystemExit(f"stack stopped while starting: {problem}")
         print(banner(settings, ports, layout), flush=True)
         await stack.run_until(stop)
     finally:

@@ -43,6 +43,17 @@ def toolchain_path(env_var: str, default: Path, what: str) -> str:
     return str(path)
 
 
+def pytest_sessionstart(session: pytest.Session) -> None:
+    """Say the order's seed even under -q (pytest-randomly prints it only in the header), so a
+    failure that depends on the order can be run again in that order."""
+    seed = getattr(session.config.option, "randomly_seed", None)
+    reporter = session.config.pluginmanager.get_plugin("terminalreporter")
+    if seed is not None and reporter is not None:
+        reporter.write_line(
+            f"tests in random order; to repeat this order: make test PYTEST_ARGS=--randomly-seed={seed}"
+        )
+
+
 def temporal_cli() -> str:
     return toolchain_path("TEMPORAL_CLI_PATH", TOOLS / "bin" / "temporal", "Temporal CLI (dev server)")
 

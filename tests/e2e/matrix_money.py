@@ -53,10 +53,14 @@ async def enrol(
     await eventually(active, within=30)
 
 
-async def add_orders(sessions: Sessions, number: str, county: str, township: str) -> tuple[str, str]:
+async def add_orders(
+    sessions: Sessions, number: str, county: str, township: str, masked_name: str
+) -> tuple[str, str]:
+    """A failed and an in-kind order of the household, under its own masked name (each side's name
+    is among the secrets the other side must never see, so the two sides must not share one)."""
     failed, in_kind = f"mx-{number}-failed", f"mx-{number}-in-kind"
     common = dict(application_number=number, month=MATRIX_MONTH, county_code=county, township_code=township,
-                  assistance_type="dibao", amount_fen=80_000, masked_name="张*明",
+                  assistance_type="dibao", amount_fen=80_000, masked_name=masked_name,
                   masked_id_number="4401**********1234", ordered_at=datetime.now(UTC))  # fmt: skip
     async with sessions.begin() as session:
         session.add(PaymentOrder(order_key=failed, kind="mx_monthly", form_of_aid="cash", status="failed",

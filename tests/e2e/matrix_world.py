@@ -228,7 +228,7 @@ async def _populate(world: World, dev_env: WorkflowEnvironment, run: str) -> Non
         await enrol(dev_env.client, sessions, world.settings.temporal_task_queue, side.beneficiary, region,
                     side.applicant_name, side.applicant_id)  # fmt: skip
         side.failed_order, side.in_kind_order = await add_orders(
-            sessions, side.beneficiary, side.county, side.township
+            sessions, side.beneficiary, side.county, side.township, side.applicant_masked
         )
     for side in world.sides.values():
         side.home_visit_task = await _open_task(sessions, side.main, "home_visit")
