@@ -11,6 +11,7 @@ import os
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -72,6 +73,7 @@ class Site:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     browser: Browser
+    env: WorkflowEnvironment
     contexts: list[BrowserContext]
 
     console: list[str]
@@ -147,10 +149,10 @@ async def serve(app: Any) -> tuple[uvicorn.Server, asyncio.Task[None], str]:
     return server, task, f"http://127.0.0.1:{port}"
 
 
-@pytest_asyncio.fixture
-async def site(
+@asynccontextmanager
+async def _serving(
     browser: Browser,
-    dev_env: WorkflowEnvironment,
+    env: WorkflowEnvironment,
     sessions: async_sessionmaker[AsyncSession],
     sqlite_url: str,
     task_queue: str,
@@ -160,14 +162,14 @@ async def site(
         database_url=sqlite_url, temporal_task_queue=task_queue, trusted_proxies=["127.0.0.1/32"]
     )
     await seed_demo(sessions)
-    app = create_app(settings, session_factory=sessions, temporal_client=dev_env.client)
+    app = create_app(settings, session_factory=sessions, temporal_client=env.client)
     resources = WorkerResources(
         sessions, load_policy_book(settings.policy_file), department_adapters, pii=make_pii_vault(settings)
     )
-    worker = build_worker(dev_env.client, task_queue, resources)
+    worker = build_worker(env.client, task_queue, resources)
     async with worker:
         server, task, url = await serve(app)
-        site = Site(url, settings, sessions, browser, [], [])
+        site = Site(url, settings, sessions, browser, env, [], [])
         try:
             yield site
         finally:
@@ -175,6 +177,35 @@ async def site(
                 await context.close()
             server.should_exit = True
             await task
+
+
+@pytest_asyncio.fixture
+async def site(
+    browser: Browser,
+    dev_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    sqlite_url: str,
+    task_queue: str,
+    department_adapters: AdapterFactory,
+) -> AsyncIterator[Site]:
+    """The pages on the real dev server (real time)."""
+    async with _serving(browser, dev_env, sessions, sqlite_url, task_queue, department_adapters) as site:
+        yield site
+
+
+@pytest_asyncio.fixture
+async def ts_site(
+    browser: Browser,
+    ts_env: WorkflowEnvironment,
+    sessions: async_sessionmaker[AsyncSession],
+    sqlite_url: str,
+    task_queue: str,
+    department_adapters: AdapterFactory,
+) -> AsyncIterator[Site]:
+    """The pages on the time-skipping test server: `await site.env.sleep(…)` moves the workflows'
+    clock (a publicity of 7 working days passes in a second); the pages' own clock stays real."""
+    async with _serving(browser, ts_env, sessions, sqlite_url, task_queue, department_adapters) as site:
+        yield site
 
 
 async def accessibility_problems(page: Page) -> list[str]:
