@@ -132,6 +132,11 @@ class PaymentService:
             raise ApiError(404, "order_not_found", f"未找到发放指令 {order_key}")
         return order
 
+    async def order(self, order_key: str, actor: Actor) -> OrderOut:
+        """One order as it stands now (e.g. after a retry), inside the caller's jurisdiction."""
+        async with self._sessions() as session:
+            return OrderOut.from_row(await self._order(session, order_key, actor))
+
     async def retry(self, order_key: str, actor: Actor) -> OrderOut:
         async with self._sessions.begin() as session:
             order = await self._order(session, order_key, actor)
