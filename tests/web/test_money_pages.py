@@ -25,7 +25,7 @@ from temporalio.testing import WorkflowEnvironment
 from activities.data_check import AdapterFactory
 from api.app import create_app
 from infra.bank.http import make_bank_gateway
-from infra.models import AuditEntry, PaymentOrder, PayrollRun
+from infra.models import AuditEntry, BeneficiaryEvent, PaymentOrder, PayrollRun
 from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import seed_demo
@@ -229,6 +229,9 @@ async def test_fraud_stop_is_offered_to_the_county_approver_only_and_asks_for_co
     await eventually(stopped, within=30)
     await expect(approver.get_by_role("heading", name=heading)).to_have_count(0)  # not twice
     await expect(approver.locator(".timeline")).to_contain_text("骗")
+    recovery = approver.locator("section", has=approver.get_by_role("heading", name="追回款项"))
+    await expect(recovery).to_contain_text(START)  # recovered from the month the finding names
+    await expect(recovery).to_contain_text("approver_haizhu")
     # Audited like the API's: the refusal without confirmation, then one stop (the dismissed
     # dialog sent nothing: no third entry, no 409 "already stopped").
     async with sessions() as session:
@@ -411,4 +414,76 @@ async def test_another_countys_finance_officer_gets_the_403_page_for_this_county
     clerk = await site.signed_in("clerk_chigang")
     response = await clerk.goto("/staff/payments")
     assert response is not None and response.status == 403
+    assert script_errors(site) == []
+
+
+async def test_a_change_report_is_checked_beside_its_fields_and_a_resubmission_reports_once(
+    money_site: Site, dev_env: WorkflowEnvironment, sessions: Sessions, task_queue: str
+) -> None:
+    site, n = money_site, number("CHG")
+    await enrol(dev_env, sessions, task_queue, n, "何秀珍", start_month=START)
+    page = await site.signed_in("inv_chigang_1")
+    await page.goto(f"/staff/beneficiaries/{n}")
+    form = page.locator("form", has=page.get_by_role("button", name="提交报告"))
+    await form.get_by_label("变化情况").select_option("member_death")
+    await form.get_by_label("情况说明").fill("病故")  # shorter than the domain's four characters
+    await form.get_by_label("发生日期").fill("2026-11-18")
+    await form.get_by_role("button", name="提交报告").click()
+    described = page.locator(".field.invalid", has=page.get_by_label("情况说明"))
+    await expect(described.get_by_role("alert")).to_be_visible()
+    await expect(page.get_by_label("发生日期")).to_have_value("2026-11-18")  # kept
+    assert await accessibility_problems(page) == []
+
+    form = page.locator("form", has=page.get_by_role("button", name="提交报告"))
+    await form.get_by_label("情况说明").fill("户主之母于本月病故")
+    sent = {
+        "csrf_token": await form.locator("input[name=csrf_token]").input_value(),
+        "form_key": await form.locator("input[name=form_key]").input_value(),
+        "kind": "member_death", "description": "户主之母于本月病故", "occurred_on": "2026-11-18",
+    }  # fmt: skip
+    await form.get_by_role("button", name="提交报告").click()
+    await expect(page.get_by_role("status")).to_contain_text("情况变化报告已登记")
+    # The same form sent again (a reload's resubmission, a second click): one report.
+    again = await page.request.post(
+        f"/staff/beneficiaries/{n}/changes", form=sent, headers={"Origin": site.url}, max_redirects=0
+    )
+    assert again.status == 303
+
+    async def reported() -> list[BeneficiaryEvent] | None:
+        async with sessions() as session:
+            rows = list(
+                await session.scalars(
+                    select(BeneficiaryEvent).where(
+                        BeneficiaryEvent.application_number == n, BeneficiaryEvent.kind == "change_reported"
+                    )
+                )
+            )
+        return rows or None
+
+    assert len(await eventually(reported, within=30)) == 1
+    await page.goto(f"/staff/beneficiaries/{n}")
+    await expect(page.locator(".timeline")).to_contain_text("户主之母于本月病故")
+    await expect(page.get_by_role("heading", name="在办事项")).to_be_visible()
+    await expect(page.get_by_role("link", name="家庭情况变化复核")).to_be_visible()
+    assert script_errors(site) == []
+
+
+async def test_the_county_approver_and_the_supervisor_read_the_runs_and_finance_pages_fit_a_phone(
+    money_site: Site,
+) -> None:
+    site = money_site
+    for reader in ("approver_haizhu", "supervisor_haizhu"):
+        page = await site.signed_in(reader)
+        await page.goto("/staff/payments")
+        await expect(page.get_by_role("heading", name="发放批次（县区 440105）")).to_be_visible()
+        await expect(page.get_by_role("button", name="启动发放")).to_have_count(0)  # finance only
+        await expect(page.get_by_role("link", name="发放失败待处理")).to_have_count(0)
+        assert await accessibility_problems(page) == []
+        response = await page.goto("/staff/payments/failed")
+        assert response is not None and response.status == 403
+    phone = await site.signed_in("finance_haizhu", width=390, height=844)
+    for path in ("/staff/payments", "/staff/payments/failed", f"/staff/payments/disclosure?month={MONTH}"):
+        await phone.goto(path)
+        assert await fits_the_phone(phone), path
+        assert await accessibility_problems(phone) == [], path
     assert script_errors(site) == []
