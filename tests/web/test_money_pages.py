@@ -190,6 +190,7 @@ async def test_fraud_stop_is_offered_to_the_county_approver_only_and_asks_for_co
 
     approver = await site.signed_in("approver_haizhu")
     await approver.goto(url)
+    token_of_approver = await approver.locator("input[name=csrf_token]").first.input_value()
     form = approver.locator("form", has=approver.get_by_role("button", name="认定骗保并停发"))
     await form.get_by_label("认定事实").fill("隐瞒经营网店收入，每月约5000元")
     await form.get_by_label("自哪个月起不符合条件").fill(START)
@@ -243,6 +244,14 @@ async def test_fraud_stop_is_offered_to_the_county_approver_only_and_asks_for_co
             )
         )
     assert entries == [422, 200]
+    # A stale form (another tab) sent after the stop: the page as it stands, saying why.
+    stale = await approver.request.post(
+        f"{url}/fraud", headers={"Origin": site.url},
+        form={"csrf_token": token_of_approver, "findings": "隐瞒经营网店收入，每月约5000元", "since_month": START,
+              "policy_basis": "《社会救助暂行办法》第六十八条", "confirm": "1", "form_key": uuid.uuid4().hex},
+    )  # fmt: skip
+    stale_page = await stale.text()
+    assert stale.status == 409 and "已被停发，不能重复认定" in stale_page and "已停发" in stale_page
     assert await accessibility_problems(approver) == []
     assert script_errors(site) == []
 
@@ -363,7 +372,8 @@ async def test_payroll_started_from_the_page_runs_once_and_a_failed_payment_is_r
         f"/staff/payments/failed/{closed}:{MONTH}/retry", form={"csrf_token": token},
         headers={"Origin": site.url}, max_redirects=0,
     )  # fmt: skip
-    assert second.status == 409 and "只有发放失败的指令才能重新发放" in await second.text()
+    refusal = await second.text()
+    assert second.status == 409 and "只有发放失败的指令才能重新发放" in refusal and "待重新发放" in refusal
     await page.goto(f"/staff/payments/failed?retried={closed}:{MONTH}")
     await expect(page.get_by_role("status").first).to_contain_text("待重新发放")
 

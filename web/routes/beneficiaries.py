@@ -80,6 +80,14 @@ def errors_by_field(refusal: ApiError | ValidationError) -> dict[str, str]:
     return found
 
 
+def form_errors(refusal: ApiError | ValidationError) -> dict[str, str]:
+    """Beside their fields; a refusal naming no field above the form."""
+    found = errors_by_field(refusal)
+    if not found and isinstance(refusal, ApiError):
+        found = {"_form": refusal.message}
+    return found
+
+
 @router.get("/beneficiaries", response_class=HTMLResponse, include_in_schema=False)
 async def roster(
     request: Request,
@@ -136,6 +144,7 @@ async def _household_page(
     errors: dict[str, dict[str, str]] | None = None,
     values: dict[str, dict[str, Any]] | None = None,
     done: str | None = None,
+    conflict: ApiError | None = None,
     status_code: int = 200,
 ) -> HTMLResponse:
     detail = await service.view(number, actor)
@@ -169,6 +178,7 @@ async def _household_page(
             "errors": errors or {},
             "values": values or {},
             "done": done,
+            "conflict": conflict,
             "change_labels": CHANGE_LABELS,
             "task_labels": TASK_LABELS,
             "form_key": uuid.uuid4().hex,
@@ -186,6 +196,28 @@ async def household(
     done: Annotated[str | None, Query(pattern=r"^(change|fraud|account)$")] = None,
 ) -> HTMLResponse:
     return await _household_page(request, actor, service, number, done=done)
+
+
+async def _refused(
+    request: Request, actor: Actor, service: Service, trail: AuditDep, number: str, form: str,
+    refusal: ApiError | ValidationError, values: dict[str, Any],
+) -> HTMLResponse:  # fmt: skip
+    """A refused form, audited under the API's action name: 422 → the page again with the messages
+    beside the fields and the values typed; 409 → the page as it now stands, saying why (e.g. already
+    stopped) with a refresh link; anything else (403, 404) → the error page."""
+    status = refusal.status_code if isinstance(refusal, ApiError) else 422
+    code = refusal.code if isinstance(refusal, ApiError) else "validation_error"
+    await trail.record(
+        actor, f"beneficiary.{form}", Target.application(number), status_code=status, detail={"code": code}
+    )
+    if status == 409 and isinstance(refusal, ApiError):
+        return await _household_page(request, actor, service, number, conflict=refusal, status_code=409)
+    if status != 422:
+        raise refusal
+    return await _household_page(
+        request, actor, service, number, errors={form: form_errors(refusal)}, values={form: values},
+        status_code=422,
+    )  # fmt: skip
 
 
 def _back(number: str, done: str) -> RedirectResponse:
@@ -223,17 +255,7 @@ async def report_change(
         )
         await service.report_change(number, actor, report, form_key or None)
     except (ValidationError, ApiError) as refusal:
-        if isinstance(refusal, ApiError) and refusal.status_code != 422:
-            await trail.record(actor, "beneficiary.change", target, status_code=refusal.status_code,
-                               detail={"code": refusal.code, "kind": kind[:32]})  # fmt: skip
-            raise
-        await trail.record(
-            actor, "beneficiary.change", target, status_code=422, detail={"code": "validation_error"}
-        )
-        return await _household_page(
-            request, actor, service, number, errors={"change": errors_by_field(refusal)},
-            values={"change": values}, status_code=422,
-        )  # fmt: skip
+        return await _refused(request, actor, service, trail, number, "change", refusal, values)
     await trail.record(actor, "beneficiary.change", target, detail={"kind": report.kind.value})
     return _back(number, "change")
 
@@ -276,14 +298,7 @@ async def report_fraud(
     try:
         await service.report_fraud(number, actor, finding, form_key or None)
     except ApiError as refusal:
-        await trail.record(actor, "beneficiary.fraud", target, status_code=refusal.status_code,
-                           detail={"code": refusal.code})  # fmt: skip
-        if refusal.status_code != 422:
-            raise
-        return await _household_page(
-            request, actor, service, number, errors={"fraud": errors_by_field(refusal) or {"_form": refusal.message}},
-            values={"fraud": values}, status_code=422,
-        )  # fmt: skip
+        return await _refused(request, actor, service, trail, number, "fraud", refusal, values)
     await trail.record(actor, "beneficiary.fraud", target, detail={"since_month": finding.since_month})
     return _back(number, "fraud")
 
@@ -308,14 +323,6 @@ async def put_account(
         )
         await service.put_account(number, actor, body)
     except (ValidationError, ApiError) as refusal:
-        status = refusal.status_code if isinstance(refusal, ApiError) else 422
-        code = refusal.code if isinstance(refusal, ApiError) else "validation_error"
-        await trail.record(actor, "beneficiary.account", target, status_code=status, detail={"code": code})
-        if status != 422:
-            raise
-        return await _household_page(
-            request, actor, service, number, errors={"account": errors_by_field(refusal)},
-            values={"account": values}, status_code=422,
-        )  # fmt: skip
+        return await _refused(request, actor, service, trail, number, "account", refusal, values)
     await trail.record(actor, "beneficiary.account", target)
     return _back(number, "account")

@@ -15,6 +15,7 @@ from pydantic import BaseModel, ConfigDict, ValidationError, field_validator
 from api.deps import AuditDep
 from api.routes.payments import Disclosures, Payments
 from api.schemas.codes import CountyCode, FilterCode, Month, OrderKey
+from api.schemas.payments import OrderOut
 from domain.bank import FAILURE_LABELS
 from domain.payroll import NO_ACCOUNT, NO_ACCOUNT_LABEL, ORDER_STATUS_LABELS
 from domain.staff import Actor
@@ -173,11 +174,18 @@ async def failed_queue(
     page: Annotated[int, Query(ge=1, le=10_000)] = 1,
     retried: Annotated[OrderKey | None, Query()] = None,
 ) -> HTMLResponse:
+    retried_order = await payments.order(retried, actor) if retried else None
+    return await _queue_page(request, actor, payments, page, retried_order, None)
+
+
+async def _queue_page(
+    request: Request, actor: Actor, payments: Payments, page: int, retried_order: OrderOut | None,
+    refusal: ApiError | None, status_code: int = 200,
+) -> HTMLResponse:  # fmt: skip
     wanted, errors = _query(request)
     found = await payments.queue(
         actor, QueueFilter(wanted.month, wanted.reason, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     )
-    retried_order = await payments.order(retried, actor) if retried else None
     filters = {k: v for k, v in (("month", wanted.month), ("reason", wanted.reason)) if v}
     return render(
         request,
@@ -190,10 +198,12 @@ async def failed_queue(
             "filters": filters,
             "errors": errors,
             "retried": retried_order,
+            "refusal": refusal,
             "subnav": subnav(actor),
             "reasons": [(NO_ACCOUNT, NO_ACCOUNT_LABEL)]
             + [(r.value, label) for r, label in FAILURE_LABELS.items()],
         },
+        status_code=status_code,
     )
 
 
@@ -212,11 +222,14 @@ async def retry(
     except ApiError as refusal:
         await trail.record(actor, "payment.retry", target, status_code=refusal.status_code,
                            detail={"code": refusal.code})  # fmt: skip
-        if "hx-request" in request.headers and refusal.status_code == 409:
-            # htmx swaps only a 2xx answer: the row then says why (e.g. someone retried it already).
-            order = await payments.order(order_key, actor)
+        if refusal.status_code != 409:
+            raise
+        # Retried already (a second click, a colleague) or no account yet: say so beside the order's
+        # current state. htmx swaps only a 2xx answer, so the row it replaces carries the message.
+        order = await payments.order(order_key, actor)
+        if "hx-request" in request.headers:
             return render(request, "payments/_retried_row.html", {"order": order, "refusal": refusal})
-        raise
+        return await _queue_page(request, actor, payments, 1, order, refusal, status_code=409)
     target.application_number, target.region_code = order.application_number, order.township_code
     await trail.record(actor, "payment.retry", target, detail={"status": order.status.value})
     if "hx-request" in request.headers:
