@@ -18,7 +18,7 @@ from api.deps import AuditDep
 from api.routes.beneficiaries import Service
 from api.schemas.beneficiaries import AccountIn, FraudFindingIn
 from api.schemas.codes import Month, NumberLookup, RegionCode
-from domain.beneficiary import STATUS_LABELS, BeneficiaryStatus, ChangeKind, ChangeReport
+from domain.beneficiary import CHANGE_KIND_LABELS, STATUS_LABELS, BeneficiaryStatus, ChangeReport
 from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType
 from domain.forms import Category
 from domain.messages import field_errors
@@ -46,12 +46,6 @@ Reporter = Annotated[Actor, Depends(require_page_roles(*CHANGE_REPORTERS))]
 Approver = Annotated[Actor, Depends(require_page_roles(*FRAUD_DECIDERS))]
 AccountKeeper = Annotated[Actor, Depends(require_page_roles(*ACCOUNT_KEEPERS))]
 PAGE_SIZE = 20
-CHANGE_LABELS = {
-    ChangeKind.INCOME_CHANGE: "收入变化",
-    ChangeKind.MEMBER_DEATH: "家庭成员死亡",
-    ChangeKind.MOVED_AWAY: "迁出",
-    ChangeKind.OTHER: "其他",
-}
 CONFIRM_MESSAGE = "请勾选“我已核对，确认提交”后再提交"
 
 
@@ -179,7 +173,7 @@ async def _household_page(
             "values": values or {},
             "done": done,
             "conflict": conflict,
-            "change_labels": CHANGE_LABELS,
+            "change_labels": CHANGE_KIND_LABELS,
             "task_labels": TASK_LABELS,
             "form_key": uuid.uuid4().hex,
         },
