@@ -108,6 +108,14 @@ class ChangeKind(StrEnum):
     OTHER = "other"
 
 
+CHANGE_KIND_LABELS: dict[ChangeKind, str] = {
+    ChangeKind.INCOME_CHANGE: "收入变化",
+    ChangeKind.MEMBER_DEATH: "家庭成员死亡",
+    ChangeKind.MOVED_AWAY: "迁出",
+    ChangeKind.OTHER: "其他",
+}
+
+
 class ChangeReport(BaseModel):
     """家庭情况变化报告: the household (or staff for it) reports a change of circumstances. It opens
     a re-check task; `self_reported` honest reports earn the 诚信救助对象 mark."""

@@ -38,7 +38,10 @@ async def store_account(
     """Register or correct the account, its number sealed with a keyed digest beside it."""
     digits = body.account_number.replace(" ", "")
     if not valid_account_number(digits):
-        raise ApiError(422, "invalid_account", "银行卡号无效：应为16至19位数字且校验位正确，请核对后重新填写")
+        message = "银行卡号无效：应为16至19位数字且校验位正确，请核对后重新填写"
+        # Named field too, so a form shows the message beside the card number it is about.
+        errors = [{"field": "account_number", "type": "invalid_account", "message": message}]
+        raise ApiError(422, "invalid_account", message, errors=errors)
     async with sessions.begin() as session:
         row = await session.get(PayeeAccount, number)
         if row is None:

@@ -34,10 +34,11 @@ from domain.beneficiary import (
     LifecycleView,
     ReportChangeInput,
     ReportFraudInput,
+    current_month,
     lifecycle_workflow_id,
 )
 from domain.calendar import CHINA_TZ
-from domain.staff import Actor, covers
+from domain.staff import Actor, Role, covers
 from infra.models import Beneficiary, BeneficiaryEvent, CreditRecord, PayeeAccount, Recovery, RecoveryPayment
 from infra.pii import PiiVault
 from services.accounts import account_out, store_account
@@ -51,6 +52,40 @@ _UPDATE_TIMEOUT = timedelta(seconds=60)
 _RECOVERY_LABELS = {"open": "追回中", "settled": "已追回"}
 _CREDIT_LABELS = {"fraud": "骗取救助", "integrity": "诚信救助对象"}
 
+# Who may do what to an enrolled household: the JSON API's route guards and the pages' forms read
+# these same tuples, so a page never offers what the API would refuse (nor the other way round).
+CHANGE_REPORTERS = (Role.INVESTIGATOR, Role.TOWNSHIP_REVIEWER, Role.INTAKE_CLERK)
+FRAUD_DECIDERS = (Role.COUNTY_APPROVER,)
+ACCOUNT_KEEPERS = (Role.FINANCE_OFFICER, Role.TOWNSHIP_REVIEWER)
+RECOVERY_READERS = (Role.FINANCE_OFFICER, Role.COUNTY_APPROVER, Role.SUPERVISOR)
+RECOVERY_RECORDERS = (Role.FINANCE_OFFICER,)
+CREDIT_READERS = (Role.SUPERVISOR, Role.COUNTY_APPROVER)
+
+
+@dataclass(frozen=True)
+class HouseholdActions:
+    """What the caller's role may do on a household's page (the service still checks each act)."""
+
+    report_change: bool
+    report_fraud: bool
+    change_account: bool
+    read_recovery: bool
+
+    @classmethod
+    def of(cls, actor: Actor) -> HouseholdActions:
+        role = actor.role
+        return cls(
+            role in CHANGE_REPORTERS,
+            role in FRAUD_DECIDERS,
+            role in ACCOUNT_KEEPERS,
+            role in RECOVERY_READERS,
+        )
+
+
+def review_due(next_review_month: str | None, now: datetime) -> bool:
+    """The household's re-review (复核) is due: its month has come (or passed)."""
+    return next_review_month is not None and next_review_month <= current_month(now)
+
 
 @dataclass(frozen=True)
 class BeneficiaryFilter:
@@ -60,6 +95,8 @@ class BeneficiaryFilter:
     limit: int = 50
     offset: int = 0
     category: str | None = None  # A / B / C (re-review class)
+    assistance_type: str | None = None
+    review_due_by: str | None = None  # re-review (复核) due in or before that month
 
 
 class BeneficiaryService:
@@ -79,6 +116,10 @@ class BeneficiaryService:
             conditions.append(b.status == f.status)
         if f.category:
             conditions.append(b.category == f.category)
+        if f.assistance_type:
+            conditions.append(b.assistance_type == f.assistance_type)
+        if f.review_due_by:
+            conditions.append(b.next_review_month <= f.review_due_by)
         if f.payable_month:
             conditions += [
                 b.start_month <= f.payable_month,

@@ -13,6 +13,7 @@ from api.schemas.payments import DisclosureOut, DisclosureRow
 from domain.amounts import format_yuan
 from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType
 from domain.staff import Actor
+from infra.csv_export import csv_text
 from infra.models import Disclosure, PaymentOrder, Region
 from services.payments import check_county
 
@@ -89,3 +90,13 @@ class DisclosureService:
             ]
             for r in out.rows
         ]
+
+    @classmethod
+    def csv_document(cls, out: DisclosureOut) -> str:
+        """The CSV both edges send (the API's .csv route and the finance page's download): UTF-8
+        with a BOM for Excel, every cell through infra.csv_export's formula-injection guard."""
+        return csv_text(CSV_HEADER, cls.csv_rows(out))
+
+    @staticmethod
+    def csv_filename(out: DisclosureOut) -> str:
+        return f"disclosure-{out.county_code}-{out.month}.csv"

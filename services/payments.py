@@ -37,11 +37,17 @@ from domain.payroll import (
     future_month_refusal,
     payroll_workflow_id,
 )
-from domain.staff import Actor, covers
+from domain.staff import Actor, Role, covers
 from infra.models import PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from services.audit_chain import Clock
 from services.errors import ApiError, forbidden
 from workflows.payroll import PayrollWorkflow
+
+# Finance runs the money; the county approver and the supervisor read the runs (they answer for
+# them), as the API's route guards and the finance pages both take from here.
+PAYROLL_STARTERS = (Role.FINANCE_OFFICER,)
+RUN_READERS = (Role.FINANCE_OFFICER, Role.COUNTY_APPROVER, Role.SUPERVISOR)
+QUEUE_KEEPERS = (Role.FINANCE_OFFICER,)
 
 # A delivery time a little ahead of the server's clock is the office PC's clock, not the future.
 _CLOCK_SKEW = timedelta(minutes=5)
@@ -125,6 +131,11 @@ class PaymentService:
         if order is None or not covers(actor.region_code, order.township_code or order.county_code or ""):
             raise ApiError(404, "order_not_found", f"未找到发放指令 {order_key}")
         return order
+
+    async def order(self, order_key: str, actor: Actor) -> OrderOut:
+        """One order as it stands now (e.g. after a retry), inside the caller's jurisdiction."""
+        async with self._sessions() as session:
+            return OrderOut.from_row(await self._order(session, order_key, actor))
 
     async def retry(self, order_key: str, actor: Actor) -> OrderOut:
         async with self._sessions.begin() as session:

@@ -32,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.amount_rules import AMOUNT_NOT_ALLOWED, AmountNotAllowed, check_ceiling, raise_needs_county
     from domain.amounts import format_yuan
     from domain.beneficiary import (
+        CHANGE_KIND_LABELS,
         STATUS_LABELS,
         BeneficiaryEventInput,
         BeneficiaryStatus,
@@ -285,7 +286,7 @@ class BeneficiaryWorkflow:
         if report.self_reported:
             self._s.self_reported_tasks.append(task.task_id)
         await self._event(
-            "change_reported", f"收到家庭情况变化报告（{_CHANGE_LABELS[report.kind]}）：{report.description}",
+            "change_reported", f"收到家庭情况变化报告（{CHANGE_KIND_LABELS[report.kind]}）：{report.description}",
             pending.actor, task_id=task.task_id, self_reported=report.self_reported,
         )  # fmt: skip
 
@@ -618,11 +619,3 @@ class BeneficiaryWorkflow:
                 task.status, task.note = TaskStatus.CANCELLED, reason
                 await self._save_task(task)
         self._tasks.clear()
-
-
-_CHANGE_LABELS = {
-    ChangeKind.INCOME_CHANGE: "收入变化",
-    ChangeKind.MEMBER_DEATH: "家庭成员死亡",
-    ChangeKind.MOVED_AWAY: "迁出",
-    ChangeKind.OTHER: "其他",
-}

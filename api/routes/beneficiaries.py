@@ -23,25 +23,31 @@ from api.schemas.beneficiaries import (
 )
 from api.schemas.codes import Month, NumberLookup, RegionCode
 from domain.beneficiary import BeneficiaryStatus, ChangeReport, LifecycleView
+from domain.enums import AssistanceType
 from domain.forms import Category
 from domain.staff import Actor, Role
-from services.beneficiaries import BeneficiaryFilter, BeneficiaryService
+from services.beneficiaries import (
+    ACCOUNT_KEEPERS,
+    CHANGE_REPORTERS,
+    CREDIT_READERS,
+    FRAUD_DECIDERS,
+    RECOVERY_READERS,
+    RECOVERY_RECORDERS,
+    BeneficiaryFilter,
+    BeneficiaryService,
+)
 
 router = APIRouter(tags=["救助对象"])
 BASE = "/api/v1/beneficiaries"
 
 Number = Annotated[NumberLookup, Path()]
 AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
-Reporter = Annotated[
-    Actor, Depends(require_roles(Role.INVESTIGATOR, Role.TOWNSHIP_REVIEWER, Role.INTAKE_CLERK))
-]
-Approver = Annotated[Actor, Depends(require_roles(Role.COUNTY_APPROVER))]
-AccountKeeper = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER, Role.TOWNSHIP_REVIEWER))]
-RecoveryReader = Annotated[
-    Actor, Depends(require_roles(Role.FINANCE_OFFICER, Role.COUNTY_APPROVER, Role.SUPERVISOR))
-]
-Finance = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER))]
-CreditReader = Annotated[Actor, Depends(require_roles(Role.SUPERVISOR, Role.COUNTY_APPROVER))]
+Reporter = Annotated[Actor, Depends(require_roles(*CHANGE_REPORTERS))]
+Approver = Annotated[Actor, Depends(require_roles(*FRAUD_DECIDERS))]
+AccountKeeper = Annotated[Actor, Depends(require_roles(*ACCOUNT_KEEPERS))]
+RecoveryReader = Annotated[Actor, Depends(require_roles(*RECOVERY_READERS))]
+Finance = Annotated[Actor, Depends(require_roles(*RECOVERY_RECORDERS))]
+CreditReader = Annotated[Actor, Depends(require_roles(*CREDIT_READERS))]
 
 
 def beneficiary_service(sessions: SessionsDep, client: TemporalDep, pii: PiiDep) -> BeneficiaryService:
@@ -65,12 +71,15 @@ async def list_beneficiaries(
     region_code: Annotated[RegionCode | None, Query(description="县、乡镇或村社区编码")] = None,
     payable_month: Annotated[Month | None, Query(description="该月应发放的对象")] = None,
     category: Annotated[Category | None, Query(description="分类管理类别（A/B/C）")] = None,
+    assistance_type: Annotated[AssistanceType | None, Query(description="救助类别")] = None,
+    review_due_by: Annotated[Month | None, Query(description="复核月份在该月或之前（到期复核）")] = None,
     limit: Annotated[int, Query(ge=1, le=200)] = 50,
     offset: Offset = 0,
 ) -> BeneficiaryPage:
     wanted = BeneficiaryFilter(
-        status.value if status else None, region_code, payable_month, limit, offset, category=category
-    )
+        status.value if status else None, region_code, payable_month, limit, offset, category=category,
+        assistance_type=assistance_type.value if assistance_type else None, review_due_by=review_due_by,
+    )  # fmt: skip
     return await service.search(actor, wanted)
 
 

@@ -24,15 +24,15 @@ from api.schemas.payments import (
     StartRunIn,
 )
 from domain.staff import Actor, Role
-from infra.csv_export import csv_text
-from services.disclosure import CSV_HEADER, DisclosureService
-from services.payments import PaymentService, QueueFilter
+from services.disclosure import DisclosureService
+from services.payments import RUN_READERS, PaymentService, QueueFilter
 
 router = APIRouter(tags=["发放"])
 
 Finance = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER))]
 Deliverer = Annotated[Actor, Depends(require_roles(Role.FINANCE_OFFICER, Role.TOWNSHIP_REVIEWER))]
 AnyStaff = Annotated[Actor, Depends(require_roles(*Role))]
+RunReader = Annotated[Actor, Depends(require_roles(*RUN_READERS))]
 OrderKeyPath = Annotated[OrderKey, Path()]
 
 
@@ -126,7 +126,7 @@ async def start_run(
 
 @router.get("/api/v1/payroll/runs", response_model=list[PayrollRunOut], summary="发放批次及银行文件")
 async def list_runs(
-    actor: Finance,
+    actor: RunReader,
     service: Payments,
     county: Annotated[CountyCode | None, Query(description="县（区）编码，默认本县")] = None,
     month: Annotated[Month | None, Query()] = None,
@@ -147,9 +147,9 @@ async def disclosure_csv(
 ) -> Response:
     out = await service.month(actor, county_code, month)
     return Response(
-        csv_text(CSV_HEADER, service.csv_rows(out)),
+        service.csv_document(out),
         media_type="text/csv; charset=utf-8",
-        headers={"Content-Disposition": f'attachment; filename="disclosure-{county_code}-{month}.csv"'},
+        headers={"Content-Disposition": f'attachment; filename="{service.csv_filename(out)}"'},
     )
 
 

@@ -249,7 +249,9 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/payroll/runs", frozenset({Role.FINANCE_OFFICER}), Scope.CASE,
           lambda w, s: Call("POST", "/api/v1/payroll/runs", json={"county_code": s.county, "month": MATRIX_MONTH}),
           own=frozenset({202})),
-    Route("GET", "/api/v1/payroll/runs", frozenset({Role.FINANCE_OFFICER}), Scope.CASE,
+    # Finance runs the money; the county approver and the supervisor read the runs they answer for.
+    Route("GET", "/api/v1/payroll/runs", frozenset({Role.FINANCE_OFFICER, Role.COUNTY_APPROVER, Role.SUPERVISOR}),
+          Scope.CASE,
           lambda w, s: Call("GET", "/api/v1/payroll/runs", params={"county": s.county})),
     Route("GET", "/api/v1/disclosures/{county_code}/{month}", ALL, Scope.CASE,
           lambda w, s: Call("GET", f"/api/v1/disclosures/{s.county}/{MATRIX_MONTH}")),

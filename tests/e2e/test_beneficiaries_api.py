@@ -300,6 +300,15 @@ async def test_roster_filters_stay_inside_the_jurisdiction_and_show_masked_names
     assert await view("approver_haizhu", category="A") == {a}
     assert await view("approver_haizhu", category="C", status="active") == {c}
     assert await view("approver_haizhu", payable_month="2027-03") == {a, c}  # x starts in June; s stopped
+    # By assistance type, and by re-review due (复核月份 in or before a month).
+    assert await view("approver_haizhu", assistance_type="dibao") == {a, c, s, x}
+    assert await view("approver_haizhu", assistance_type="tekun") == set()
+    months = {
+        n: b["next_review_month"] for n, b in (await roster(desk, "approver_haizhu")).items() if n in names
+    }
+    due = months[a]
+    expected = {n for n, m in months.items() if m is not None and m <= due}
+    assert a in expected and await view("approver_haizhu", review_due_by=due) == expected
     found = await roster(desk, "approver_haizhu", region_code="440105001")
     assert (found[a]["masked_name"], found[a]["category"], found[a]["township_code"]) == (
         "欧**英",
@@ -307,7 +316,14 @@ async def test_roster_filters_stay_inside_the_jurisdiction_and_show_masked_names
         "440105001",
     )
     assert found[s]["status"] == "stopped"
-    for bad in ({"status": "paid"}, {"category": "D"}, {"region_code": "44x"}, {"payable_month": "2027-3"}):
+    for bad in (
+        {"status": "paid"},
+        {"category": "D"},
+        {"region_code": "44x"},
+        {"payable_month": "2027-3"},
+        {"assistance_type": "cash"},
+        {"review_due_by": "2027-3"},
+    ):
         refused(await desk.call("GET", "approver_haizhu", ROSTER, params=bad), 422, "validation_error")
 
     # Detail: the payee account masked, a correction replacing it; outsiders get "not found".
