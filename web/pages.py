@@ -88,7 +88,13 @@ def error_page(request: Request, refusal: ApiError) -> Response:
     return render(
         request,
         "error.html",
-        {"title": titles.get(refusal.status_code, "操作未完成"), "refusal": refusal},
+        # Refresh = the page the user was on (after a refused form post, the form's page, not the
+        # post-only URL).
+        {
+            "title": titles.get(refusal.status_code, "操作未完成"),
+            "refusal": refusal,
+            "back": safe_next(_where_the_user_was(request)),
+        },
         status_code=refusal.status_code,
     )
 

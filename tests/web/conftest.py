@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
@@ -39,6 +40,9 @@ if TYPE_CHECKING:
 
 SCREENSHOT_DIR = Path(os.environ.get("SCREENSHOT_DIR", REPO_ROOT / "var" / "screenshots"))
 SERIOUS = ("serious", "critical")
+_REFUSAL = re.compile(
+    r"^Failed to load resource: the server responded with a status of 4(01|03|09|22|23|29) "
+)
 
 
 def chromium_path() -> str:
@@ -92,9 +96,16 @@ class Site:
         return context
 
     async def page(self, width: int = 1366, height: int = 768) -> Page:
-        """A page whose console errors (a script error, a CSP violation) land in `console`."""
+        """A page whose console errors (a script error, a CSP violation) land in `console` — but
+        Chromium's note that a page was answered with a refusal a test provoked on purpose (401,
+        403, 409, 422, 423, 429); a 404 or a 5xx (a missing file, a crash) is still recorded."""
         page = await (await self.context(width, height)).new_page()
-        page.on("console", lambda m: self.console.append(m.text) if m.type == "error" else None)
+        page.on(
+            "console",
+            lambda m: (
+                self.console.append(m.text) if m.type == "error" and not _REFUSAL.match(m.text) else None
+            ),
+        )
         page.on("pageerror", lambda e: self.console.append(str(e)))
         return page
 
