@@ -13,11 +13,11 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from fastapi import FastAPI, Request
+from fastapi import Depends, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from starlette.responses import Response
 
-from api.deps import AuditDep, CurrentStaff
+from api.deps import audit_trail, current_staff
 from api.errors import ApiError
 from domain.staff import Actor
 from services.audit import AuditTrail, Target, clean
@@ -52,12 +52,22 @@ class AuditScope:
 
 
 def audited(
-    action: str, target_type: str, id_param: str | None = None
+    action: str,
+    target_type: str,
+    id_param: str | None = None,
+    caller: Callable[..., Awaitable[Actor]] = current_staff,
 ) -> Callable[[Request, Actor, AuditTrail], Awaitable[AuditScope]]:
     """A dependency opening an audit scope for `action` on the target named by path parameter
-    `id_param` (the route may fill in the target later, e.g. from the body)."""
+    `id_param` (the route may fill in the target later, e.g. from the body). `caller` resolves
+    the actor: the bearer token here, the page session for the staff pages (web/audit.py)."""
 
-    async def dependency(request: Request, actor: CurrentStaff, trail: AuditDep) -> AuditScope:
+    # Depends as defaults (not Annotated): the annotations are strings under `from __future__`, and
+    # FastAPI resolves strings in the module's globals, where the closure's `caller` is not.
+    async def dependency(
+        request: Request,
+        actor: Actor = Depends(caller),  # noqa: B008
+        trail: AuditTrail = Depends(audit_trail),  # noqa: B008
+    ) -> AuditScope:
         target_id = clean(request.path_params.get(id_param), 64) if id_param else None
         target = Target(target_type, target_id)
         if target_type == "application":
@@ -67,6 +77,12 @@ def audited(
         return scope
 
     return dependency
+
+
+def open_scope(request: Request) -> AuditScope | None:
+    """The audit scope a route opened, if it has not been recorded yet."""
+    scope: AuditScope | None = getattr(request.state, _STATE_KEY, None)
+    return scope if scope is not None and not scope.recorded else None
 
 
 def install_audit_hooks(app: FastAPI) -> None:

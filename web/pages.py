@@ -22,6 +22,7 @@ from fastapi.responses import RedirectResponse
 from fastapi.routing import APIRoute
 from sqlalchemy import select
 
+from api.audit_scope import open_scope
 from api.deps import SessionsDep, SettingsDep
 from domain.messages import field_errors
 from domain.staff import ROLE_LABELS, Actor, Role
@@ -109,8 +110,12 @@ class PageRoute(APIRoute):
             except LoginRequired as missing:
                 response = login_redirect(request, missing.expired)
             except ApiError as refusal:
+                if scope := open_scope(request):  # an audited page action, refused on the way
+                    await scope.refused(refusal.status_code, refusal.code)
                 response = error_page(request, refusal)
             except RequestValidationError as invalid:
+                if scope := open_scope(request):
+                    await scope.refused(422, "validation_error")
                 errors = field_errors(invalid.errors())
                 response = error_page(
                     request, ApiError(422, "validation_error", "请求的参数有误", errors=errors)
