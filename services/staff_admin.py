@@ -38,7 +38,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from domain.enums import RegionLevel
 from domain.passwords import password_problems
 from domain.staff import ROLE_LABELS, Actor, Role, covers
-from infra.models import AuditEntry, LoginState, Region, Staff
+from infra.models import LoginState, Region, Staff
 from infra.passwords import hash_password
 from services.audit import AuditTrail, Clock, Target, clean
 from services.errors import ApiError
@@ -186,6 +186,7 @@ class StaffAdmin:
                     session.add(Staff(
                         username=new.username, display_name=new.display_name.strip(), role=role.value,
                         region_code=region.code, password_hash=hash_password(new.password), active=True,
+                        created_by=operator.username, create_key=digest,
                     ))  # fmt: skip
             except IntegrityError:
                 if digest and await self._created_with(operator, new.username, digest):
@@ -347,15 +348,8 @@ class StaffAdmin:
 
     async def _created_with(self, operator: Actor, username: str, digest: str) -> bool:
         async with self._sessions() as session:
-            rows = await session.scalars(
-                select(AuditEntry.detail).where(
-                    AuditEntry.action == "staff.created",
-                    AuditEntry.target_id == username,
-                    AuditEntry.actor_username == operator.username,
-                    AuditEntry.outcome == "ok",
-                )
-            )
-            return any((d or {}).get("key") == digest for d in rows)
+            staff = await session.scalar(select(Staff).where(Staff.username == username))
+        return staff is not None and (staff.created_by, staff.create_key) == (operator.username, digest)
 
     async def _describe(self, session: AsyncSession, rows: list[Staff]) -> list[StaffAccount]:
         codes = {s.region_code for s in rows}
