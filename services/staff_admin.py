@@ -46,6 +46,7 @@ from services.login_guard import LoginGuard
 
 MANAGERS = (Role.OPERATOR, Role.PROVINCIAL_OPERATOR)
 USERNAME = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
+RESERVED = frozenset({"new"})  # /staff/admin/staff/new is the creation form
 _T = TypeVar("_T")
 
 
@@ -169,7 +170,7 @@ class StaffAdmin:
         async def run() -> tuple[StaffAccount, bool]:
             self._manager(operator)
             errors: list[dict[str, str]] = []
-            if not USERNAME.match(new.username):
+            if not USERNAME.match(new.username) or new.username in RESERVED:
                 errors.append(_field("username", "invalid_username",
                                      "用户名须为3至64位小写字母、数字、下划线、点或连字符，且以字母开头"))  # fmt: skip
             errors += self._name_problems(new.display_name)

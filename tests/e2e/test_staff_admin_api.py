@@ -62,6 +62,8 @@ async def test_field_errors_name_their_fields_and_nothing_is_created(api: httpx.
     bad = await api.post(STAFF, json=body("X", password="short", display_name=" "), headers=operator)
     fields = {e["field"] for e in refused(bad, 422, "invalid_staff")["errors"]}
     assert fields == {"username", "password", "display_name"}
+    reserved = await api.post(STAFF, json=body("new"), headers=operator)
+    assert refused(reserved, 422, "invalid_staff")["errors"][0]["field"] == "username"
     weak = await api.post(STAFF, json=body(name, password=f"{name}12345"), headers=operator)
     assert [e["message"] for e in refused(weak, 422, "invalid_staff")["errors"]] == ["新密码不能包含用户名"]
     assert (await api.get(f"{STAFF}/{name}", headers=operator)).status_code == 404

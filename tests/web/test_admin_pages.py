@@ -311,6 +311,27 @@ async def test_an_operator_of_haizhu_cannot_see_or_edit_tianhe_accounts(site: Si
     assert console_besides(site, 404) == []
 
 
+async def test_an_operator_lifts_a_login_lock_and_the_list_fits_a_phone(site: Site) -> None:
+    target = await site.staff("investigator", "440105001")
+    door = await site.page(width=390, height=844)
+    for _ in range(5):
+        await sign_in(door, target, "不是这个密码1")
+    await expect(door.get_by_role("alert")).to_contain_text("账号已临时锁定")
+
+    operator = await site.signed_in("operator_haizhu", width=390, height=844)
+    await operator.goto("/staff/admin/staff?region=440105001")
+    await expect(operator.locator("tbody tr", has_text=target)).to_contain_text("登录锁定中")
+    assert await accessibility_problems(operator) == []
+    width = await operator.evaluate("document.documentElement.scrollWidth")
+    assert width <= 390, width  # no sideways scrolling on the phone
+    await operator.get_by_role("link", name=target).click()
+    await operator.get_by_role("button", name="解除登录锁定").click()
+    await expect(operator.get_by_role("status")).to_contain_text("登录锁定已解除")
+    await sign_in(door, target, DEMO_PASSWORD)
+    await expect(door.get_by_role("heading", name="工作台", level=1)).to_be_visible()
+    assert console_besides(site, 401, 423) == []
+
+
 # -- 系统管理: holiday calendar (a database of its own) -------------------------------------------
 @pytest_asyncio.fixture
 async def own_site(browser: Browser, dev_env: WorkflowEnvironment, tmp_path: Path) -> AsyncIterator[Site]:
