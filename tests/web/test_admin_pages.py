@@ -440,9 +440,13 @@ async def test_only_the_provincial_operator_may_load_a_calendar(own_site: Site) 
             },
             headers={"Cookie": "; ".join(f"{k}={v}" for k, v in jar.items()), "Origin": site.url},
         )
-    assert response.status_code == 403
+    assert response.status_code == 403 and "仅限省级运维监控人员" in response.text
     async with site.sessions() as session:
         assert list(await session.scalars(select(CalendarDay).where(CalendarDay.year == 2027))) == []
+        entries = (await session.execute(text(
+            "SELECT actor_username, outcome, status_code FROM audit_log WHERE action = 'calendar.replace'"
+        ))).all()  # fmt: skip
+    assert [tuple(e) for e in entries] == [("operator_haizhu", "refused", 403)]
 
 
 async def test_a_broken_audit_chain_is_shown_with_the_first_entry_that_does_not_fit(own_site: Site) -> None:
