@@ -3,7 +3,7 @@
 Every rule is the service's (services/staff_admin.py, services/calendar.py), which the JSON API
 calls too; a refusal on a form is shown beside its fields (422) or as the error page (403/404), and
 every change — and every refused attempt — is in the audit log. Loading a calendar is the
-provincial operator's alone, checked as the API checks it (the role dependency).
+provincial operator's alone, checked and its refusal audited as the API does.
 """
 
 from __future__ import annotations
