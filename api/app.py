@@ -27,6 +27,7 @@ from api.routes import (
     notifications,
     ops,
     payments,
+    staff_admin,
     tasks,
     warnings,
 )
@@ -81,7 +82,17 @@ def create_app(
     # Belt and braces: every business router requires a valid token even if a route forgets to
     # ask for the caller (FastAPI resolves the shared dependency once per request).
     signed_in = [Depends(current_staff)]
-    for module in (applications, tasks, notifications, admin, warnings, audit, payments, beneficiaries):
+    for module in (
+        applications,
+        tasks,
+        notifications,
+        admin,
+        staff_admin,
+        warnings,
+        audit,
+        payments,
+        beneficiaries,
+    ):
         app.include_router(module.router, dependencies=signed_in, responses=COMMON_ERRORS)
     # The codec takes a bearer token or the operator's /ops/login cookie (for the Temporal Web UI),
     # checked by its own dependency on every route; CORS is opened for the UI's origins there only.

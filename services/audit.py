@@ -63,6 +63,11 @@ ACTIONS: dict[str, str] = {
     "payment.delivered": "登记实物已发放",
     "payroll.start": "启动月度发放",
     "audit.export": "导出审计日志",
+    "staff.created": "新建工作人员账号",
+    "staff.changed": "修改工作人员岗位或辖区",
+    "staff.password_reset": "重置工作人员密码",
+    "staff.deactivated": "停用工作人员账号",
+    "staff.reactivated": "重新启用工作人员账号",
 }
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "error": "出错"}
 

@@ -22,3 +22,7 @@ class Staff(Base):
     region_code: Mapped[str] = mapped_column(ForeignKey("regions.code"), index=True)
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+    # Who created the account in 系统管理, and the digest of that creation's idempotency key
+    # (services/staff_admin.py): a resubmission by the same operator gets the account it made.
+    created_by: Mapped[str | None] = mapped_column(String(64))
+    create_key: Mapped[str | None] = mapped_column(String(64))

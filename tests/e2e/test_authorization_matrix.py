@@ -97,6 +97,7 @@ OVERSIGHT = frozenset({Role.SUPERVISOR, Role.OPERATOR})
 PROVINCE_WIDE = frozenset({Role.PROVINCIAL_OPERATOR})
 OPERATORS = frozenset({Role.OPERATOR, Role.PROVINCIAL_OPERATOR})
 APPS, TASKS, BENEFICIARIES = "/api/v1/applications", "/api/v1/tasks", "/api/v1/beneficiaries"
+STAFF_ADMIN = "/api/v1/admin/staff"
 MATRIX_ACCOUNT = "6222020000000000018"  # a 19-digit card number with a valid Luhn check digit
 
 
@@ -188,6 +189,25 @@ ROUTES: tuple[Route, ...] = (
     # -- a staff account: operators lift login locks of accounts in their own region only ----------
     Route("DELETE", "/api/v1/auth/lockouts/{username}", frozenset({Role.OPERATOR}), Scope.CASE,
           lambda w, s: Call("DELETE", f"/api/v1/auth/lockouts/{w.username(s.key, CLERK)}")),
+    # -- staff accounts (系统管理): operators manage the accounts of their own region only -------------
+    # Each own-side call passes every check of role and jurisdiction, then changes nothing: an
+    # initial password too short (422), an unknown role (422), re-enabling an active account (200).
+    Route("GET", STAFF_ADMIN, OPERATORS, Scope.LIST,
+          lambda w, s: Call("GET", STAFF_ADMIN, params={"region_code": s.county}), rows=_json_rows("region_code")),
+    Route("POST", STAFF_ADMIN, OPERATORS, Scope.CASE,
+          lambda w, s: Call("POST", STAFF_ADMIN, json={
+              "username": f"mx_new_{s.key}", "display_name": "矩阵测试", "role": "intake_clerk",
+              "region_code": s.township, "password": "short"}), own=frozenset({422})),
+    Route("GET", STAFF_ADMIN + "/{username}", OPERATORS, Scope.CASE,
+          lambda w, s: Call("GET", f"{STAFF_ADMIN}/{w.username(s.key, CLERK)}")),
+    Route("PATCH", STAFF_ADMIN + "/{username}", OPERATORS, Scope.CASE,
+          lambda w, s: Call("PATCH", f"{STAFF_ADMIN}/{w.username(s.key, CLERK)}", json={"role": "no_such_role"}),
+          own=frozenset({422})),
+    Route("PUT", STAFF_ADMIN + "/{username}/password", OPERATORS, Scope.CASE,
+          lambda w, s: Call("PUT", f"{STAFF_ADMIN}/{w.username(s.key, CLERK)}/password", json={"password": "short"}),
+          own=frozenset({422})),
+    Route("PUT", STAFF_ADMIN + "/{username}/active", OPERATORS, Scope.CASE,
+          lambda w, s: Call("PUT", f"{STAFF_ADMIN}/{w.username(s.key, CLERK)}/active", json={"active": True})),
     # -- one case ---------------------------------------------------------------------------------
     # Intake: the jurisdiction is the applicant's community in the body. First filing 201, then 200.
     Route("POST", APPS, frozenset({CLERK}), Scope.CASE,
