@@ -77,10 +77,10 @@ class Site:
     settings: Settings
     sessions: async_sessionmaker[AsyncSession]
     browser: Browser
-    env: WorkflowEnvironment
     contexts: list[BrowserContext]
 
     console: list[str]
+    env: WorkflowEnvironment | None = None  # the server behind the pages (ts_site: time-skipping)
 
     async def context(self, width: int = 1366, height: int = 768) -> BrowserContext:
         """A browser of its own, with a client address of its own (the app trusts the loopback
@@ -180,7 +180,7 @@ async def _serving(
     worker = build_worker(env.client, task_queue, resources)
     async with worker:
         server, task, url = await serve(app)
-        site = Site(url, settings, sessions, browser, env, [], [])
+        site = Site(url, settings, sessions, browser, [], [], env)
         try:
             yield site
         finally:
