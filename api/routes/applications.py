@@ -26,6 +26,7 @@ from domain.enums import AssistanceType, Stage
 from domain.staff import Actor, Role
 from services.accounts import put_case_account
 from services.audit import Target
+from services.case_file import CASE_ACTION_ROLES, CaseAction
 from services.case_search import CaseFilter
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
@@ -176,7 +177,7 @@ async def file_objection(
     application_number: Number,
     body: ObjectionIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.TOWNSHIP_REVIEWER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.OBJECTION]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.file_objection(application_number, body.summary, actor, key)
@@ -197,7 +198,7 @@ async def withdraw(
     application_number: Number,
     body: WithdrawIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.WITHDRAW]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.withdraw(application_number, body.reason, actor, key)
@@ -216,7 +217,7 @@ async def extend_deadline(
     application_number: Number,
     body: ExtendIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.COUNTY_APPROVER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.EXTEND]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.extend(application_number, body.reason, actor, key)

@@ -39,10 +39,14 @@ def test_emergency_aid_walks_rescue_then_paperwork() -> None:
 
 
 def test_review_on_dispute_appears_only_once_the_case_was_reviewed() -> None:
-    policy = AssistancePolicy(AssistanceType.DIBAO_EDGE, "低保边缘家庭", democratic_review=ReviewMode.ON_DISPUTE)
+    policy = AssistancePolicy(
+        AssistanceType.DIBAO_EDGE, "低保边缘家庭", democratic_review=ReviewMode.ON_DISPUTE
+    )
     labels = [s.label for s in stage_path(policy, Stage.VERIFICATION, visited={"intake", "verification"})]
     assert "民主评议" not in labels
-    reviewed = stage_path(policy, Stage.PUBLICITY, visited={"intake", "verification", "democratic_review", OPINION})
+    reviewed = stage_path(
+        policy, Stage.PUBLICITY, visited={"intake", "verification", "democratic_review", OPINION}
+    )
     assert "民主评议" in [s.label for s in reviewed]
 
 
