@@ -323,3 +323,66 @@ async def test_the_publicity_notice_lists_the_townships_cases_masked_and_prints_
     response = await clerk.goto("/staff/publicity")
     assert response is not None and response.status == 403
     assert script_errors(site) == []
+
+
+async def test_a_case_saved_during_an_outage_shows_the_workflow_pending_and_offers_no_action(
+    site: Site,
+) -> None:
+    number = f"440105-N{uuid.uuid4().hex[:10].upper()}"
+    await store_application(
+        site.sessions, number, datetime(2026, 11, 2, 2, tzinfo=UTC), workflow_pending=True
+    )
+    page = await site.signed_in("clerk_chigang")
+    await page.goto(f"/staff/cases/{number}")
+    await expect(page.locator(".case-meta")).to_contain_text("流程待启动")
+    await expect(page.locator(".pending")).to_contain_text("系统将自动补启动流程")
+    await expect(page.get_by_role("heading", name="案件操作")).to_have_count(0)
+    await expect(page.locator('.stagebar [aria-current="step"] .label')).to_have_text("受理")
+    await page.goto(f"/staff/cases?number={number}")
+    await expect(page.locator("table.responsive tbody tr")).to_contain_text("流程待启动")
+    assert await accessibility_problems(page) == []
+    assert site.console == []
+
+
+async def _audited_actions(site: Site, number: str, action: str) -> list[tuple[str, int, str]]:
+    async with site.sessions() as session:
+        rows = await session.scalars(
+            select(AuditEntry)
+            .where(AuditEntry.application_number == number, AuditEntry.action == action)
+            .order_by(AuditEntry.id)
+        )
+        return [(r.outcome, r.status_code, str(r.detail.get("code", ""))) for r in rows]
+
+
+async def test_an_extension_twice_submitted_with_the_same_form_extends_once_and_is_audited(
+    site: Site,
+) -> None:
+    number, _ = await _filed_case(site)
+    page = await site.signed_in("approver_haizhu")
+    await page.goto(f"/staff/cases/{number}")
+    form = page.locator("form", has=page.get_by_role("heading", name="延长全流程办结时限"))
+    await form.get_by_label("延长理由").fill("调查")  # two characters: an extension asks for four
+    await form.get_by_label("我已核对，确认提交").check()
+    page.once("dialog", lambda d: d.accept())
+    await form.get_by_role("button", name="延长时限").click()
+    form = page.locator("form", has=page.get_by_role("heading", name="延长全流程办结时限"))
+    await expect(form.locator(".field-error")).to_contain_text("4")
+    # The same form sent twice (a double click past app.js, a browser's resend): one extension.
+    key = await form.locator("input[name=form_key]").input_value()
+    token = await form.locator("input[name=csrf_token]").input_value()
+    body = {"csrf_token": token, "form_key": key, "text": "需跨地区核查家庭财产", "confirm": "yes"}
+    url = f"/staff/cases/{number}/actions/extend"
+    for _ in range(2):
+        sent = await page.request.post(url, form=body, headers={"Origin": site.url}, max_redirects=0)
+        assert sent.status == 303, await sent.text()
+        assert sent.headers["location"] == f"/staff/cases/{number}?done=extend"
+    await page.goto(f"/staff/cases/{number}?done=extend")
+    await expect(page.get_by_role("status").first).to_contain_text("全流程办结时限已延长")
+    await expect(page.get_by_role("heading", name="延长全流程办结时限")).to_have_count(0)  # once only
+    extended = page.locator(".timeline li", has_text="延长")
+    await expect(extended).to_have_count(1)
+    # Audited as the API's route is, the refused first attempt included.
+    assert await _audited_actions(site, number, "application.extend") == [
+        ("refused", 422, "validation_error"), ("ok", 200, ""), ("ok", 200, ""),
+    ]  # fmt: skip
+    assert script_errors(site) == []
