@@ -386,3 +386,19 @@ async def test_an_extension_twice_submitted_with_the_same_form_extends_once_and_
         ("refused", 422, "validation_error"), ("ok", 200, ""), ("ok", 200, ""),
     ]  # fmt: skip
     assert script_errors(site) == []
+
+
+async def test_a_forged_case_action_by_a_role_that_may_not_take_it_is_the_403_page(site: Site) -> None:
+    number = f"440105-F{uuid.uuid4().hex[:10].upper()}"
+    await store_application(site.sessions, number, datetime(2026, 11, 2, 2, tzinfo=UTC), stage="verification")
+    page = await site.signed_in("inv_chigang_1")  # no withdrawal form on the investigator's page
+    await page.goto(f"/staff/cases/{number}")
+    await expect(page.get_by_role("heading", name="登记申请人撤回申请")).to_have_count(0)
+    token = await page.locator("input[name=csrf_token]").first.input_value()
+    body = {"csrf_token": token, "form_key": str(uuid.uuid4()), "text": "申请人主动撤回", "confirm": "yes"}
+    sent = await page.request.post(
+        f"/staff/cases/{number}/actions/withdraw", form=body, headers={"Origin": site.url}, max_redirects=0
+    )
+    assert sent.status == 403
+    assert "此操作仅限受理窗口人员、乡镇审核人员" in await sent.text()
+    assert await _audited_actions(site, number, "application.withdraw") == [("refused", 403, "forbidden")]
