@@ -12,23 +12,27 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import datetime
 
+from pydantic import ValidationError
 from sqlalchemy import ColumnElement, exists, func, select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schemas.cases import (
     CasePage,
     CaseSummaryOut,
+    IdSearchIn,
     PublicityEntryOut,
     PublicityNoticeOut,
     RegionOption,
 )
 from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, AssistanceType, Stage
-from domain.masking import mask_id_number, mask_name
+from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name
+from domain.messages import field_errors
 from domain.staff import Actor, Role, covers
 from infra.case_start import PENDING_LABEL
 from infra.models import Application, CaseEvent, DeadlineBreach, Region
 from infra.pii import PiiVault
-from services.errors import forbidden
+from services.audit import AuditTrail, Target
+from services.errors import ApiError, forbidden
 from services.workflow_gateway import WorkflowGateway
 
 # Who prints the township's notice, and who oversees it (SPEC.md, "Staff front").
@@ -44,6 +48,12 @@ class CaseFilter:
     overdue: bool = False
     limit: int = 20
     offset: int = 0
+
+
+def may_search_by_id(actor: Actor) -> bool:
+    """Whether the answer (has this person applied?) is the caller's to know: the roles that see
+    full ID numbers in their work (domain/masking.py)."""
+    return actor.role in PERSONAL_DATA_ROLES
 
 
 def _breached() -> ColumnElement[bool]:
@@ -86,6 +96,21 @@ class CaseSearch:
             conditions.append(Application.assistance_type == f.assistance_type.value)
         if f.overdue:
             conditions.append(_breached())
+        return await self._page(conditions, f.limit, f.offset)
+
+    async def by_id_number(self, actor: Actor, id_number: str, limit: int = 50) -> CasePage:
+        """The caller's cases whose applicant has this ID number (validated by the caller's body
+        model), found by its keyed digest: the number itself is never compared or stored. Only
+        for the roles that may see a full ID number: the answer tells whether this person applied."""
+        if not may_search_by_id(actor):
+            raise forbidden("您的岗位无权按身份证号查找案件")
+        conditions = [
+            Application.community_code.startswith(actor.region_code, autoescape=True),
+            Application.applicant_id_number_digest == self._pii.digest(id_number),
+        ]
+        return await self._page(conditions, limit, 0)
+
+    async def _page(self, conditions: list[ColumnElement[bool]], limit: int, offset: int) -> CasePage:
         query = select(Application, _breached().label("overdue"), Region.name).outerjoin(
             Region, Region.code == Application.community_code
         )
@@ -95,12 +120,12 @@ class CaseSearch:
             rows = (
                 await session.execute(
                     query.order_by(Application.accepted_at.desc(), Application.application_number)
-                    .limit(f.limit)
-                    .offset(f.offset)
+                    .limit(limit)
+                    .offset(offset)
                 )
             ).all()
         items = [_summary(row, bool(overdue), name) for row, overdue, name in rows]
-        return CasePage(items=items, total=int(total or 0), limit=f.limit, offset=f.offset)
+        return CasePage(items=items, total=int(total or 0), limit=limit, offset=offset)
 
     async def regions(self, actor: Actor) -> list[RegionOption]:
         """The townships and communities the caller may filter by (their own region first)."""
@@ -197,3 +222,25 @@ def _summary(row: Application, overdue: bool, community: str | None) -> CaseSumm
         overdue=overdue,
         workflow_pending=row.workflow_pending,
     )
+
+
+async def search_by_id_number(search: CaseSearch, trail: AuditTrail, actor: Actor, raw: str) -> CasePage:
+    """The pages' search by ID number (a POST form): the API's body model validates it (a field
+    error for the page), and the search is audited as POST /api/v1/applications/search is."""
+    target = Target("application")
+    try:
+        try:
+            wanted = IdSearchIn.model_validate({"id_number": raw})
+        except ValidationError as invalid:
+            raise ApiError(422, "validation_error", "提交的内容有误", errors=field_errors(invalid)) from None
+        found = await search.by_id_number(actor, wanted.id_number)
+    except ApiError as refusal:
+        detail = {"code": refusal.code, "channel": "web"}
+        await trail.record(
+            actor, "application.search_by_id", target, status_code=refusal.status_code, detail=detail
+        )
+        raise
+    await trail.record(
+        actor, "application.search_by_id", target, detail={"found": found.total, "channel": "web"}
+    )
+    return found

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.codes import IdNumber
 from api.schemas.tasks import TaskOut
 from domain.staff import Role
 
@@ -103,3 +104,9 @@ class PublicityNoticeOut(BaseModel):
     township_code: str
     township_name: str
     entries: list[PublicityEntryOut]
+
+
+class IdSearchIn(_Body):
+    """A search by the applicant's ID number: in a body, never in a URL."""
+
+    id_number: IdNumber = Field(description="申请人身份证号（18位）")

@@ -10,7 +10,7 @@ import httpx
 
 from infra.models import CaseEvent, DeadlineBreach
 from tests.e2e.support import Sessions, login, refused
-from tests.factories import store_application
+from tests.factories import id_number, store_application
 
 APPS = "/api/v1/applications"
 
@@ -105,3 +105,29 @@ async def test_the_publicity_list_holds_the_townships_cases_in_publicity_masked(
     other = await api.get(f"{APPS}/publicity", headers=await login(api, "reviewer_wushan"))
     assert prefix not in other.text
     refused(await api.get(f"{APPS}/publicity", headers=await login(api, "clerk_chigang")), 403, "forbidden")
+
+
+async def test_a_search_by_id_number_is_a_post_within_the_region_for_the_roles_that_may_see_it(
+    api: httpx.AsyncClient, sessions: Sessions
+) -> None:
+    applicant = id_number(birth="19750505", seq=int(uuid.uuid4().int % 1000))
+    prefix = f"I{uuid.uuid4().hex[:10].upper()}"
+    at = datetime(2026, 11, 2, 2, tzinfo=UTC)
+    await store_application(sessions, f"{prefix}-1", at, applicant_id_number=applicant)
+    await store_application(
+        sessions, f"{prefix}-2", at, applicant_id_number=applicant, county_code="440106",
+        township_code="440106001", community_code="440106001001",
+    )  # fmt: skip
+    clerk = await login(api, "clerk_chigang")
+    # Full-width digits pasted from a document are the same number.
+    wide = "".join(chr(ord(c) + 0xFEE0) for c in applicant)
+    found = await api.post(f"{APPS}/search", json={"id_number": wide}, headers=clerk)
+    assert found.status_code == 200, found.text
+    numbers = [i["application_number"] for i in found.json()["items"]]
+    assert numbers == [f"{prefix}-1"]  # not 天河区's, though the same person
+    assert applicant not in found.text
+    invalid = refused(await api.post(f"{APPS}/search", json={"id_number": applicant[:-1] + "Z"}, headers=clerk),
+                      422, "validation_error")  # fmt: skip
+    assert invalid["errors"][0]["field"] == "id_number"
+    head = await login(api, "head_chigang")
+    refused(await api.post(f"{APPS}/search", json={"id_number": applicant}, headers=head), 403, "forbidden")
