@@ -402,3 +402,40 @@ async def test_a_forged_case_action_by_a_role_that_may_not_take_it_is_the_403_pa
     assert sent.status == 403
     assert "此操作仅限受理窗口人员、乡镇审核人员" in await sent.text()
     assert await _audited_actions(site, number, "application.withdraw") == [("refused", 403, "forbidden")]
+
+
+async def test_a_search_by_id_number_is_posted_shows_field_errors_and_is_audited(site: Site) -> None:
+    applicant = id_number(birth="19660606", seq=int(uuid.uuid4().int % 1000))
+    number = f"440105-I{uuid.uuid4().hex[:10].upper()}"
+    await store_application(
+        site.sessions, number, datetime(2026, 11, 2, 2, tzinfo=UTC), applicant_id_number=applicant
+    )
+    page = await site.signed_in("clerk_chigang")
+    await page.goto("/staff/cases")
+    wrong = applicant[:-1] + ("0" if applicant[-1] != "0" else "1")
+    await page.get_by_label("申请人身份证号").fill(wrong)
+    await page.get_by_role("button", name="查找").click()
+    await expect(page.locator("#e-id_number")).to_contain_text("校验位错误")
+    await expect(page.get_by_label("申请人身份证号")).to_have_attribute("aria-invalid", "true")
+    assert await accessibility_problems(page) == []
+    await page.get_by_label("申请人身份证号").fill(applicant)
+    await page.get_by_role("button", name="查找").click()
+    await expect(page.get_by_role("heading", name=re.compile("身份证号查找结果"))).to_be_visible()
+    await expect(page.locator("table.responsive tbody tr")).to_have_count(1)
+    await expect(page.locator("table.responsive tbody tr")).to_contain_text(number)
+    assert applicant not in page.url and applicant not in await page.content()  # not echoed either
+    async with site.sessions() as session:
+        entries = list(
+            await session.scalars(
+                select(AuditEntry).where(
+                    AuditEntry.actor_username == "clerk_chigang",
+                    AuditEntry.action == "application.search_by_id",
+                )
+            )
+        )
+    assert [(e.outcome, e.status_code) for e in entries][-2:] == [("refused", 422), ("ok", 200)]
+    assert all(applicant not in str(e.detail) and wrong not in str(e.detail) for e in entries)
+    head = await site.signed_in("head_chigang")
+    await head.goto("/staff/cases")
+    await expect(head.get_by_label("申请人身份证号")).to_have_count(0)
+    assert script_errors(site) == []

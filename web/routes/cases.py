@@ -18,6 +18,7 @@ from fastapi import APIRouter, Depends, Form, Path, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from api.deps import AuditDep, CaseSearchDep, CaseServiceDep, SessionsDep, SettingsDep
+from api.schemas.cases import CasePage
 from api.schemas.codes import ApplicationNumber
 from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, AssistanceType, Stage
 from domain.staff import ROLE_LABELS, Actor
@@ -28,7 +29,7 @@ from services.case_file import (
     read_personal_data,
     take_action,
 )
-from services.case_search import CaseFilter
+from services.case_search import CaseFilter, CaseSearch, may_search_by_id, search_by_id_number
 from services.case_view import CaseService
 from services.errors import ApiError
 from web.csrf import require_csrf
@@ -126,6 +127,22 @@ async def case_search(
         }.items()
         if v
     }
+    return await _list_page(request, actor, search, results, query, page)
+
+
+async def _list_page(
+    request: Request,
+    actor: Actor,
+    search: CaseSearch,
+    results: CasePage,
+    query: dict[str, str],
+    page: int = 1,
+    *,
+    by_id: bool = False,
+    id_errors: dict[str, str] | None = None,
+    id_value: str = "",
+    status_code: int = 200,
+) -> HTMLResponse:
     pages = max(1, -(-results.total // PAGE_SIZE))
     indent = {"township": "　", "community": "　　"}
     regions = [(r.code, indent.get(r.level, "") + r.name) for r in await search.regions(actor)]
@@ -137,14 +154,42 @@ async def case_search(
             "results": results,
             "filters": query,
             "page": page,
-            "pages": pages,
+            "pages": 1 if by_id else pages,
             "stages": [(s.value, label) for s, label in STAGE_LABELS.items()],
             "types": [(t.value, label) for t, label in ASSISTANCE_TYPE_LABELS.items()],
             "regions": regions,
             "prev_url": "/staff/cases?" + urlencode({**query, "page": page - 1}),
             "next_url": "/staff/cases?" + urlencode({**query, "page": page + 1}),
+            "may_search_by_id": may_search_by_id(actor),
+            "by_id": by_id,
+            "id_errors": id_errors or {},
+            "id_value": id_value,
         },
+        status_code=status_code,
     )
+
+
+@router.post("/cases/by-id-number", response_class=HTMLResponse, include_in_schema=False)
+async def case_search_by_id(
+    request: Request,
+    actor: PageActor,
+    search: CaseSearchDep,
+    trail: AuditDep,
+    id_number: Annotated[str, Form(max_length=64)] = "",
+) -> HTMLResponse:
+    """按身份证号查找: a POST, so the number is in no URL, history or log line."""
+    try:
+        found = await search_by_id_number(search, trail, actor, id_number)
+    except ApiError as refusal:
+        if refusal.status_code != 422:
+            raise
+        errors = {e["field"]: e["message"] for e in refusal.extra.get("errors", [])}
+        empty = CasePage(items=[], total=0, limit=PAGE_SIZE, offset=0)
+        return await _list_page(
+            request, actor, search, empty, {}, by_id=True, id_errors=errors, id_value=id_number[:64],
+            status_code=422,
+        )  # fmt: skip
+    return await _list_page(request, actor, search, found, {}, by_id=True)
 
 
 async def _case_page(
