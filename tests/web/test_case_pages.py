@@ -83,11 +83,17 @@ async def test_the_case_page_shows_stage_bar_limits_timeline_and_open_tasks_mask
     assert site.console == []
 
 
-async def _stored_cases(site: Site, prefix: str) -> None:
+def _unique_name() -> tuple[str, str]:
+    """A name whose masked form no other test's case shows (the last character is kept)."""
+    last = chr(0x4E00 + uuid.uuid4().int % 20000)
+    return f"欧阳小{last}", f"欧**{last}"
+
+
+async def _stored_cases(site: Site, prefix: str, name: str = "欧阳小明") -> None:
     at = datetime(2026, 11, 2, 2, tzinfo=UTC)
     await store_application(site.sessions, f"{prefix}-1", at, stage="verification")
     await store_application(site.sessions, f"{prefix}-2", at + timedelta(days=1), stage="publicity",
-                            assistance_type="tekun", applicant_name="欧阳小明")  # fmt: skip
+                            assistance_type="tekun", applicant_name=name)  # fmt: skip
     await store_application(site.sessions, f"{prefix}-3", at + timedelta(days=2), stage="verification",
                             township_code="440105002", community_code="440105002001")  # fmt: skip
     async with site.sessions.begin() as session:
@@ -295,18 +301,19 @@ async def test_the_publicity_notice_lists_the_townships_cases_masked_and_prints_
     # it): walking a case there through five roles is the walkthrough test's job. Without a
     # running workflow the proposed amount prints as "—".
     prefix = f"G{uuid.uuid4().hex[:9].upper()}"
-    await _stored_cases(site, prefix)
+    name, masked = _unique_name()
+    await _stored_cases(site, prefix, name)
     page = await site.signed_in("reviewer_chigang")
     await page.goto("/staff/publicity")
     await expect(page.get_by_role("heading", name="公示", level=1)).to_be_visible()
     sheet = page.locator("article.notice-sheet", has_text="赤岗街道社会救助审核确认公示")
-    row = sheet.locator("tr", has_text="欧**明")
+    row = sheet.locator("tr", has_text=masked)
     await expect(row).to_contain_text("特困人员供养")
     await expect(row).to_contain_text("2026-11-03 至 2026-11-12")
     await expect(row.locator("td").nth(3)).to_have_text(re.compile(r"^\d{4}\*+\d{3}[\dX]$"))
     await expect(sheet).to_contain_text("异议渠道")
     html = await page.content()
-    assert "欧阳小明" not in html and f"{prefix}-1" not in html  # only cases in publicity
+    assert name not in html and f"{prefix}-1" not in html  # only cases in publicity
     assert await accessibility_problems(page) == []
     await screenshot(page, "publicity")
     # On paper (A4 at 96 dpi is 794 px wide): no navigation, nothing wider than the sheet.
@@ -318,6 +325,10 @@ async def test_the_publicity_notice_lists_the_townships_cases_masked_and_prints_
     assert await _no_overflow(page)
     pdf = await page.pdf(format="A4")
     assert pdf.startswith(b"%PDF")
+    phone = await site.signed_in("head_chigang", width=390, height=844)
+    await phone.goto("/staff/publicity")
+    await expect(phone.locator("tr", has_text=masked)).to_be_visible()
+    assert await _no_overflow(phone)
     # Other roles have no notice to print.
     clerk = await site.signed_in("clerk_chigang")
     response = await clerk.goto("/staff/publicity")
