@@ -19,6 +19,7 @@ from infra.pii import PiiVault
 from infra.settings import Settings
 from services.applications import ApplicationService
 from services.audit import AuditTrail, Clock, RequestContext, clean, client_ip
+from services.case_search import CaseSearch
 from services.case_view import CaseService
 from services.login_guard import LoginGuard, LoginPolicy
 from services.tasks import TaskService
@@ -117,7 +118,12 @@ def task_service(sessions: SessionsDep, gateway: GatewayDep) -> TaskService:
     return TaskService(sessions, gateway)
 
 
+def case_search(sessions: SessionsDep, gateway: GatewayDep, pii: PiiDep) -> CaseSearch:
+    return CaseSearch(sessions, pii, gateway)
+
+
 ApplicationServiceDep = Annotated[ApplicationService, Depends(application_service)]
+CaseSearchDep = Annotated[CaseSearch, Depends(case_search)]
 CaseServiceDep = Annotated[CaseService, Depends(case_service)]
 TaskServiceDep = Annotated[TaskService, Depends(task_service)]
 

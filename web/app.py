@@ -6,13 +6,24 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from web.routes import admin, audit, auth, beneficiaries, home, not_found, payments, warnings
+from web.routes import (
+    admin,
+    audit,
+    auth,
+    beneficiaries,
+    cases,
+    home,
+    not_found,
+    payments,
+    publicity,
+    warnings,
+)
 from web.templating import STATIC, STATIC_PREFIX
 
 
 def install_web(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, beneficiaries, payments, warnings, audit, admin):
+    for module in (auth, home, cases, publicity, beneficiaries, payments, warnings, audit, admin):
         app.include_router(module.router)
     app.include_router(not_found.router)  # last: any other /staff path is the 404 page
 

@@ -4,18 +4,38 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Path, Response, status
+from fastapi import APIRouter, Depends, Path, Query, Response, status
 
 from api.audit_scope import AuditScope, audited
-from api.deps import ApplicationServiceDep, CaseServiceDep, CurrentStaff, PiiDep, SessionsDep, require_roles
+from api.deps import (
+    ApplicationServiceDep,
+    CaseSearchDep,
+    CaseServiceDep,
+    CurrentStaff,
+    PiiDep,
+    SessionsDep,
+    require_roles,
+)
 from api.idempotency import IdempotencyKey
+from api.params import Offset
 from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalDataOut
 from api.schemas.beneficiaries import AccountIn, AccountOut
-from api.schemas.cases import ExtendIn, ObjectionIn, TimelineOut, WithdrawIn
-from api.schemas.codes import ApplicationNumber
+from api.schemas.cases import (
+    CasePage,
+    ExtendIn,
+    IdSearchIn,
+    ObjectionIn,
+    PublicityNoticeOut,
+    TimelineOut,
+    WithdrawIn,
+)
+from api.schemas.codes import ApplicationNumber, FilterCode, NumberLookup
+from domain.enums import AssistanceType, Stage
 from domain.staff import Actor, Role
 from services.accounts import put_case_account
 from services.audit import Target
+from services.case_file import CASE_ACTION_ROLES, CaseAction
+from services.case_search import CaseFilter
 
 router = APIRouter(prefix="/api/v1/applications", tags=["申请受理"])
 
@@ -63,6 +83,65 @@ async def submit_application(
         response.status_code or status.HTTP_201_CREATED, created=result.created, stage=result.stage.value
     )
     return result
+
+
+@router.get(
+    "",
+    response_model=CasePage,
+    summary="案件检索：按申请编号（前缀）、阶段、救助类型、地区、是否超期（仅本辖区；不按姓名或身份证号检索）",
+    responses={403: {"description": "所选地区不在管辖范围内"}},
+)
+async def search_applications(
+    actor: CurrentStaff,
+    search: CaseSearchDep,
+    application_number: Annotated[NumberLookup | None, Query(description="申请编号或其开头部分")] = None,
+    stage: Annotated[Stage | None, Query()] = None,
+    assistance_type: Annotated[AssistanceType | None, Query()] = None,
+    region_code: Annotated[FilterCode | None, Query(description="县、乡镇或村社区编码（本辖区内）")] = None,
+    overdue: Annotated[bool, Query(description="只看曾超过办理时限的")] = False,
+    limit: Annotated[int, Query(ge=1, le=200)] = 20,
+    offset: Offset = 0,
+) -> CasePage:
+    wanted = CaseFilter(
+        application_number=application_number or None,
+        stage=stage,
+        assistance_type=assistance_type,
+        region_code=region_code or None,
+        overdue=overdue,
+        limit=limit,
+        offset=offset,
+    )
+    return await search.search(actor, wanted)
+
+
+@router.post(
+    "/search",
+    response_model=CasePage,
+    summary="按申请人身份证号查找本辖区案件（号码放在请求体中，不进入地址；受理、调查、审核、审批人员；记入审计日志）",
+    responses={
+        403: {"description": "岗位无权按身份证号查找"},
+        422: {"description": "身份证号无效"},
+    },
+)
+async def search_by_id_number(
+    audit: Annotated[AuditScope, Depends(audited("application.search_by_id", "application"))],
+    body: IdSearchIn,
+    actor: CurrentStaff,
+    search: CaseSearchDep,
+) -> CasePage:
+    found = await search.by_id_number(actor, body.id_number)
+    await audit.ok(found=found.total)  # never the number searched for
+    return found
+
+
+@router.get(
+    "/publicity",
+    response_model=list[PublicityNoticeOut],
+    summary="本乡镇（街道）正在公示的案件（脱敏，供张贴公示；乡镇审核人员、乡镇负责人、监督人员）",
+    responses={403: {"description": "岗位无权查看公示名单"}},
+)
+async def publicity_notice(actor: CurrentStaff, search: CaseSearchDep) -> list[PublicityNoticeOut]:
+    return await search.publicity(actor)
 
 
 @router.get(
@@ -126,7 +205,7 @@ async def file_objection(
     application_number: Number,
     body: ObjectionIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.TOWNSHIP_REVIEWER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.OBJECTION]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.file_objection(application_number, body.summary, actor, key)
@@ -147,7 +226,7 @@ async def withdraw(
     application_number: Number,
     body: WithdrawIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.WITHDRAW]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.withdraw(application_number, body.reason, actor, key)
@@ -166,7 +245,7 @@ async def extend_deadline(
     application_number: Number,
     body: ExtendIn,
     service: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.COUNTY_APPROVER))],
+    actor: Annotated[Actor, Depends(require_roles(*CASE_ACTION_ROLES[CaseAction.EXTEND]))],
     key: IdempotencyKey,
 ) -> ApplicationOut:
     result = await service.extend(application_number, body.reason, actor, key)

@@ -7,6 +7,7 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from api.schemas.codes import IdNumber
 from api.schemas.tasks import TaskOut
 from domain.staff import Role
 
@@ -51,3 +52,61 @@ class WithdrawIn(_Body):
 
 class ExtendIn(_Body):
     reason: Statement = Field(description="延长理由（如异议复核、跨地区核查、调查困难）")
+
+
+class CaseSummaryOut(BaseModel):
+    """One row of the case search: codes and masked data only."""
+
+    application_number: str
+    assistance_type: str
+    assistance_type_label: str
+    stage: str = Field(description="数据库记录的阶段")
+    stage_label: str
+    county_code: str
+    township_code: str
+    community_code: str
+    community_name: str | None
+    applicant_name_masked: str
+    household_size: int
+    green_channel: bool
+    accepted_at: datetime
+    overdue: bool = Field(description="曾有办理时限超期（与工作流 Overdue 检索属性同义）")
+    workflow_pending: bool = Field(description="流程待启动（受理时流程服务不可用，待补启动）")
+
+
+class CasePage(BaseModel):
+    items: list[CaseSummaryOut]
+    total: int = Field(description="符合条件的案件总数")
+    limit: int
+    offset: int
+
+
+class RegionOption(BaseModel):
+    code: str
+    name: str
+    level: str
+
+
+class PublicityEntryOut(BaseModel):
+    application_number: str
+    assistance_type_label: str
+    community_name: str | None
+    applicant_name_masked: str
+    applicant_id_number_masked: str
+    household_size: int
+    proposed_amount_fen: int | None = Field(description="拟救助金额（分/月）；流程服务不可用时为空")
+    round: int = Field(description="第几轮公示")
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class PublicityNoticeOut(BaseModel):
+    township_code: str
+    township_name: str
+    entries: list[PublicityEntryOut]
+
+
+class IdSearchIn(_Body):
+    """A search by the applicant's ID number: in a body, never in a URL."""
+
+    id_number: IdNumber = Field(description="申请人身份证号（18位）")

@@ -286,6 +286,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/payments/queue", frozenset({Role.FINANCE_OFFICER}), Scope.LIST,
           lambda w, s: Call("GET", "/api/v1/payments/queue", params={"month": MATRIX_MONTH}),
           rows=_json_rows("township_code", "county_code")),
+    # Case search: a region filter of the other jurisdiction is refused (403), rows are the caller's.
+    Route("GET", APPS, ALL, Scope.LIST, lambda w, s: Call("GET", APPS, params={"region_code": s.county}),
+          rows=_json_rows("community_code"), sees_own=ALL),
+    # Search by the applicant's ID number (in the body): the roles that may see it, own cases only.
+    Route("POST", APPS + "/search", frozenset({CLERK, INVESTIGATOR, REVIEWER, Role.COUNTY_APPROVER}), Scope.LIST,
+          lambda w, s: Call("POST", APPS + "/search", json={"id_number": s.applicant_id}),
+          rows=_json_rows("community_code"), sees_own=frozenset({CLERK, INVESTIGATOR, REVIEWER, Role.COUNTY_APPROVER})),
+    # The township's publicity notice: no filter, only the caller's townships (none in publicity here).
+    Route("GET", APPS + "/publicity", frozenset({REVIEWER, Role.TOWNSHIP_HEAD, Role.SUPERVISOR}), Scope.LIST,
+          _get(APPS + "/publicity"), rows=_json_rows("township_code")),
     Route("GET", TASKS, ALL, Scope.LIST, lambda w, s: Call("GET", TASKS, params={"application_number": s.main}),
           rows=_json_rows("region_code"), sees_own=frozenset({INVESTIGATOR}) | OVERSIGHT),
     Route("GET", "/api/v1/notifications", ALL, Scope.LIST,
