@@ -55,7 +55,9 @@ async def seed_cases(stack: Stack, count: int) -> list[str]:
     rng = random.Random(20261201)
     numbers = [f"440105-P{n:07d}" for n in range(count)]
     for start in range(0, count, 1000):
-        rows, tasks, events = [], [], []
+        rows: list[Application] = []
+        tasks: list[dict[str, object]] = []
+        events: list[dict[str, object]] = []
         for i, number in enumerate(numbers[start : start + 1000], start):
             community = COMMUNITIES[i % 2]
             row = Application(
@@ -135,7 +137,7 @@ class Timing:
 
     def pct(self, q: float) -> float:
         ordered = sorted(self.samples_ms)
-        return ordered[min(len(ordered) - 1, int(round(q * (len(ordered) - 1))))]
+        return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def timed(name: str, calls: list[Callable[[], Awaitable[httpx.Response]]]) -> Timing:
@@ -146,6 +148,15 @@ async def timed(name: str, calls: list[Callable[[], Awaitable[httpx.Response]]])
         samples.append((time.perf_counter() - started) * 1000)
         assert answer.status_code == 200, (name, answer.status_code, answer.text[:300])
     return Timing(name, samples)
+
+
+def gets(
+    client: httpx.AsyncClient, urls: list[str], headers: dict[str, str] | None = None
+) -> list[Callable[[], Awaitable[httpx.Response]]]:
+    def call(url: str) -> Callable[[], Awaitable[httpx.Response]]:
+        return lambda: client.get(url, headers=headers)
+
+    return [call(u) for u in urls]
 
 
 def inbox_queries(rng: random.Random, n: int) -> list[str]:
@@ -196,13 +207,28 @@ async def run(cases: int, requests: int, real: int) -> int:
                         await pages.get(f"/staff/tasks?{q}")
                         await api.get(f"/api/v1/tasks?{api_query(q)}", headers=token)
                     timings = [
-                        await timed("inbox page /staff/tasks", [lambda q=q: pages.get(f"/staff/tasks?{q}") for q in queries]),
-                        await timed("  API GET /api/v1/tasks", [lambda q=q: api.get(f"/api/v1/tasks?{api_query(q)}", headers=token) for q in queries]),
-                        await timed("case page /staff/cases/{n}", [lambda n=n: pages.get(f"/staff/cases/{n}") for n in sample]),
-                        await timed("  API GET /api/v1/applications/{n}", [lambda n=n: api.get(f"/api/v1/applications/{n}", headers=token) for n in sample]),
-                        await timed("case page, running workflow", [lambda n=n: pages.get(f"/staff/cases/{n}") for n in alive]),
-                        await timed("  API, running workflow", [lambda n=n: api.get(f"/api/v1/applications/{n}", headers=token) for n in alive]),
-                    ]  # fmt: skip
+                        await timed(
+                            "inbox page /staff/tasks", gets(pages, [f"/staff/tasks?{q}" for q in queries])
+                        ),
+                        await timed(
+                            "  API GET /api/v1/tasks",
+                            gets(api, [f"/api/v1/tasks?{api_query(q)}" for q in queries], token),
+                        ),
+                        await timed(
+                            "case page /staff/cases/{n}", gets(pages, [f"/staff/cases/{n}" for n in sample])
+                        ),
+                        await timed(
+                            "  API GET /api/v1/applications/{n}",
+                            gets(api, [f"/api/v1/applications/{n}" for n in sample], token),
+                        ),
+                        await timed(
+                            "case page, running workflow", gets(pages, [f"/staff/cases/{n}" for n in alive])
+                        ),
+                        await timed(
+                            "  API, running workflow",
+                            gets(api, [f"/api/v1/applications/{n}" for n in alive], token),
+                        ),
+                    ]
             finally:
                 server.should_exit = True
                 await serving
