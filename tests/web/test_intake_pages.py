@@ -5,6 +5,7 @@ file for a village outside their jurisdiction, whatever a forged form says."""
 
 from __future__ import annotations
 
+import asyncio
 import random
 import re
 import uuid
@@ -196,11 +197,38 @@ async def test_a_double_click_files_one_case(site: Site) -> None:
     number = await number_on(page)
     applicant_id = unique_id()
     await fill_applicant(page, applicant_id)
+    posts: list[str] = []
+    page.on("request", lambda r: posts.append(r.url) if r.method == "POST" else None)
     await page.get_by_role("button", name="保存受理").dblclick()
     await expect(page).to_have_url(re.compile(rf"/staff/intake/{number}$"))
     await expect(page.get_by_role("status")).to_contain_text(number)
     assert [c.application_number for c in await cases_of(site, applicant_id)] == [number]
+    assert len(posts) >= 1  # app.js locks the button after the first; the server holds either way
     assert script_errors(site) == []
+
+
+async def test_two_sends_of_the_same_form_at_once_file_one_case(site: Site) -> None:
+    """The double click that gets past the button lock (app.js not loaded yet, two tabs of one
+    form): both sends reach the server together and both land on the one case."""
+    page = await site.signed_in("clerk_chigang")
+    await page.goto("/staff/intake")
+    number = await number_on(page)
+    token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+    applicant_id = unique_id()
+
+    async def send() -> tuple[int, str]:
+        response = await page.context.request.post(
+            "/staff/intake",
+            form=_form(number, token or "", applicant_id),
+            headers={"Origin": site.url, "Referer": f"{site.url}/staff/intake"},
+            max_redirects=0,
+        )
+        return response.status, response.headers.get("location", "")
+
+    answers = await asyncio.gather(send(), send())
+    assert answers == [(303, f"/staff/intake/{number}")] * 2
+    assert await count_rows(site.sessions, number) == 1
+    assert len(await cases_of(site, applicant_id)) == 1
 
 
 async def test_the_same_form_posted_again_without_javascript_files_one_case(site: Site) -> None:
