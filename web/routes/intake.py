@@ -16,8 +16,6 @@ POST bodies: the confirmation and notice URLs carry the application number alone
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from functools import cache
-from pathlib import Path
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -25,18 +23,17 @@ from fastapi import Path as PathParam
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from pydantic import ValidationError
 
-from api.deps import ApplicationServiceDep, AuditDep, CaseServiceDep, PiiDep, SessionsDep, SettingsDep
+from api.deps import ApplicationServiceDep, AuditDep, CaseServiceDep
+from api.intake_deps import IntakeServiceDep
 from api.schemas.applications import ApplicationIn
 from api.schemas.codes import ApplicationNumber
 from domain.enums import ASSISTANCE_TYPE_LABELS
 from domain.messages import field_errors
-from domain.policy import PolicyBook
 from domain.staff import Actor, Role
-from infra.policy_config import load_policy_book
 from services.applications import ApplicationService
 from services.audit import AuditTrail, Target
 from services.errors import ApiError
-from services.intake import IntakeOptions, IntakeService, new_application_number
+from services.intake import IntakeOptions, new_application_number
 from web.csrf import require_csrf
 from web.intake_form import CHANNEL_LABELS, RELATION_LABELS, IntakeForm, form_errors, to_payload
 from web.pages import PageActor, PageRoute, require_page_roles
@@ -48,18 +45,7 @@ Clerk = Annotated[Actor, Depends(require_page_roles(Role.INTAKE_CLERK))]
 Number = Annotated[ApplicationNumber, PathParam()]
 
 
-@cache
-def _policy_book(path: Path) -> PolicyBook:
-    return load_policy_book(path)  # read once per file: the workers resolve from the same file
-
-
-def intake_service(
-    settings: SettingsDep, sessions: SessionsDep, cases: CaseServiceDep, pii: PiiDep
-) -> IntakeService:
-    return IntakeService(sessions, _policy_book(settings.policy_file), cases, pii)
-
-
-IntakeDep = Annotated[IntakeService, Depends(intake_service)]
+IntakeDep = IntakeServiceDep
 
 
 def _page(
