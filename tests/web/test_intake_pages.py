@@ -253,6 +253,19 @@ async def test_the_same_form_posted_again_without_javascript_files_one_case(site
     assert again.status == 303 and again.headers["location"] == f"/staff/intake/{number}"
     assert await count_rows(site.sessions, number) == 1
     assert len(await cases_of(site, applicant_id)) == 1
+    # The form changed (back button, edited) and sent under the same number: refused, not filed
+    # as a second case nor over the first; the page links to the case already filed.
+    changed = {**_form(number, token or "", applicant_id), "reason": "改过的申请理由"}
+    conflict = await context.request.post(
+        "/staff/intake",
+        form=changed,
+        headers={"Origin": site.url, "Referer": f"{site.url}/staff/intake"},
+        max_redirects=0,
+    )
+    assert conflict.status == 409
+    assert f'href="/staff/intake/{number}"' in await conflict.text()
+    [case] = await cases_of(site, applicant_id)
+    assert case.submission(pii_vault())["reason"] == "家庭主要劳动力因病失业，无稳定收入"
 
 
 def _form(number: str, token: str, applicant_id: str, community: str = "440105001001") -> dict[str, Any]:
