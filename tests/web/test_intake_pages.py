@@ -392,3 +392,17 @@ async def test_the_intake_pages_are_the_clerks(site: Site) -> None:
     assert response is not None and response.status == 403
     await expect(page.get_by_role("alert")).to_contain_text("此页面仅限受理窗口人员")
     await expect(page.locator("form#intake-form")).to_have_count(0)
+
+
+async def test_a_form_without_its_application_number_is_not_saved(site: Site) -> None:
+    page = await site.signed_in("clerk_chigang")
+    await page.goto("/staff/intake")
+    token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
+    applicant_id = unique_id()
+    form = {**_form("", token or "", applicant_id)}
+    for _ in range(2):  # sent twice: under a number made per send it would be two cases
+        answer = await page.context.request.post(
+            "/staff/intake", form=form, headers={"Origin": site.url}, max_redirects=0
+        )
+        assert answer.status == 422 and "表单缺少申请编号" in await answer.text()
+    assert await cases_of(site, applicant_id) == []

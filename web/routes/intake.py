@@ -105,8 +105,12 @@ async def intake_submit(
     form = IntakeForm.from_form(raw)
     action = raw.get("action")
     action = action if isinstance(action, str) else "save"
-    if not form.application_number:  # a form from before a restart, or a forged one
+    if not form.application_number:  # a forged or truncated form: never save under a number made now,
+        # which a resend of the same form would not share (a second case); number it and show it.
         form.application_number = new_application_number(clerk, datetime.now(UTC))
+        if action == "save":
+            alert = "未保存：表单缺少申请编号，已重新编制，请核对后再次保存。"
+            return _page(request, options, form, alert=alert, status_code=422)
     if action == "add_member":
         form.add_member()
         return _page(request, options, form)
