@@ -24,6 +24,7 @@ from api.routes import (
     beneficiaries,
     codec,
     health,
+    intake,
     notifications,
     ops,
     payments,
@@ -94,6 +95,7 @@ def create_app(
         beneficiaries,
     ):
         app.include_router(module.router, dependencies=signed_in, responses=COMMON_ERRORS)
+    app.include_router(intake.router, dependencies=signed_in, responses=COMMON_ERRORS)
     # The codec takes a bearer token or the operator's /ops/login cookie (for the Temporal Web UI),
     # checked by its own dependency on every route; CORS is opened for the UI's origins there only.
     app.include_router(codec.router, responses=COMMON_ERRORS)

@@ -13,6 +13,7 @@ from web.routes import (
     beneficiaries,
     cases,
     home,
+    intake,
     not_found,
     payments,
     publicity,
@@ -23,7 +24,7 @@ from web.templating import STATIC, STATIC_PREFIX
 
 def install_web(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, cases, publicity, beneficiaries, payments, warnings, audit, admin):
+    for module in (auth, home, intake, cases, publicity, beneficiaries, payments, warnings, audit, admin):
         app.include_router(module.router)
     app.include_router(not_found.router)  # last: any other /staff path is the 404 page
 

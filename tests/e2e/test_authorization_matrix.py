@@ -186,6 +186,8 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", "/api/v1/codec/encode", OPERATORS, Scope.STAFF,
           lambda w, s: Call("POST", "/api/v1/codec/encode", json={"payloads": []})),
     Route("GET", "/api/v1/audit/verify", frozenset({Role.SUPERVISOR}), Scope.STAFF, _get("/api/v1/audit/verify")),
+    # The intake window's types and the clerk's own villages (the answer holds only those).
+    Route("GET", "/api/v1/intake/options", frozenset({CLERK}), Scope.STAFF, _get("/api/v1/intake/options")),
     # -- a staff account: operators lift login locks of accounts in their own region only ----------
     Route("DELETE", "/api/v1/auth/lockouts/{username}", frozenset({Role.OPERATOR}), Scope.CASE,
           lambda w, s: Call("DELETE", f"/api/v1/auth/lockouts/{w.username(s.key, CLERK)}")),
@@ -219,6 +221,9 @@ ROUTES: tuple[Route, ...] = (
           lambda w, s: Call("GET", f"{APPS}/{s.main}/personal-data")),
     Route("GET", APPS + "/{application_number}/timeline", ALL, Scope.CASE,
           lambda w, s: Call("GET", f"{APPS}/{s.main}/timeline")),
+    # 一次性告知书 of a case (masked): whoever may read the case.
+    Route("GET", APPS + "/{application_number}/materials-notice", ALL, Scope.CASE,
+          lambda w, s: Call("GET", f"{APPS}/{s.main}/materials-notice")),
     # The case is in verification, not publicity: the reviewer passes every check but the stage (409).
     Route("POST", APPS + "/{application_number}/objections", frozenset({REVIEWER}), Scope.CASE,
           lambda w, s: Call("POST", f"{APPS}/{s.main}/objections", json={"summary": "群众反映其家庭有经营收入"}),
