@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Path, Query, Response
 
 from api.deps import AuditDep, ClockDep, CurrentStaff, LoginGuardDep, SessionsDep
 from api.idempotency import IdempotencyKey
+from api.schemas.codes import JurisdictionCode
 from api.schemas.staff_admin import ActiveIn, PasswordResetIn, StaffAccountOut, StaffChangeIn, StaffCreateIn
 from services.staff_admin import NewStaff, StaffAdmin, StaffChange
 
@@ -35,9 +36,7 @@ StaffAdminDep = Annotated[StaffAdmin, Depends(staff_admin)]
 async def list_staff(
     actor: CurrentStaff,
     admin: StaffAdminDep,
-    region_code: Annotated[
-        str | None, Query(max_length=12, pattern=r"^\d{2,12}$", description="只看该区划")
-    ] = None,
+    region_code: Annotated[JurisdictionCode | None, Query(description="只看该区划")] = None,
 ) -> list[StaffAccountOut]:
     return [StaffAccountOut.of(a) for a in await admin.accounts(actor, region_code)]
 

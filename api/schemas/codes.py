@@ -89,6 +89,13 @@ CommunityCode = Annotated[
 RegionCode = Annotated[
     str, Field(pattern=r"^[0-9]{6,12}$", description="县、乡镇或村社区编码"), ASCII, Example("440105001")
 ]
+# A staff member's jurisdiction: a province (2 digits, the provincial operator) down to a community.
+JurisdictionCode = Annotated[
+    str,
+    Field(pattern=r"^[0-9]{2,12}$", description="辖区区划代码（省2位至村社区12位）"),
+    ASCII,
+    Example("440105"),
+]
 Month = Annotated[
     str,
     Field(pattern=r"^[0-9]{4}-(0[1-9]|1[0-2])$", description="月份（YYYY-MM）"),

@@ -7,6 +7,7 @@ from datetime import datetime
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.schemas.codes import JurisdictionCode
 from domain.staff import Role
 from services.staff_admin import StaffAccount
 
@@ -17,7 +18,7 @@ class StaffCreateIn(BaseModel):
     username: str = Field(max_length=64, description="登录用户名：3至64位小写字母、数字、下划线、点或连字符")
     display_name: str = Field(max_length=64, description="姓名")
     role: str = Field(max_length=32, description="岗位代码，如 intake_clerk")
-    region_code: str = Field(max_length=12, description="辖区区划代码，须在操作人辖区内")
+    region_code: JurisdictionCode = Field(description="辖区区划代码，须在操作人辖区内")
     password: str = Field(max_length=256, description="初始密码：至少10位，含字母和数字，不含用户名")
 
 
@@ -26,7 +27,7 @@ class StaffChangeIn(BaseModel):
 
     display_name: str | None = Field(default=None, max_length=64)
     role: str | None = Field(default=None, max_length=32)
-    region_code: str | None = Field(default=None, max_length=12)
+    region_code: JurisdictionCode | None = None
 
 
 class PasswordResetIn(BaseModel):
