@@ -6,13 +6,13 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
-from web.routes import auth, home, not_found
+from web.routes import auth, home, not_found, task_page, tasks
 from web.templating import STATIC, STATIC_PREFIX
 
 
 def install_web(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home):
+    for module in (auth, home, tasks, task_page):
         app.include_router(module.router)
     app.include_router(not_found.router)  # last: any other /staff path is the 404 page
 

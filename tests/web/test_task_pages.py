@@ -1,0 +1,302 @@
+"""待办 and 办理 in a real browser: the inbox's filters, paging and in-place claim / release (with
+and without script), a page per main task type (accessibility scan, screenshot), field errors
+beside their fields, a task completed in another browser (409 with who did it), a double submit
+completing once, and an investigator of another township refused (403, nothing of the case shown).
+
+Cases are filed through the JSON API (tests/e2e/support.py) on the site's own worker and the real
+dev server, so the tasks are the workflow's. The publicity wait is not needed: the county approval
+is reached through a township opinion that recommends refusal (no publicity then), and the rescue
+path of 急难型临时救助 has none either."""
+
+from __future__ import annotations
+
+import random
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from playwright.async_api import BrowserContext, Page, expect
+from sqlalchemy import select
+
+from infra.models import CaseEvent, Region, Task
+from tests.e2e.support import DIBAO_MATERIALS, login, waiting_on
+from tests.factories import application_payload
+from tests.web.conftest import Site, accessibility_problems, screenshot, sign_in
+
+HOME_VISIT = {
+    "入户日期": "2026-11-20",
+    "一看住房": "自有住房一套，约50平方米，陈设简陋",
+    "二查财产": "无车辆，无大额存款",
+    "三问收支（含灵活就业等隐性收入）": "户主打零工，月收入约800元",
+    "四访邻里": "邻居反映家庭困难情况属实",
+    "签字的入户调查表（档案编号）": "HV-2026-0001",
+}
+
+
+def number() -> str:
+    return f"440105-WEB{uuid.uuid4().hex[:10].upper()}"
+
+
+async def file_case(site: Site, **overrides: Any) -> str:
+    """A 低保 case filed by the 赤岗 clerk through the JSON API (complete materials by default)."""
+    n = overrides.pop("application_number", number())
+    payload = application_payload(n, **{"materials": DIBAO_MATERIALS, **overrides})
+    async with site.http() as api:
+        response = await api.post(
+            "/api/v1/applications", json=payload, headers=await login(api, "clerk_chigang")
+        )
+    assert response.status_code == 201, response.text
+    return n
+
+
+async def task_row(site: Site, task_id: str) -> Task:
+    async with site.sessions() as session:
+        row = await session.get(Task, task_id)
+    assert row is not None
+    return row
+
+
+async def completions(site: Site, n: str, task_id: str) -> int:
+    async with site.sessions() as session:
+        data = await session.scalars(
+            select(CaseEvent.data).where(
+                CaseEvent.application_number == n, CaseEvent.kind == "task_completed"
+            )
+        )
+        return sum(1 for d in data if d.get("task_id") == task_id)
+
+
+async def no_script_page(site: Site, username: str) -> Page:
+    context: BrowserContext = await site.browser.new_context(
+        base_url=site.url, java_script_enabled=False, locale="zh-CN",
+        extra_http_headers={"X-Forwarded-For": f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.9"},
+    )  # fmt: skip
+    site.contexts.append(context)
+    page = await context.new_page()
+    await sign_in(page, username)
+    return page
+
+
+def script_errors(site: Site, *expected: int) -> list[str]:
+    """The console's errors but the browser's note of an answer the test expects (a 409 page)."""
+    notes = {f"Failed to load resource: the server responded with a status of {s}" for s in expected}
+    return [m for m in site.console if not any(m.startswith(n) for n in notes)]
+
+
+async def fill_home_visit(page: Page, investigators: tuple[str, str], income: str) -> None:
+    await page.get_by_label("第1人").fill(investigators[0])
+    await page.get_by_label("第2人").fill(investigators[1])
+    for label, value in HOME_VISIT.items():
+        await page.get_by_label(label).fill(value)
+    await page.get_by_label("核实的家庭月收入（元）").fill(income)
+
+
+# -- 待办 -------------------------------------------------------------------------------------------
+async def test_the_inbox_claims_and_releases_in_place_and_keeps_its_filters(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    page = await site.signed_in("inv_chigang_1")
+    await page.goto("/staff/")
+    await page.get_by_role("navigation", name="主导航").get_by_role("link", name="待办").click()
+    await page.get_by_label("申请编号").fill(n)
+    await page.get_by_label("事项").select_option("home_visit")
+    await page.get_by_role("button", name="筛选").click()
+    await expect(page).to_have_url(re.compile(rf"/staff/tasks\?task_type=home_visit&.*number={n}"))
+    row = page.locator(f"#task-{visit.task_id}")
+    await expect(row).to_contain_text("入户调查")
+    await expect(row).to_contain_text("待认领")
+    await expect(row.locator(".deadline")).to_have_text(re.compile(r"剩余\d+个工作日|今日到期"))
+    await expect(row.get_by_role("link", name=n)).to_have_attribute("href", f"/staff/cases/{n}")
+    assert await accessibility_problems(page) == []
+    await screenshot(page, "inbox")
+
+    await page.evaluate("window.__same_page = true")  # gone if the claim reloaded the page
+    await row.get_by_role("button", name=re.compile("^认领")).click()
+    await expect(row).to_contain_text("已认领（inv_chigang_1）")
+    assert (await task_row(site, visit.task_id)).assignee == "inv_chigang_1"
+    await row.get_by_role("button", name=re.compile("^退回")).click()
+    await expect(row).to_contain_text("待认领")
+    assert await page.evaluate("window.__same_page") is True
+    assert (await task_row(site, visit.task_id)).status == "open"
+
+    # Someone else claims it meanwhile: this browser's claim shows why, in the row.
+    await page.reload()
+    async with site.http() as api:
+        other = await api.post(
+            f"/api/v1/tasks/{visit.task_id}/claim", headers=await login(api, "inv_chigang_2")
+        )
+        assert other.status_code == 200, other.text
+    await row.get_by_role("button", name=re.compile("^认领")).click()
+    await expect(row.get_by_role("alert")).to_contain_text("inv_chigang_2")
+    await expect(row).to_contain_text("已认领（inv_chigang_2）")
+    assert site.console == []
+
+
+async def test_without_script_claim_and_release_come_back_to_the_same_inbox(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    page = await no_script_page(site, "inv_chigang_2")
+    inbox = f"/staff/tasks?number={n}&size=50"
+    await page.goto(inbox)
+    row = page.locator(f"#task-{visit.task_id}")
+    await row.get_by_role("button", name=re.compile("^认领")).click()
+    await expect(page).to_have_url(site.url + inbox)
+    await expect(row).to_contain_text("已认领（inv_chigang_2）")
+    await expect(page.get_by_label("每页")).to_have_value("50")
+    await row.get_by_role("button", name=re.compile("^退回")).click()
+    await expect(page).to_have_url(site.url + inbox)
+    await expect(row).to_contain_text("待认领")
+
+
+async def test_the_inbox_pages_by_due_date_with_every_filter_in_its_links(site: Site) -> None:
+    # Rows of a region of this test's own (the inbox reads the task table; nobody else's rows).
+    region = f"9{random.randint(10**7, 10**8 - 1)}"
+    async with site.sessions.begin() as session:
+        session.add(Region(code=region, name="测试街道", level="township", parent_code=None))
+    username = await site.staff("investigator", region)
+    now = datetime.now(UTC)
+    async with site.sessions.begin() as session:
+        for i in range(23):
+            session.add(
+                Task(
+                    task_id=f"t-{region}-{i:02d}", application_number=f"N-{region}-{i:02d}",
+                    task_type="home_visit" if i % 2 == 0 else "data_check", stage="verification",
+                    candidate_role="investigator", region_code=region, county_code=region[:6],
+                    status="open", due_at=now + timedelta(days=i - 3), created_at=now, form={}, note="",
+                )
+            )  # fmt: skip
+    page = await site.signed_in(username)
+    await page.goto("/staff/tasks")
+    await expect(page.get_by_role("status")).to_contain_text("共 23 条待办，当前显示第 1–20 条（第 1/2 页）")
+    numbers = await page.locator("tbody tr td:first-child").all_inner_texts()
+    assert numbers == [f"N-{region}-{i:02d}" for i in range(20)]  # by due date
+    await page.get_by_role("link", name="下一页").click()
+    await expect(page).to_have_url(re.compile(r"/staff/tasks\?page=2$"))
+    await expect(page.locator("tbody tr")).to_have_count(3)
+    await page.get_by_role("link", name="上一页").click()
+    await expect(page.locator("tbody tr")).to_have_count(20)
+
+    await page.get_by_label("事项").select_option("home_visit")
+    await page.get_by_label("只看已超期的").check()
+    await page.get_by_role("button", name="筛选").click()
+    await expect(page.get_by_role("status")).to_contain_text("共 2 条待办")  # i = 0, 2
+    await page.goto("/staff/tasks?due=today&size=20")  # the home page's 今日到期 tile
+    await expect(page.get_by_role("status")).to_contain_text("共 4 条待办")  # last day today or before
+    await page.goto("/staff/tasks?task_type=data_check&size=20&page=1")
+    await expect(page.get_by_role("status")).to_contain_text("共 11 条待办")
+    await page.goto("/staff/tasks?task_type=data_check&due_by=bad-day")
+    await expect(page.locator("#qe-due_by")).to_contain_text("日期格式不正确")
+
+
+# -- 办理 -------------------------------------------------------------------------------------------
+async def test_a_home_visit_shows_errors_beside_fields_then_completes_once(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    page = await site.signed_in("inv_chigang_1", width=390, height=844)  # at the door, on a phone
+    await page.goto(f"/staff/tasks/{visit.task_id}")
+    await expect(page.get_by_role("heading", name="入户调查", level=1)).to_be_visible()
+    await expect(page.locator(".case-context")).to_contain_text("张*明")  # masked
+    await expect(page.locator(".case-context")).not_to_contain_text("张小明")
+    assert await accessibility_problems(page) == []
+    await screenshot(page, "task-home_visit")
+
+    await page.get_by_role("button", name="认领此待办").click()
+    await expect(page.locator(".task-facts")).to_contain_text("已认领（inv_chigang_1）")
+    await fill_home_visit(page, ("李建华", "李建华"), "800.123")
+    await page.get_by_label("一看住房").fill("无")
+    await page.get_by_role("button", name="提交：已完成").click()
+    errors = {
+        "completed-found_monthly_income_fen": "小数点后两位",
+        "completed-findings-housing": "不能少于2个字符",
+    }
+    for field, message in errors.items():
+        await expect(page.locator(f"#e-{field}")).to_contain_text(message)
+    assert await accessibility_problems(page) == []
+    assert (await task_row(site, visit.task_id)).status == "claimed"  # nothing was sent
+
+    # The fields right, the form not: the model's own rule, beside the investigators.
+    await page.get_by_label("一看住房").fill(HOME_VISIT["一看住房"])
+    await page.get_by_label("核实的家庭月收入（元）").fill("８００．５")  # pasted from an input method
+    await page.get_by_role("button", name="提交：已完成").click()
+    await expect(page.locator("#e-completed-investigators")).to_contain_text("至少2名不同的工作人员")
+    await expect(page.locator("#e-completed-findings-housing")).to_have_count(0)
+    await expect(page.get_by_label("核实的家庭月收入（元）")).to_have_value("８００．５")  # kept as typed
+    assert (await task_row(site, visit.task_id)).status == "claimed"
+
+    await page.get_by_label("第2人").fill("黄丽娟")
+    form = page.locator("form", has=page.get_by_role("button", name="提交：已完成"))
+    pairs = await form.evaluate("f => Array.from(new FormData(f).entries())")
+    sent: dict[str, list[str]] = {}
+    for name, value in pairs:
+        sent.setdefault(name, []).append(value)
+    await page.get_by_role("button", name="提交：已完成").click()
+    await expect(page.get_by_role("status")).to_contain_text("该待办已办结")
+    row = await task_row(site, visit.task_id)
+    assert row.status == "completed" and row.form["found_monthly_income_fen"] == 80050
+
+    # The same form sent again (a double click, a resubmission after a lost answer): one completion.
+    cookies = {c["name"]: c["value"] for c in await page.context.cookies()}
+    async with site.http() as http:
+        again = await http.post(
+            f"/staff/tasks/{visit.task_id}/complete", data=sent,
+            headers={"Origin": site.url, "Cookie": "; ".join(f"{k}={v}" for k, v in cookies.items())},
+        )  # fmt: skip
+    assert again.status_code == 303 and again.headers["location"] == f"/staff/tasks/{visit.task_id}?done=1"
+    assert await completions(site, n, visit.task_id) == 1
+    assert script_errors(site, 422) == []
+
+
+async def test_a_task_completed_in_another_browser_says_who_did_it(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    first = await site.signed_in("inv_chigang_1")
+    second = await site.signed_in("inv_chigang_2")
+    for page in (first, second):
+        await page.goto(f"/staff/tasks/{visit.task_id}")
+        await fill_home_visit(page, ("李建华", "黄丽娟"), "800")
+    await first.get_by_role("button", name="提交：已完成").click()
+    await expect(first.get_by_role("status")).to_contain_text("该待办已办结")
+    await second.get_by_role("button", name="提交：已完成").click()
+    alert = second.locator(".error-box[role=alert]")
+    await expect(alert).to_contain_text("该待办已由 inv_chigang_1")
+    await expect(alert).to_contain_text("办结（结果：已完成）")
+    await alert.get_by_role("link", name="刷新").click()
+    await expect(second.locator(".task-facts")).to_contain_text("已办结（inv_chigang_1")
+    await expect(second.get_by_role("button", name="提交：已完成")).to_have_count(0)
+    assert await completions(site, n, visit.task_id) == 1
+    assert script_errors(site, 409) == []
+
+
+async def test_an_investigator_of_another_township_gets_the_403_page(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    outsider = await site.staff("investigator", "440105002")  # 新港街道, same county
+    page = await site.signed_in(outsider)
+    response = await page.goto(f"/staff/tasks/{visit.task_id}")
+    assert response is not None and response.status == 403
+    await expect(page.get_by_role("heading", name="无权访问")).to_be_visible()
+    html, main = await page.content(), await page.locator("main").inner_text()
+    assert n not in html and "张*明" not in html and "入户调查" not in main
+    await page.goto(f"/staff/tasks?number={n}")
+    await expect(page.get_by_role("status")).to_contain_text("共 0 条待办")
+    # A forged completion from that account is refused the same way, and changes nothing.
+    token = next(c["value"] for c in await page.context.cookies() if c["name"] == "sa_staff_csrf")
+    cookies = "; ".join(f"{c['name']}={c['value']}" for c in await page.context.cookies())
+    async with site.http() as http:
+        forged = await http.post(
+            f"/staff/tasks/{visit.task_id}/complete",
+            data={"csrf_token": token, "outcome": "completed", "form_key": str(uuid.uuid4())},
+            headers={"Origin": site.url, "Cookie": cookies},
+        )
+    assert forged.status_code == 403 and n not in forged.text
+    assert (await task_row(site, visit.task_id)).status == "open"
+
+
+async def _api_complete(site: Site, username: str, task_id: str, outcome: str, form: dict[str, Any]) -> None:
+    async with site.http() as api:
+        response = await api.post(
+            f"/api/v1/tasks/{task_id}/complete", json={"outcome": outcome, "form": form},
+            headers=await login(api, username),
+        )  # fmt: skip
+    assert response.status_code == 200, response.text
