@@ -16,12 +16,15 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from playwright.async_api import BrowserContext, Page, expect
+from playwright.async_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
+from temporalio.testing import WorkflowEnvironment
 
 from infra.models import CaseEvent, Region, Task
-from tests.e2e.support import DIBAO_MATERIALS, login, waiting_on
-from tests.factories import application_payload
+from tests.e2e.money_support import enrol_household
+from tests.e2e.support import DIBAO_MATERIALS, case_tasks, eventually, login, waiting_on
+from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM
+from tests.factories import application_payload, id_number
 from tests.web.conftest import Site, accessibility_problems, screenshot, sign_in
 
 HOME_VISIT = {
@@ -300,3 +303,176 @@ async def _api_complete(site: Site, username: str, task_id: str, outcome: str, f
             headers=await login(api, username),
         )  # fmt: skip
     assert response.status_code == 200, response.text
+
+
+def outcome_form(page: Page, label: str) -> Locator:
+    """The form of one outcome (its <details> opened): labels repeat between outcomes."""
+    return page.locator("details.outcome").filter(has=page.get_by_text(label, exact=True))
+
+
+async def open_outcome(page: Page, label: str) -> Locator:
+    details = outcome_form(page, label)
+    if await details.get_attribute("open") is None:
+        await details.locator("summary").click()
+    return details
+
+
+async def shown_clean(page: Page, name: str) -> None:
+    assert await accessibility_problems(page) == []
+    await screenshot(page, name)
+
+
+async def submitted(site: Site, page: Page, details: Locator, label: str) -> None:
+    await details.get_by_role("button", name=f"提交：{label}").click()
+    await expect(page.get_by_role("status")).to_contain_text("该待办已办结")
+
+
+async def test_a_dibao_case_through_review_opinion_county_refusal_and_its_notice(site: Site) -> None:
+    n = await file_case(site)
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    await _api_complete(site, "inv_chigang_1", visit.task_id, "completed", HOME_VISIT_FORM)
+
+    # 民主评议: attendees with their capacity, and the votes (full-width digits pasted).
+    review = await waiting_on(site.sessions, n, "democratic_review")
+    reviewer = await site.signed_in("reviewer_chigang")
+    await reviewer.goto(f"/staff/tasks/{review.task_id}")
+    await expect(reviewer.locator(".case-context")).to_contain_text("核查完成")  # the visit's figures
+    await shown_clean(reviewer, "task-democratic_review")
+    people = [("陈主任", "村（居）委会成员"), ("林委员", "村（居）委会成员"), ("党员周", "党员代表"),
+              ("居民吴", "居民代表"), ("居民郑", "居民代表"), ("街道王", "乡镇（街道）工作人员")]  # fmt: skip
+    for i, (name, capacity) in enumerate(people[:4]):
+        await reviewer.get_by_label(f"第{i + 1}位参会人员姓名").fill(name)
+        await reviewer.get_by_label(f"第{i + 1}位参会人员身份").select_option(label=capacity)
+    await reviewer.get_by_label("赞成票").fill("４")
+    await reviewer.get_by_label("反对票").fill("0")
+    await reviewer.get_by_label("评议记录").fill("经民主评议，认为申请家庭收入情况属实")
+    await reviewer.get_by_label("会议录音录像档案编号").fill("LX-2026-1125")
+    await reviewer.get_by_role("button", name="提交：已完成").click()
+    await expect(reviewer.locator("#e-completed-attendees")).to_contain_text("至少需要5项")
+    for i, (name, capacity) in enumerate(people[4:], start=4):
+        await reviewer.get_by_label(f"第{i + 1}位参会人员姓名").fill(name)
+        await reviewer.get_by_label(f"第{i + 1}位参会人员身份").select_option(label=capacity)
+    await reviewer.get_by_label("赞成票").fill("５")
+    await reviewer.get_by_label("弃权票").fill("１")
+    await reviewer.get_by_role("button", name="提交：已完成").click()
+    await expect(reviewer.get_by_role("status")).to_contain_text("该待办已办结")
+    done = await task_row(site, review.task_id)
+    assert (done.form["votes_for"], done.form["abstentions"], len(done.form["attendees"])) == (5, 1, 6)
+    assert done.form["attendees"][5] == {"name": "街道王", "capacity": "official"}
+
+    # 初审意见: recommend refusal (no publicity then: straight to the county).
+    opinion = await waiting_on(site.sessions, n, "township_opinion")
+    await reviewer.goto(f"/staff/tasks/{opinion.task_id}")
+    await shown_clean(reviewer, "task-township_opinion")
+    details = await open_outcome(reviewer, "建议不予批准")
+    await details.get_by_label("理由（书面，将写入档案）").fill("家庭人均收入高于当地低保标准")
+    await submitted(site, reviewer, details, "建议不予批准")
+
+    # 县级审批: a refusal is irreversible — the checkbox, and the browser's confirm.
+    approval = await waiting_on(site.sessions, n, "county_approval")
+    approver = await site.signed_in("approver_haizhu")
+    await approver.goto(f"/staff/tasks/{approval.task_id}")
+    await expect(approver.locator(".case-context")).to_contain_text("审批时限")
+    await shown_clean(approver, "task-county_approval")
+    details = await open_outcome(approver, "不予批准")
+    await details.get_by_label("理由（书面，将写入档案）").fill(
+        "经审核，家庭人均收入高于低保标准，不符合条件"
+    )
+    confirm = details.get_by_label("我已核对，确认提交")
+    await expect(confirm).to_have_attribute("required", "")
+    asked: list[str] = []
+
+    async def accept(dialog: Any) -> None:
+        asked.append(dialog.message)
+        await dialog.accept()
+
+    approver.on("dialog", accept)
+    await confirm.evaluate("box => box.removeAttribute('required')")  # as a page without the check would
+    await details.get_by_role("button", name="提交：不予批准").click()
+    await expect(approver.locator("#e-reject-confirmed")).to_contain_text("请勾选")
+    assert (await task_row(site, approval.task_id)).status == "open"
+    details = outcome_form(approver, "不予批准")
+    await details.get_by_label("我已核对，确认提交").check()
+    await submitted(site, approver, details, "不予批准")
+    assert asked == ["确认提交“不予批准”？提交后不能撤回。"] * 2
+
+    # 送达不予批准告知书.
+    notice = await waiting_on(site.sessions, n, "refusal_notice")
+    await reviewer.goto(f"/staff/tasks/{notice.task_id}")
+    await expect(reviewer.locator(".notice")).to_contain_text("高于低保标准")  # the reasons to send
+    await shown_clean(reviewer, "task-refusal_notice")
+    await reviewer.get_by_label("告知书文号").fill("海民救〔2026〕12号")
+    await reviewer.get_by_label("送达方式").select_option("in_person")
+    await submitted(site, reviewer, outcome_form(reviewer, "已送达"), "已送达")
+    assert script_errors(site, 422) == []
+
+
+async def test_a_rescue_approved_by_the_township_head_then_its_paperwork(site: Site) -> None:
+    n = await file_case(site, assistance_type="temp_emergency", materials=["身份证明"], reason="住房失火")
+    rescue = await waiting_on(site.sessions, n, "emergency_approval")
+    head = await site.signed_in("head_chigang")
+    head.on("dialog", lambda dialog: dialog.accept())
+    await head.goto(f"/staff/tasks/{rescue.task_id}")
+    await shown_clean(head, "task-emergency_approval")
+    details = outcome_form(head, "批准")
+    await details.get_by_label("先行救助金额（元）").fill("１５００")
+    await details.get_by_label("救助方式").select_option("cash")
+    await details.get_by_label("困难程度").fill("住房失火，生活无着")
+    await details.get_by_label("审批意见").fill("突发火灾，先行救助")
+    await details.get_by_label("我已核对，确认提交").check()
+    await submitted(site, head, details, "批准")
+    assert (await task_row(site, rescue.task_id)).form["amount_fen"] == 150_000
+
+    paperwork = await waiting_on(site.sessions, n, "emergency_paperwork")
+    clerk = await site.signed_in("clerk_chigang")
+    await clerk.goto(f"/staff/tasks/{paperwork.task_id}")
+    await shown_clean(clerk, "task-emergency_paperwork")
+    await clerk.get_by_label("已收取的材料").fill("身份证明\n户口簿\n火灾证明")
+    await submitted(site, clerk, outcome_form(clerk, "已完成"), "已完成")
+    assert (await task_row(site, paperwork.task_id)).form["materials"] == ["身份证明", "户口簿", "火灾证明"]
+    assert site.console == []
+
+
+async def test_missing_materials_are_supplied_from_the_task_page(site: Site) -> None:
+    n = await file_case(site, materials=["身份证明"])
+    task = await waiting_on(site.sessions, n, "supplement_materials")
+    clerk = await site.signed_in("clerk_chigang")
+    await clerk.goto(f"/staff/tasks/{task.task_id}")
+    await expect(clerk.locator(".case-context")).to_contain_text("户口簿")  # what is missing
+    await shown_clean(clerk, "task-supplement_materials")
+    await clerk.get_by_label("已收取的材料").fill("户口簿\n家庭收入情况说明\n家庭财产情况说明")
+    await submitted(site, clerk, outcome_form(clerk, "已补齐"), "已补齐")
+    await waiting_on(site.sessions, n, "home_visit")  # accepted: verification starts
+    assert site.console == []
+
+
+async def test_a_change_recheck_of_an_enrolled_household(
+    site: Site, dev_env: WorkflowEnvironment, task_queue: str
+) -> None:
+    n = f"BEN-WEB-{uuid.uuid4().hex[:8]}"
+    await enrol_household(
+        dev_env.client, site.sessions, task_queue, n, name="何秀珍", id_number=id_number(seq=random.randint(0, 999)),
+        start_month="2027-01",
+    )  # fmt: skip
+    async with site.http() as api:
+        reported = await api.post(
+            f"/api/v1/beneficiaries/{n}/changes", headers=await login(api, "inv_chigang_1"),
+            json={"kind": "member_death", "description": "户主之母于本月病故", "occurred_on": "2026-11-18"},
+        )  # fmt: skip
+        assert reported.status_code in (200, 201), reported.text
+
+    async def opened() -> Task | None:
+        found = [t for t in await case_tasks(site.sessions, n) if t.task_type == "change_recheck"]
+        return found[0] if found else None
+
+    recheck = await eventually(opened, within=30)
+    page = await site.signed_in("inv_chigang_2", width=390, height=844)
+    await page.goto(f"/staff/tasks/{recheck.task_id}")
+    await expect(page.locator(".notice")).to_contain_text("户主之母于本月病故")
+    await shown_clean(page, "task-change_recheck")
+    details = outcome_form(page, "维持救助")
+    await details.get_by_label("复核情况").fill("入户核实，家庭其余成员收入未变")
+    await details.get_by_label("核实的家庭月收入（元）").fill("３００")
+    await submitted(site, page, details, "维持救助")
+    assert (await task_row(site, recheck.task_id)).form["monthly_income_fen"] == 30_000
+    assert site.console == []
