@@ -20,7 +20,7 @@ from playwright.async_api import BrowserContext, Locator, Page, expect
 from sqlalchemy import select
 from temporalio.testing import WorkflowEnvironment
 
-from infra.models import CaseEvent, Region, Task
+from infra.models import AuditEntry, CaseEvent, Region, Task
 from tests.e2e.money_support import enrol_household
 from tests.e2e.support import DIBAO_MATERIALS, case_tasks, eventually, login, waiting_on
 from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM
@@ -72,7 +72,7 @@ async def completions(site: Site, n: str, task_id: str) -> int:
 
 async def no_script_page(site: Site, username: str) -> Page:
     context: BrowserContext = await site.browser.new_context(
-        base_url=site.url, java_script_enabled=False, locale="zh-CN",
+        base_url=site.url, java_script_enabled=False, locale="zh-CN", viewport={"width": 390, "height": 844},
         extra_http_headers={"X-Forwarded-For": f"10.{random.randint(0, 255)}.{random.randint(0, 255)}.9"},
     )  # fmt: skip
     site.contexts.append(context)
@@ -133,6 +133,20 @@ async def test_the_inbox_claims_and_releases_in_place_and_keeps_its_filters(site
     await row.get_by_role("button", name=re.compile("^认领")).click()
     await expect(row.get_by_role("alert")).to_contain_text("inv_chigang_2")
     await expect(row).to_contain_text("已认领（inv_chigang_2）")
+    # Audited as the API audits them: two claims (one refused) and a release, on this case.
+    async with site.sessions() as session:
+        entries = (
+            await session.execute(
+                select(AuditEntry.action, AuditEntry.outcome, AuditEntry.actor_username)
+                .where(AuditEntry.target_id == visit.task_id, AuditEntry.actor_username == "inv_chigang_1")
+                .order_by(AuditEntry.id)
+            )
+        ).all()
+    assert [tuple(e) for e in entries] == [
+        ("task.claim", "ok", "inv_chigang_1"),
+        ("task.release", "ok", "inv_chigang_1"),
+        ("task.claim", "refused", "inv_chigang_1"),
+    ]
     assert site.console == []
 
 
@@ -143,6 +157,7 @@ async def test_without_script_claim_and_release_come_back_to_the_same_inbox(site
     inbox = f"/staff/tasks?number={n}&size=50"
     await page.goto(inbox)
     row = page.locator(f"#task-{visit.task_id}")
+    await screenshot(page, "inbox-phone")  # at the door, script off (axe needs script: scanned above)
     await row.get_by_role("button", name=re.compile("^认领")).click()
     await expect(page).to_have_url(site.url + inbox)
     await expect(row).to_contain_text("已认领（inv_chigang_2）")
