@@ -17,6 +17,8 @@ from web.routes import (
     not_found,
     payments,
     publicity,
+    task_page,
+    tasks,
     warnings,
 )
 from web.templating import STATIC, STATIC_PREFIX
@@ -24,7 +26,21 @@ from web.templating import STATIC, STATIC_PREFIX
 
 def install_web(app: FastAPI) -> None:
     app.mount(STATIC_PREFIX, StaticFiles(directory=STATIC), name="static")
-    for module in (auth, home, intake, cases, publicity, beneficiaries, payments, warnings, audit, admin):
+    modules = (
+        auth,
+        home,
+        tasks,
+        task_page,
+        intake,
+        cases,
+        publicity,
+        beneficiaries,
+        payments,
+        warnings,
+        audit,
+        admin,
+    )
+    for module in modules:
         app.include_router(module.router)
     app.include_router(not_found.router)  # last: any other /staff path is the 404 page
 

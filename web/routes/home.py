@@ -4,7 +4,7 @@ service's inbox query (the API's GET /api/v1/tasks), so the figures match the in
 
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta
+from datetime import datetime
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
@@ -17,14 +17,10 @@ from domain.tasks import TaskStatus
 from services.notifications import NotificationService
 from services.tasks import TaskFilter
 from web.pages import PageActor, PageRoute
+from web.routes.tasks import through_day
 from web.templating import render
 
 router = APIRouter(prefix="/staff", route_class=PageRoute)
-
-
-def end_of_today(now: datetime) -> datetime:
-    today = now.astimezone(CHINA_TZ).date()
-    return datetime.combine(today + timedelta(days=1), time.min, tzinfo=CHINA_TZ)
 
 
 @router.get("", include_in_schema=False)
@@ -38,7 +34,7 @@ async def home(
 ) -> HTMLResponse:
     now = datetime.now(CHINA_TZ)
     open_tasks = await tasks.inbox(actor, TaskFilter(limit=8))
-    due_today = await tasks.inbox(actor, TaskFilter(due_before=end_of_today(now), limit=0))
+    due_today = await tasks.inbox(actor, TaskFilter(due_before=through_day(now.date()), limit=0))
     overdue = await tasks.inbox(actor, TaskFilter(overdue=True, limit=0))
     mine = await tasks.inbox(actor, TaskFilter(statuses=(TaskStatus.CLAIMED,), mine=True, limit=0))
     notices = await NotificationService(sessions).newest(actor, limit=8)
