@@ -249,6 +249,9 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         await wait_for_port(settings.api_host, settings.api_port)
         print(
             "\n社会救助审核审批系统已启动 / stack is up:\n"
+            f"  工作台 (staff pages)  http://{settings.api_host}:{settings.api_port}/staff/  "
+            "(演示账号 / demo accounts: clerk_chigang, inv_chigang_1, reviewer_chigang, approver_haizhu, "
+            "finance_haizhu … 密码 demo-2026)\n"
             f"  API            http://{settings.api_host}:{settings.api_port}  (OpenAPI: /docs)\n"
             f"  Temporal UI    http://{host}:{settings.temporal_ui_port}  "
             f"(解密显示 / decrypted view: operators sign in at http://{settings.api_host}:{settings.api_port}/ops/login)\n"

@@ -125,6 +125,9 @@ def test_run_command_serves_api_ui_and_cli_then_stops_cleanly_and_keeps_data(
 ) -> None:
     stack.start()
     assert httpx.get(stack.api() + "/docs").status_code == 200
+    # The staff pages: the address the banner gives a newcomer opens the login page.
+    login = httpx.get(stack.api() + "/staff/", follow_redirects=True)
+    assert login.status_code == 200 and "工作人员登录" in login.text
     assert httpx.get(stack.api() + "/openapi.json").json()["info"]["title"].startswith("社会救助")
 
     clerk = stack.login("clerk_chigang")
