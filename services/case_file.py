@@ -12,6 +12,7 @@ recorded in the audit log under the same action names the API routes use, refusa
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -164,10 +165,15 @@ class CaseFiles:
         self._policy_file = policy_file
 
     async def open(self, application_number: str, actor: Actor) -> CaseFile:
-        case = await self._cases.get(application_number, actor)  # 404 / 403 before anything else
-        timeline = await self._cases.timeline(application_number, actor)
+        await self._cases.load(application_number, actor)  # 404 / 403 before anything else
+        # Then the workflow's answer and the stored file side by side: the query's round trip to the
+        # worker is most of the page's time, the timeline and the calendar fit inside it.
+        case, timeline, calendar = await asyncio.gather(
+            self._cases.get(application_number, actor),
+            self._cases.timeline(application_number, actor),
+            load_calendar(self._sessions),
+        )
         now = datetime.now(UTC)
-        calendar = await load_calendar(self._sessions)
         policy = _policies(self._policy_file).resolve(case.assistance_type, case.county_code)
         visited = {e.stage for e in timeline.events}
         if any(e.kind == "opinion" for e in timeline.events):
