@@ -94,9 +94,21 @@ find_faketime_lib() {
   [ -n "$FAKETIME_LIB" ] || die "libfaketime not found. Fix: apt-get update && apt-get install -y faketime (or set FAKETIME_LIB to libfaketimeMT.so.1)"
 }
 
-# Chromium (Debian's package) for the browser test of the Temporal UI's decrypted view; Playwright
-# drives it via executable_path, as Playwright's own browser download cannot reach the internet here.
-# fonts-wqy-zenhei only makes Chinese readable in the screenshots; it is not checked.
+# Chromium (Debian's package) for the browser tests (the staff pages, the Temporal UI's decrypted
+# view); Playwright drives it via executable_path, as Playwright's own browser download cannot reach
+# the internet here. A CJK font (fonts-wqy-zenhei) so the pages' screenshots show Chinese, not boxes.
+find_cjk_font() {
+  if command -v fc-list >/dev/null 2>&1 && [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ]; then
+    return
+  fi
+  say "installing a Chinese font (Debian package 'fonts-wqy-zenhei') for the pages' screenshots"
+  if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
+    (apt-get update -q && DEBIAN_FRONTEND=noninteractive apt-get install -y -q fonts-wqy-zenhei fontconfig) >&2 || true
+  fi
+  [ -n "$(fc-list :lang=zh 2>/dev/null | head -n 1)" ] \
+    || die "No Chinese font found. Fix: apt-get update && apt-get install -y fonts-wqy-zenhei"
+}
+
 find_chromium() {
   CHROMIUM_PATH="${CHROMIUM_PATH:-$(command -v chromium || command -v chromium-browser || true)}"
   if [ -z "$CHROMIUM_PATH" ]; then
@@ -108,6 +120,7 @@ find_chromium() {
   fi
   [ -n "$CHROMIUM_PATH" ] || die "Chromium not found. Fix: apt-get update && apt-get install -y chromium fonts-wqy-zenhei (or set CHROMIUM_PATH to a Chromium/Chrome executable)"
   say "chromium: $CHROMIUM_PATH"
+  find_cjk_font
 }
 
 install_test_server() {
