@@ -215,9 +215,11 @@ class AppDb:
 
 
 async def wait_all(
-    db: AppDb, cases: list[str], within: float, progress: Callable[[int], Awaitable[None]] | None = None
+    db: AppDb, cases: list[str], within: float, progress: Callable[[int], Awaitable[None]] | None = None,
+    enough: int | None = None,
 ) -> tuple[float, set[str]]:
-    """Seconds until every case has reached its first tasks (or `within` ran out), and those that did."""
+    """Seconds until every case (or `enough` of them) has reached its first tasks, or `within` ran
+    out, and the cases that did."""
     started = time.monotonic()
     done: set[str] = set()
     while time.monotonic() - started < within:
@@ -227,7 +229,7 @@ async def wait_all(
             out(f"  (progress query failed: {type(exc).__name__})")
         if progress is not None:
             await progress(len(done))
-        if len(done) == len(cases):
+        if len(done) >= (len(cases) if enough is None else enough):
             break
         await asyncio.sleep(0.5)
     return time.monotonic() - started, done
