@@ -30,6 +30,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from bench.drill_stack import WORKERS, DrillStack
+from domain.application import workflow_id_for
 from infra.db import make_engine, make_session_factory
 from infra.models import Application, CaseEvent, Notification, Task
 from infra.seed import DEMO_PASSWORD
@@ -192,14 +193,18 @@ class AppDb:
                 (Notification, Notification.kind, notes),
             ):
                 rows = await session.execute(
-                    select(table.application_number, column, func.count())  # type: ignore[attr-defined]
-                    .where(table.application_number.in_(cases))  # type: ignore[attr-defined]
-                    .group_by(table.application_number, column)  # type: ignore[attr-defined]
+                    select(table.application_number, column, func.count())
+                    .where(table.application_number.in_(cases))
+                    .group_by(table.application_number, column)
                 )
                 for number, kind, count in rows:
                     into[number][kind] = count
         return {
-            n: (tuple(sorted(events[n].items())), tuple(sorted(tasks[n].items())), tuple(sorted(notes[n].items())))
+            n: (
+                tuple(sorted(events[n].items())),
+                tuple(sorted(tasks[n].items())),
+                tuple(sorted(notes[n].items())),
+            )
             for n in cases
         }
 
@@ -215,7 +220,10 @@ class AppDb:
 
 
 async def wait_all(
-    db: AppDb, cases: list[str], within: float, progress: Callable[[int], Awaitable[None]] | None = None,
+    db: AppDb,
+    cases: list[str],
+    within: float,
+    progress: Callable[[int], Awaitable[None]] | None = None,
     enough: int | None = None,
 ) -> tuple[float, set[str]]:
     """Seconds until every case (or `enough` of them) has reached its first tasks, or `within` ran
@@ -264,7 +272,9 @@ async def settle(stack: DrillStack, within: float = 180.0, idle_share: float = 0
 async def workflow_problems(stack: DrillStack, expected: int) -> list[str]:
     """Temporal's view: exactly `expected` application workflows, all running (none failed,
     terminated or timed out, none started twice)."""
-    client = await Client.connect(stack.settings.temporal_address, namespace=stack.settings.temporal_namespace)
+    client = await Client.connect(
+        stack.settings.temporal_address, namespace=stack.settings.temporal_namespace
+    )
     kind = "WorkflowType = 'ApplicationWorkflow'"
     problems = []
     for _ in range(30):  # SQL visibility is written a moment after the execution
@@ -275,6 +285,30 @@ async def workflow_problems(stack: DrillStack, expected: int) -> list[str]:
         await asyncio.sleep(1.0)
     problems.append(f"Temporal: {total} application workflows, {running} running, expected {expected}")
     return problems
+
+
+async def activity_retries(stack: DrillStack, cases: list[str]) -> Counter[str]:
+    """Activity type → attempts beyond the first, over the cases' histories (the server records
+    the attempt of the run that completed)."""
+    client = await Client.connect(
+        stack.settings.temporal_address, namespace=stack.settings.temporal_namespace
+    )
+    retries: Counter[str] = Counter()
+    gate = asyncio.Semaphore(8)
+
+    async def one(number: str) -> None:
+        async with gate:
+            kinds: dict[int, str] = {}
+            async for event in client.get_workflow_handle(workflow_id_for(number)).fetch_history_events():
+                if event.HasField("activity_task_scheduled_event_attributes"):
+                    kinds[event.event_id] = event.activity_task_scheduled_event_attributes.activity_type.name
+                elif event.HasField("activity_task_started_event_attributes"):
+                    attrs = event.activity_task_started_event_attributes
+                    if attrs.attempt > 1:
+                        retries[kinds.get(attrs.scheduled_event_id, "?")] += attrs.attempt - 1
+
+    await asyncio.gather(*(one(n) for n in cases))
+    return retries
 
 
 def shape_problems(shapes: dict[str, Shape], reference: Shape) -> list[str]:

@@ -154,7 +154,9 @@ class DrillStack:
 
     def spawn_temporal(self) -> None:
         root = ["--root", str(self.layout.state), "--env", "production"]
-        self.spawn("temporal", [str(self.tools.server), *root, "--config", "temporal", "--allow-no-auth", "start"])
+        self.spawn(
+            "temporal", [str(self.tools.server), *root, "--config", "temporal", "--allow-no-auth", "start"]
+        )
 
     def spawn_worker(self, name: str) -> None:
         # One worker owns the Schedules, as in infra/prodstack.py.
@@ -164,15 +166,30 @@ class DrillStack:
     async def wait_temporal(self, within: float = 180.0) -> None:
         await wait_for_port(LOOPBACK, self.ports.temporal, within=within)
 
-    def restart_postgres(self, mode: str = "immediate") -> None:
-        """`pg_ctl restart`: with mode "immediate" the server stops without a checkpoint (as a
-        crash does) and recovers from its WAL on the way up. Every connection is cut."""
+    def _pg_ctl(self, *args: str) -> None:
         binary = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1]
-        # Without -o, pg_ctl restarts with the options of the last start (postmaster.opts).
-        cmd = [str(binary), "-D", str(self.layout.pg_dir), "-m", mode, "-w", "restart"]
+        # The server's output goes to its log file (-l): a pipe to us would stay open for its life.
+        cmd = [
+            str(binary),
+            "-D",
+            str(self.layout.pg_dir),
+            "-l",
+            str(self.layout.pg_dir / "server.log"),
+            *args,
+        ]
         if os.getuid() == 0:
             cmd = ["runuser", "-u", "postgres", "--", *cmd]
-        subprocess.run(cmd, check=True, capture_output=True)
+        subprocess.run(cmd, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=120)
+
+    def stop_postgres(self, mode: str = "immediate") -> None:
+        """`pg_ctl stop`: with mode "immediate" the server stops without a checkpoint, as a crash
+        does (it recovers from its WAL on the next start). Every connection is cut."""
+        self._pg_ctl("-m", mode, "-w", "stop")
+
+    def start_postgres(self) -> None:
+        """The cluster again, with the options scripts/postgres.sh starts it with."""
+        options = f"-p {self.ports.postgres} -k /tmp -c listen_addresses={LOOPBACK} -c fsync=on"
+        self._pg_ctl("-w", "-o", options, "start")
 
 
 def _state_dirs() -> tuple[Path, Path]:
@@ -203,7 +220,9 @@ def _typed(name: str, value: str) -> object:
 
 
 @asynccontextmanager
-async def drill_stack(extra_env: dict[str, str] | None = None, keep: bool = False) -> AsyncIterator[DrillStack]:
+async def drill_stack(
+    extra_env: dict[str, str] | None = None, keep: bool = False
+) -> AsyncIterator[DrillStack]:
     """Everything up (as infra/prodstack.run_production starts it), torn down on the way out.
     `extra_env`: settings for every child (START_REPAIR_INTERVAL_SECONDS …)."""
     tools = Tools.from_env()

@@ -49,7 +49,10 @@ async def probe_outage(stack: DrillStack, db: AppDb, saved: str | None, filed: l
     clerk, investigator = await login(stack.api(1)), await login(stack.api(0), "inv_haizhu")
     async with db.sessions() as session:
         task_id = await session.scalar(
-            Task.__table__.select().with_only_columns(Task.task_id).where(Task.application_number.in_(filed)).limit(1)
+            Task.__table__.select()
+            .with_only_columns(Task.task_id)
+            .where(Task.application_number.in_(filed))
+            .limit(1)
         )
     async with httpx.AsyncClient(timeout=60) as client:
         if task_id is not None:
@@ -59,14 +62,20 @@ async def probe_outage(stack: DrillStack, db: AppDb, saved: str | None, filed: l
             )
             body: dict[str, Any] = claim.json()
             out(f"  during the outage, claim a task: {claim.status_code} {body}")
-            if claim.status_code != 503 or body.get("code") != "workflow_unavailable" or NOT_DONE not in body.get("message", ""):
+            if (
+                claim.status_code != 503
+                or body.get("code") != "workflow_unavailable"
+                or NOT_DONE not in body.get("message", "")
+            ):
                 problems.append(f"task claim during the outage answered {claim.status_code} {body}")
         else:
             problems.append("no task of the first half to claim during the outage")
         if saved is not None:
             page = await client.get(f"{stack.api(1)}/api/v1/applications/{saved}", headers=clerk)
             view = page.json()
-            out(f"  during the outage, a saved case's page: {page.status_code} stage_label={view.get('stage_label')}")
+            out(
+                f"  during the outage, a saved case's page: {page.status_code} stage_label={view.get('stage_label')}"
+            )
             if page.status_code != 200 or view.get("stage_label") != "流程待启动":
                 problems.append(f"case page of a saved case answered {page.status_code} {str(view)[:200]}")
     return problems
@@ -86,12 +95,16 @@ async def run(count: int, outage: float, within: float) -> int:
             first, second = Intake(), Intake()
             await file_cases(stack, headers, before, 0, first)
             _, reached = await wait_all(db, before, within, enough=len(before) // 2)
-            out(f"first half filed: {dict(first.statuses)}, {len(reached)} at their tasks, the rest in flight")
+            out(
+                f"first half filed: {dict(first.statuses)}, {len(reached)} at their tasks, the rest in flight"
+            )
             stack.kill("temporal")
             killed = time.monotonic() - started
             out(f"SIGKILL temporal at {killed:.1f} s")
             await file_cases(stack, headers, during, len(before), second)
-            out(f"second half filed during the outage: {dict(second.statuses)} ({len(second.saved_unstarted)} saved, not started)")
+            out(
+                f"second half filed during the outage: {dict(second.statuses)} ({len(second.saved_unstarted)} saved, not started)"
+            )
             saved = second.saved_unstarted[0] if second.saved_unstarted else None
             problems += await probe_outage(stack, db, saved, before)
             stored, pending = await db.stored(cases)
@@ -122,7 +135,9 @@ async def run(count: int, outage: float, within: float) -> int:
             if first.statuses != Counter({201: len(before)}):
                 problems.append(f"intake before the outage answered {dict(first.statuses)}")
             if first.failed or second.failed:
-                problems.append(f"intake lost cases: {dict(list({**first.failed, **second.failed}.items())[:5])}")
+                problems.append(
+                    f"intake lost cases: {dict(list({**first.failed, **second.failed}.items())[:5])}"
+                )
             shapes = await db.shapes(cases)
             reference, seen = Counter(shapes[n] for n in before).most_common(1)[0]
             out(f"each case: {describe(reference)} (as in {seen} of {len(before)} cases filed before)")
@@ -146,7 +161,9 @@ async def run(count: int, outage: float, within: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.drill_temporal_kill", description="演练：流程服务被强杀")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.drill_temporal_kill", description="演练：流程服务被强杀"
+    )
     parser.add_argument("--cases", type=int, default=500, help="cases in all (quick: --cases 20)")
     parser.add_argument("--outage", type=float, default=30.0, help="seconds the server stays down")
     parser.add_argument("--within", type=float, default=900.0, help="seconds the cases may take after it")

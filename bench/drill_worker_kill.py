@@ -48,7 +48,9 @@ async def wave(
         if kill_at is not None and done >= kill_at and "killed" not in marks:
             stack.kill(VICTIM)
             marks["killed"] = time.monotonic() - started
-            out(f"  SIGKILL {VICTIM} at {marks['killed']:.1f} s ({done} of {len(cases)} cases at their tasks)")
+            out(
+                f"  SIGKILL {VICTIM} at {marks['killed']:.1f} s ({done} of {len(cases)} cases at their tasks)"
+            )
             await asyncio.sleep(2.0)  # a supervisor's restart delay
             stack.spawn_worker(VICTIM)
             marks["restarted"] = time.monotonic() - started
@@ -79,7 +81,10 @@ async def run(count: int, within: float) -> int:
             shapes = await db.shapes(calm_cases + drill_cases)
             reference, seen = Counter(shapes[n] for n in calm_cases).most_common(1)[0]
             out(f"each case: {describe(reference)} (as in {seen} of {count} undisturbed cases)")
-            for label, finished, intake in (("undisturbed", calm_done, calm_intake), ("drill", hit_done, hit_intake)):
+            for label, finished, intake in (
+                ("undisturbed", calm_done, calm_intake),
+                ("drill", hit_done, hit_intake),
+            ):
                 if len(finished) != count:
                     problems.append(f"{label} wave: {count - len(finished)} cases never reached their tasks")
                 if intake.statuses != Counter({201: count}):
@@ -106,7 +111,9 @@ async def run(count: int, within: float) -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m bench.drill_worker_kill", description="演练：工作进程被强杀")
+    parser = argparse.ArgumentParser(
+        prog="python -m bench.drill_worker_kill", description="演练：工作进程被强杀"
+    )
     parser.add_argument("--cases", type=int, default=500, help="cases per wave (quick: --cases 20)")
     parser.add_argument("--within", type=float, default=900.0, help="seconds a wave may take")
     args = parser.parse_args(argv)
