@@ -90,6 +90,7 @@ class Intake:
     """What the clerks got back: per status code, the cases, and the 503 bodies seen."""
 
     statuses: Counter[int] = field(default_factory=Counter)
+    answers: Counter[str] = field(default_factory=Counter)  # "503 database_unavailable", "0 ReadTimeout" …
     saved_unstarted: list[str] = field(default_factory=list)  # 503 workflow_unavailable: saved
     failed: dict[str, str] = field(default_factory=dict)  # number → last answer, never saved
     unavailable_bodies: list[dict[str, Any]] = field(default_factory=list)
@@ -118,9 +119,15 @@ async def file_cases(
                         json=payload(number, offset + i), headers=headers,
                     )  # fmt: skip
                     status, body = answer.status_code, answer.text
+                    code = (
+                        answer.json().get("code", "")
+                        if "json" in answer.headers.get("content-type", "")
+                        else ""
+                    )
                 except httpx.TransportError as exc:
-                    status, body = 0, repr(exc)
+                    status, body, code = 0, repr(exc), type(exc).__name__
                 intake.statuses[status] += 1
+                intake.answers[f"{status} {code}".strip()] += 1
                 if status == 201:
                     intake.failed.pop(number, None)
                     return

@@ -72,7 +72,10 @@ async def run(count: int, down: float, mode: str, within: float) -> int:
             drained = time.monotonic() - started
             await filing
             out(f"{len(done)}/{count} cases at their tasks in {drained:.1f} s")
-            out(f"clerks' answers (resubmissions included): {dict(sorted(intake.statuses.items()))}")
+            out(f"clerks' answers (resubmissions included): {dict(sorted(intake.answers.items()))}")
+            bare = {a: n for a, n in intake.answers.items() if not a.startswith(("201", "503 "))}
+            if bare:
+                problems.append(f"intake answered without a 201 or a coded 503: {bare}")
             waited = await settle(stack)
             out(f"settled {waited:.0f} s later")
 

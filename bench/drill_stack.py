@@ -281,5 +281,7 @@ async def drill_stack(
     finally:
         stack.stop()
         await asyncio.to_thread(_stop_postgres, layout)
-        if not keep:
+        if keep or os.environ.get("DRILL_KEEP"):
+            print(f"state and logs kept in {state}", flush=True)
+        else:
             shutil.rmtree(state, ignore_errors=True)
