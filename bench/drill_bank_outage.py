@@ -137,7 +137,7 @@ async def run(households: int, outage: float, within: float) -> int:
         client = await Client.connect(
             stack.settings.temporal_address, namespace=stack.settings.temporal_namespace
         )
-        handle = client.get_workflow_handle(workflow_id)
+        handle = temporal.get_workflow_handle(workflow_id)
         status = ""
         while time.monotonic() - back < within:
             description = await handle.describe()
