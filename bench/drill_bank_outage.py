@@ -134,7 +134,7 @@ async def run(households: int, outage: float, within: float) -> int:
         await bank(stack, "POST", "/admin/faults", json={"kind": "truncated", "endpoint": "result"})
         back = time.monotonic()
         out("the bank is back (one result file will come back truncated)")
-        client = await Client.connect(
+        temporal = await Client.connect(
             stack.settings.temporal_address, namespace=stack.settings.temporal_namespace
         )
         handle = temporal.get_workflow_handle(workflow_id)
