@@ -28,7 +28,7 @@ import httpx
 from sqlalchemy import func, select
 from temporalio.client import Client
 
-from bench.drill_cases import login, out
+from bench.drill_cases import login, machine, out
 from bench.drill_stack import DrillStack, drill_stack
 from bench.steps import activity_steps
 from domain.beneficiary import current_month
@@ -181,6 +181,7 @@ async def run(households: int, outage: float, within: float) -> int:
         if problems:
             for name in ("worker-1", "worker-2", "bank"):
                 out(f"--- {name} log (tail) ---\n{stack.log_tail(name)}")
+    out(f"machine: {machine()}")
     for problem in problems[:40]:
         out(f"FAIL: {problem}")
     out("OK: the run waited, resumed and paid every household exactly once" if not problems else "")

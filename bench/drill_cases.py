@@ -48,6 +48,12 @@ def out(line: str = "") -> None:
     sys.stdout.flush()
 
 
+def machine() -> str:
+    """The cores and how busy the machine is (others share it): figures mean little without it."""
+    one, five, _ = os.getloadavg()
+    return f"{os.cpu_count()} cores, load average {one:.1f} (1 min) {five:.1f} (5 min)"
+
+
 def payload(number: str, n: int) -> dict[str, Any]:
     """Case n of a drill: people of its own (ID numbers differ by birth date), unknown to the
     department simulator, so every case takes the same path."""

@@ -30,6 +30,7 @@ from bench.drill_cases import (
     describe,
     file_cases,
     login,
+    machine,
     numbers,
     out,
     settle,
@@ -108,6 +109,7 @@ async def run(count: int, down: float, mode: str, within: float) -> int:
         out(
             f"PostgreSQL down {marks['up'] - marks['restart']:.1f} s; every case at its tasks {drained:.1f} s after the start"
         )
+    out(f"machine: {machine()}")
     for problem in problems[:40]:
         out(f"FAIL: {problem}")
     out(

@@ -29,6 +29,7 @@ from bench.drill_cases import (
     describe,
     file_cases,
     login,
+    machine,
     numbers,
     out,
     settle,
@@ -154,6 +155,7 @@ async def run(count: int, outage: float, within: float) -> int:
         f"outage {restarted - killed:.1f} s; {len(second.saved_unstarted)} cases saved during it and "
         f"started by the repair; every case at its tasks {drained:.1f} s after the restart"
     )
+    out(f"machine: {machine()}")
     for problem in problems[:40]:
         out(f"FAIL: {problem}")
     out("OK: 503 during the outage, every case continued, nothing doubled or lost" if not problems else "")

@@ -22,6 +22,7 @@ from bench.drill_cases import (
     describe,
     file_cases,
     login,
+    machine,
     numbers,
     out,
     settle,
@@ -102,6 +103,7 @@ async def run(count: int, within: float) -> int:
                 out(f"--- {name} log (tail) ---\n{stack.log_tail(name)}")
     ratio = hit / calm
     out(f"drain time: undisturbed {calm:.1f} s, with the kill {hit:.1f} s, ratio {ratio:.2f}×")
+    out(f"machine: {machine()}")
     for problem in problems[:40]:
         out(f"FAIL: {problem}")
     if len(problems) > 40:
