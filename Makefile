@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run run-production test test-production lint test-postgres bench bench-pages bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bench-pages drills drills-quick bootstrap
 
 PY := .venv/bin/python
 # A temporary root of this run's own: pytest prunes old numbered folders of a shared root, which
@@ -47,3 +47,19 @@ bench: bootstrap
 ## the inbox and case pages with 10,000 open tasks and cases, beside the JSON API (target: p95 ≤ 150 ms)
 bench-pages: bootstrap
 	$(PY) -m bench.pages_10k $(BENCH_ARGS)
+
+## the durability drills on the production topology (bench/README.md, "Durability drills"): a worker
+## SIGKILLed, the Temporal server SIGKILLed, PostgreSQL stopped, the bank down during a payroll.
+## Each exits 1 when a promise breaks; a few minutes each on 2 cores. Not part of make test.
+DRILLS := drill_worker_kill drill_temporal_kill drill_database_restart drill_bank_outage
+drills: bootstrap
+	@scripts/toolchain.sh production
+	@set -e; for d in $(DRILLS); do echo "== $$d"; $(PY) -m bench.$$d; done
+
+## the same drills at a small size (20-40 cases, 500 households): about five minutes in all
+drills-quick: bootstrap
+	@scripts/toolchain.sh production
+	$(PY) -m bench.drill_worker_kill --cases 20
+	$(PY) -m bench.drill_temporal_kill --cases 20 --outage 15
+	$(PY) -m bench.drill_database_restart --cases 30 --down 10
+	$(PY) -m bench.drill_bank_outage --households 500 --outage 20

@@ -8,9 +8,11 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy.exc import DBAPIError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.messages import field_errors
+from infra.db import database_unreachable
 from services.errors import ApiError, forbidden
 
 __all__ = ["COMMON_ERRORS", "ApiError", "ErrorOut", "FieldErrorOut", "forbidden", "install_error_handlers"]
@@ -41,6 +43,12 @@ COMMON_ERRORS: dict[int | str, dict[str, Any]] = {
     422: {"model": ErrorOut, "description": "数据校验失败（字段级中文提示）"},
 }
 
+# The database down or restarting: nothing may have been done, or the last write may have been
+# committed just before the connection broke. Sending the same request again is safe either way
+# (application numbers and Idempotency-Key make a repeat a no-op), and the message says so.
+DATABASE_UNAVAILABLE = "数据库暂时不可用，请稍后重试；原样重新提交不会重复办理"
+DATABASE_RETRY_AFTER_SECONDS = 5
+
 _HTTP_MESSAGES: dict[int, tuple[str, str]] = {
     400: ("malformed_request", "请求内容无法解析，请检查格式（如 JSON、文字编码）后重新提交"),
     404: ("not_found", "请求的接口不存在"),
@@ -69,6 +77,19 @@ def install_error_handlers(app: FastAPI) -> None:
             content={"code": code, "message": message},
             headers=getattr(exc, "headers", None),
         )
+
+    async def _database_down(_: Request, exc: Exception) -> JSONResponse:
+        if not database_unreachable(exc):
+            raise exc  # a fault in a statement or in the data: the 500 it is
+        return JSONResponse(
+            status_code=503,
+            content={"code": "database_unavailable", "message": DATABASE_UNAVAILABLE},
+            headers={"Retry-After": str(DATABASE_RETRY_AFTER_SECONDS)},
+        )
+
+    # Both: asyncpg raises its connect failures unwrapped (connection refused, timeouts).
+    app.add_exception_handler(DBAPIError, _database_down)
+    app.add_exception_handler(OSError, _database_down)
 
     @app.exception_handler(ApiError)
     async def _api_error(_: Request, exc: ApiError) -> JSONResponse:

@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
@@ -46,3 +49,22 @@ def sqlite_file(database_url: str) -> Path | None:
     if not database_url.startswith("sqlite") or ":memory:" in database_url:
         return None
     return Path(database_url.split(":///", 1)[1])
+
+
+# SQLSTATEs of a server that cannot serve now: class 08 (connection exception) and 57P01–57P03
+# (admin shutdown, crash shutdown, cannot connect now: starting up, shutting down, recovering).
+_OUTAGE_STATES = ("57P01", "57P02", "57P03")
+
+
+def database_unreachable(exc: BaseException) -> bool:
+    """Whether `exc` says the database cannot be reached right now (down, restarting, recovering,
+    the network to it cut, the pool exhausted), as opposed to a fault in the statement or the data.
+    A request that met it may be sent again later unchanged."""
+    if isinstance(exc, (ConnectionError, TimeoutError, socket.gaierror, PoolTimeout)):
+        return True  # asyncpg's connect raises these unwrapped (connection refused, no route)
+    state = getattr(exc, "sqlstate", None)
+    if isinstance(exc, DBAPIError):
+        if exc.connection_invalidated or isinstance(exc, (OperationalError, InterfaceError)):
+            return True
+        state = getattr(exc.orig, "sqlstate", None) or getattr(exc.orig, "pgcode", None)
+    return isinstance(state, str) and (state.startswith("08") or state in _OUTAGE_STATES)
