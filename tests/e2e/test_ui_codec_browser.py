@@ -10,7 +10,6 @@ toggle), signs in at /ops/login, opens the case's history. Screenshots go to the
 from __future__ import annotations
 
 import os
-import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -20,6 +19,7 @@ import httpx
 import pytest
 
 from infra.seed import DEMO_PASSWORD
+from tests.browser import chromium_path
 from tests.e2e.support import DIBAO_MATERIALS
 from tests.e2e.test_devstack import DevStack
 from tests.factories import application_payload
@@ -29,17 +29,6 @@ if TYPE_CHECKING:
 
 # Only the decrypted input holds these: the workflow id (in the page title) holds the number.
 PLAINTEXT = ("masked_name", "张*明")
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail(
-            "Chromium not found. Fix: scripts/toolchain.sh browser (make test runs it), i.e. "
-            "apt-get update && apt-get install -y chromium fonts-wqy-zenhei; or set CHROMIUM_PATH.",
-            pytrace=False,
-        )
-    return path
 
 
 @pytest.fixture

@@ -9,7 +9,6 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-import shutil
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
@@ -32,6 +31,7 @@ from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import REPO_ROOT, Settings, load_settings
+from tests.browser import chromium_path
 from tests.e2e.addresses import unique_ip
 from workers.build import WorkerResources, build_worker
 
@@ -43,17 +43,6 @@ SERIOUS = ("serious", "critical")
 _REFUSAL = re.compile(
     r"^Failed to load resource: the server responded with a status of 4(01|03|09|22|23|29) "
 )
-
-
-def chromium_path() -> str:
-    path = os.environ.get("CHROMIUM_PATH") or shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path or not os.access(path, os.X_OK):
-        pytest.fail(
-            "Chromium not found. Fix: scripts/toolchain.sh browser (make test runs it), i.e. "
-            "apt-get update && apt-get install -y chromium fonts-wqy-zenhei; or set CHROMIUM_PATH.",
-            pytrace=False,
-        )
-    return path
 
 
 @pytest_asyncio.fixture(scope="session")
