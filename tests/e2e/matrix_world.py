@@ -7,6 +7,7 @@ minutes), with its own worker and task queue so that the cases stay answerable f
 
 from __future__ import annotations
 
+import random
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
@@ -20,6 +21,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.data_check import AdapterFactory
 from api.app import create_app
+from domain.masking import mask_name
 from domain.staff import Role
 from infra.bank.http import make_bank_gateway
 from infra.models import Notification, RiskWarningRow, Staff
@@ -126,11 +128,22 @@ class World:
         return STAFF[side][role]
 
 
+# Rare characters: the sides' names must occur in no other test's data in the shared database, or an
+# answer listing the caller's own cases (another test's case under a common name like 张小明) would
+# read as the other side's data leaking.
+_RARE = "璇瑾琰瑜琛璟玥珂瑶翊翎曦旻昀晗暄煜炜烨焱熠灏澈泓湛漪涟沅汐潇"
+
+
+def _person(rng: random.Random, surname: str, county: str, birth: str) -> tuple[str, str, str, str]:
+    name = surname + "".join(rng.choice(_RARE) for _ in range(2))
+    phone = f"13{rng.randrange(10**9):09d}"
+    return name, mask_name(name), id_number(county, birth, rng.randrange(100, 999)), phone
+
+
 def _sides(run: str) -> dict[str, Side]:
-    hz = Side(HZ, "440105", "440105001", "440105001001", "张小明", "张*明",
-              id_number("440105", "19800101", 101), "13812345678")  # fmt: skip
-    th = Side(TH, "440106", "440106001", "440106001001", "赵天河", "赵*河",
-              id_number("440106", "19750505", 303), "13900001111")  # fmt: skip
+    rng = random.Random(run)
+    hz = Side(HZ, "440105", "440105001", "440105001001", *_person(rng, "上官", "440105", "19800101"))
+    th = Side(TH, "440106", "440106001", "440106001001", *_person(rng, "欧阳", "440106", "19750505"))
     for side in (hz, th):
         prefix = f"{side.county}-MX{run}"
         side.main, side.supplement = f"{prefix}M", f"{prefix}S"
