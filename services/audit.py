@@ -68,6 +68,10 @@ ACTIONS: dict[str, str] = {
     "staff.password_reset": "重置工作人员密码",
     "staff.deactivated": "停用工作人员账号",
     "staff.reactivated": "重新启用工作人员账号",
+    "phone_code.sent": "发送短信验证码",
+    "phone_code.refused": "拒绝发送短信验证码（限流或号码有误）",
+    "phone_code.verified": "短信验证码校验通过",
+    "phone_code.failed": "短信验证码校验失败",
 }
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "error": "出错"}
 
