@@ -6,8 +6,9 @@ from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck
 from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
-from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from infra.models.phone_codes import PhoneCode, PhoneCodeGate
+from infra.models.portal import OnlineApplication, PortalUpload
 from infra.models.staff import Staff
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
@@ -28,12 +29,14 @@ __all__ = [
     "LoginIpFailure",
     "LoginState",
     "Notification",
+    "OnlineApplication",
     "PayeeAccount",
     "PaymentBatch",
     "PaymentOrder",
     "PayrollRun",
     "PhoneCode",
     "PhoneCodeGate",
+    "PortalUpload",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",
