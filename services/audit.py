@@ -72,6 +72,12 @@ ACTIONS: dict[str, str] = {
     "phone_code.refused": "拒绝发送短信验证码（限流或号码有误）",
     "phone_code.verified": "短信验证码校验通过",
     "phone_code.failed": "短信验证码校验失败",
+    "portal_session.started": "申请人登录掌上办",
+    "portal_session.identity": "申请人在掌上办核验身份证号",
+    "online_application.submitted": "申请人网上提交申请",
+    "online_application.withdrawn": "申请人撤回网上申请",
+    "online_application.returned": "退回网上申请（一次性告知缺少材料）",
+    "application.withdrawal_requested": "申请人在掌上办申请撤回",
 }
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "error": "出错"}
 

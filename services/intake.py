@@ -125,6 +125,23 @@ class IntakeService:
         )
         return IntakeOptions(types, await self._townships(clerk.region_code))
 
+    async def applicant_options(self) -> IntakeOptions:
+        """What the applicant portal offers (no clerk, no jurisdiction): every township and village
+        on file and the types with their checklists as the policy resolves them for the county —
+        the same sources as the window's form. (One county per deployment here; with several, the
+        checklist shown is the first county's and the window's acceptance re-checks it.)"""
+        townships = await self._townships("")
+        county = townships[0].county_code if townships else ""
+        types = tuple(
+            _type_option(self._policies.resolve(kind, county))
+            for kind in AssistanceType
+            if kind.value in self._policies.types
+        )
+        return IntakeOptions(types, townships)
+
+    def policy(self, assistance_type: AssistanceType, county_code: str) -> AssistancePolicy:
+        return self._policies.resolve(assistance_type, county_code)
+
     async def _townships(self, region_code: str) -> tuple[TownshipOption, ...]:
         async with self._sessions() as session:
             rows = list(
