@@ -36,6 +36,7 @@ from infra.db import make_engine, make_session_factory
 from infra.pii import make_pii_vault
 from infra.settings import API_SECRETS, Settings, refuse_development_secrets
 from infra.temporal_client import connect_client
+from services.uploads import PORTAL_FORM_LIMIT_BYTES
 from web.app import install_web
 
 
@@ -104,6 +105,13 @@ def create_app(
     # Bodies are bounded before any route reads one (FastAPI parses the body before it checks the token);
     # inside the codec's CORS, so a refusal the Temporal UI gets still carries its CORS headers.
     codec_limit = max(settings.body_limit_bytes, CODEC_BODY_LIMIT_BYTES)
-    app.add_middleware(BodyLimit, limit=settings.body_limit_bytes, larger={codec.PREFIX: codec_limit})
+    # The portal's application form carries photos: room for a few of them (each file is checked
+    # against its own limit, with the message beside its field; services/uploads.py).
+    portal_limit = max(settings.body_limit_bytes, PORTAL_FORM_LIMIT_BYTES)
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.body_limit_bytes,
+        larger={codec.PREFIX: codec_limit, "/portal/apply": portal_limit},
+    )
     app.add_middleware(CodecCORS, prefix=codec.PREFIX, origins=settings.temporal_ui_origins)
     return app

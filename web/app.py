@@ -6,6 +6,7 @@ from fastapi import FastAPI
 from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
 
+from web.portal import routes as portal_routes
 from web.routes import (
     admin,
     audit,
@@ -15,6 +16,7 @@ from web.routes import (
     home,
     intake,
     not_found,
+    online_applications,
     payments,
     publicity,
     task_page,
@@ -32,6 +34,7 @@ def install_web(app: FastAPI) -> None:
         tasks,
         task_page,
         intake,
+        online_applications,
         cases,
         publicity,
         beneficiaries,
@@ -42,6 +45,7 @@ def install_web(app: FastAPI) -> None:
     )
     for module in modules:
         app.include_router(module.router)
+    app.include_router(portal_routes.router)  # the applicant portal: /portal/…, its own session
     app.include_router(not_found.router)  # last: any other /staff path is the 404 page
 
     @app.get("/", include_in_schema=False)

@@ -22,6 +22,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("工作台", "/staff/", ALL),
     NavItem("待办", "/staff/tasks", ALL - {R.FINANCE_OFFICER}),
     NavItem("受理登记", "/staff/intake", frozenset({R.INTAKE_CLERK})),
+    NavItem("网上申请", "/staff/online-applications", frozenset({R.INTAKE_CLERK})),
     NavItem("案件", "/staff/cases", ALL - {R.FINANCE_OFFICER}),
     NavItem("公示", "/staff/publicity", frozenset({R.TOWNSHIP_REVIEWER, R.TOWNSHIP_HEAD, R.SUPERVISOR})),
     NavItem("救助对象", "/staff/beneficiaries", ALL - {R.INTAKE_CLERK}),
