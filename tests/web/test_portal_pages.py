@@ -72,6 +72,7 @@ async def sign_in(site: Site, sms: SmsSimulator, phone: str, applicant_id: str) 
 
 
 async def fill_application(page: Page, applicant_id: str, name: str) -> None:
+    await page.goto("/portal/")
     await page.get_by_role("link", name="我要申请救助").click()
     await expect(page.get_by_role("heading", name="申请救助")).to_be_visible()
     await page.get_by_label("户籍或居住地所在村（社区）").select_option(label="赤岗街道 · 赤岗社区")
@@ -155,6 +156,10 @@ async def test_apply_online_with_a_photo_the_window_accepts_and_the_applicant_fo
     await expect(page.locator("dl.facts")).to_contain_text(row.application_number)
     await expect(page.locator(".status-line")).to_contain_text(re.compile("已受理|正在"))
     await expect(page.get_by_role("heading", name="办理进度")).to_be_visible()
+    # What is needed from the family: the window's 一次性告知 (only 身份证明 was uploaded; the
+    # commitment waives what the departments supply), in the needs box and among the notices.
+    await expect(page.get_by_role("region", name="需要您补交")).to_contain_text("家庭收入情况说明")
+    await expect(page.get_by_role("region", name="给您的通知")).to_contain_text("一次性告知")
     assert await accessibility_problems(page) == []
     await screenshot(page, "portal-case")
     assert script_errors(site) == []
@@ -352,3 +357,84 @@ async def test_every_portal_page_without_a_session_sends_the_browser_to_the_port
                 if response.status_code != 303 or not location.startswith("/portal/login"):
                     problems.append(f"{method} {route.path}: {response.status_code} {location}")
     assert problems == []
+
+
+async def test_a_returned_application_shows_the_applicant_what_is_missing_and_can_be_withdrawn(
+    site: Site, sms_simulator: SmsSimulator
+) -> None:
+    phone, applicant_id = unique_phone(), unique_id()
+    page = await sign_in(site, sms_simulator, phone, applicant_id)
+    await fill_application(page, applicant_id, "周丽娟")
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.locator(".status-line")).to_contain_text("等待")
+    reference = page.url.rsplit("/", 1)[1]
+
+    clerk = await site.signed_in("clerk_chigang")
+    await clerk.goto(f"/staff/online-applications/{reference}")
+    returned = clerk.locator("form", has=clerk.get_by_role("button", name="退回申请人"))
+    await expect(returned.get_by_label("身份证明")).to_be_checked()  # the policy's rule: none uploaded
+    await returned.get_by_label("说明（申请人可见）").fill("请补拍清晰的身份证正反面")
+    await clerk.get_by_role("button", name="退回申请人").click()
+    await expect(clerk.get_by_role("heading", name="网上申请")).to_be_visible()
+    assert reference not in await clerk.content()  # no longer in the queue
+
+    await page.goto("/portal/")
+    await expect(page.locator(".items")).to_contain_text("补齐材料后重新申请")
+    await page.goto(f"/portal/applications/{reference}")
+    needs = page.get_by_role("region", name="需要您补齐")
+    await expect(needs).to_contain_text("身份证明")
+    await expect(needs).to_contain_text("请补拍清晰的身份证正反面")
+    assert await accessibility_problems(page) == []
+    await screenshot(page, "portal-returned")
+
+    # A second one, withdrawn by the applicant before the window acts: it leaves the queue.
+    await fill_application(page, applicant_id, "周丽娟")
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.locator(".status-line")).to_contain_text("等待")
+    second = page.url.rsplit("/", 1)[1]
+    await page.get_by_role("button", name="撤回这份申请").click()
+    await expect(page.locator(".status-line")).to_contain_text("已撤回")
+    await clerk.goto(f"/staff/online-applications/{second}")
+    await expect(clerk.get_by_role("button", name="受理", exact=True)).to_have_count(0)
+    statuses = sorted(r.status for r in await online_rows(site, applicant_id))
+    assert statuses == ["returned", "withdrawn"]
+    assert script_errors(site) == []
+
+
+async def test_a_case_filed_for_the_family_at_the_window_is_followed_in_the_portal(
+    site: Site, sms_simulator: SmsSimulator
+) -> None:
+    """帮办代办: a community worker files at the window (channel proxy) with the family's phone and
+    ID number; the family signs in with that phone and follows the case, and asks to withdraw."""
+    from tests.e2e.support import login
+    from tests.factories import application_payload
+
+    phone, applicant_id = unique_phone(), unique_id()
+    number = f"440105001-PROXY-{uuid.uuid4().hex[:8].upper()}"
+    payload = application_payload(
+        number,
+        channel="proxy",
+        proxy={"name": "社区工作者李红", "relation_or_org": "赤岗社区居委会"},
+        applicant={"name": "吴大爷", "id_number": applicant_id, "phone": phone},
+    )
+    payload["members"][0].update(name="吴大爷", id_number=applicant_id)
+    async with httpx.AsyncClient(base_url=site.url, headers={"X-Forwarded-For": "10.77.0.1"}) as api:
+        clerk = await login(api, "clerk_chigang")
+        response = await api.post("/api/v1/applications", json=payload, headers=clerk)
+        assert response.status_code == 201, response.text
+
+    page = await sign_in(site, sms_simulator, phone, applicant_id)
+    await page.locator(f"a[href='/portal/cases/{number}']").click()
+    await expect(page.locator("dl.facts")).to_contain_text(number)
+    await expect(page.locator(".status-line")).to_contain_text(re.compile("已受理|正在"))
+    await page.get_by_label("撤回原因").fill("家里情况好转，不再申请")
+    await page.get_by_role("button", name="申请撤回").click()
+    await expect(page.get_by_role("region", name="撤回申请")).to_contain_text("您已申请撤回")
+    async with site.sessions() as session:
+        from infra.models import Notification
+
+        asked = list(
+            await session.scalars(select(Notification).where(Notification.application_number == number))
+        )
+    assert [n.kind for n in asked if n.kind == "withdrawal_request"] == ["withdrawal_request"]
+    assert script_errors(site) == []
