@@ -59,8 +59,16 @@ PLAIN_STAGE = {
     Stage.WITHDRAWN: "已撤回",
     Stage.CLOSED: "已办结",
 }
-# Timeline entries the family is told about (the notices; the SMS notices are written there too).
-NOTICE_KINDS = {"accepted", "materials_notice", "notice_sent", "approved", "rejected", "withdrawn", "exited"}
+# Timeline entries the family is told about: the decisions and notices, and each SMS sent to them
+# (`sms_sent`, written by the notices). Not `sms_failed` / `sms_undelivered`: those tell staff to
+# reach the family another way, in staff words.
+NOTICE_KINDS = frozenset(
+    {"accepted", "materials_notice", "notice_sent", "approved", "rejected", "withdrawn", "exited", "sms_sent"}
+)
+
+
+def family_notices(events: list[CaseEvent]) -> list[Notice]:
+    return [Notice(e.at, e.summary) for e in events if e.kind in NOTICE_KINDS]
 
 
 def not_found() -> ApiError:
@@ -349,11 +357,7 @@ class PortalService:
             {OPINION} if any(e.kind == "opinion" for e in events) else set()
         )
         steps = stage_path(policy, case.stage, visited=visited)
-        notices = [
-            Notice(e.at, e.summary)
-            for e in events
-            if e.kind in NOTICE_KINDS or e.kind.startswith("sms") or e.kind.startswith("notice")
-        ]
+        notices = family_notices(events)
         decision = next(
             (Notice(e.at, e.summary) for e in reversed(events) if e.kind in ("approved", "rejected")), None
         )

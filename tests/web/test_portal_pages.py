@@ -270,6 +270,14 @@ async def test_sessions_do_not_cross_between_portal_staff_and_api(
         # The real one works from the same client (the check is the cookie, nothing else).
         r = await http.get("/portal/", cookies={"sa_portal_session": portal_cookie})
         assert r.status_code == 200 and "我的申请" in r.text
+        # A form posted from another site with the real session (no CSRF token, foreign Origin).
+        r = await http.post(
+            "/portal/identity",
+            data={"id_number": unique_id()},
+            cookies={"sa_portal_session": portal_cookie},
+            headers={"Origin": "https://evil.example", "Sec-Fetch-Site": "cross-site"},
+        )
+        assert r.status_code == 403 and "set-cookie" not in r.headers
     assert script_errors(site) == []
 
 
