@@ -290,6 +290,8 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
             f"  工作台 (staff pages)  http://{settings.api_host}:{settings.api_port}/staff/  "
             "(演示账号 / demo accounts: clerk_chigang, inv_chigang_1, reviewer_chigang, approver_haizhu, "
             "finance_haizhu … 密码 demo-2026)\n"
+            f"  掌上办 (applicant portal)  http://{settings.api_host}:{settings.api_port}/portal/  "
+            "(手机号 + 短信验证码登录；验证码见下方短信模拟 / sign-in code: see SMS below)\n"
             f"  API            http://{settings.api_host}:{settings.api_port}  (OpenAPI: /docs)\n"
             f"  Temporal UI    http://{host}:{settings.temporal_ui_port}  "
             f"(解密显示 / decrypted view: operators sign in at http://{settings.api_host}:{settings.api_port}/ops/login)\n"
