@@ -446,3 +446,36 @@ async def test_a_case_filed_for_the_family_at_the_window_is_followed_in_the_port
         )
     assert [n.kind for n in asked if n.kind == "withdrawal_request"] == ["withdrawal_request"]
     assert script_errors(site) == []
+
+
+async def test_two_clerks_accepting_at_once_make_one_case(site: Site, sms_simulator: SmsSimulator) -> None:
+    import asyncio
+
+    phone, applicant_id = unique_phone(), unique_id()
+    page = await sign_in(site, sms_simulator, phone, applicant_id)
+    await fill_application(page, applicant_id, "郑春梅")
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.locator(".status-line")).to_contain_text("等待")
+    reference = page.url.rsplit("/", 1)[1]
+    colleague = await site.staff("intake_clerk", "440105001")
+    clerks = [await site.signed_in("clerk_chigang"), await site.signed_in(colleague)]
+    for clerk in clerks:
+        await clerk.goto(f"/staff/online-applications/{reference}")
+        await clerk.get_by_label("我已核对，确认受理").check()
+        clerk.once("dialog", lambda d: d.accept())
+
+    await asyncio.gather(*(c.get_by_role("button", name="受理", exact=True).click() for c in clerks))
+    numbers = set()
+    for clerk in clerks:
+        await expect(clerk.get_by_role("heading", name="受理登记完成")).to_be_visible()
+        numbers.add(await clerk.locator("strong.number").inner_text())
+    [row] = await online_rows(site, applicant_id)
+    assert numbers == {row.application_number}
+    async with site.sessions() as session:
+        cases = await session.scalar(
+            select(func.count())
+            .select_from(Application)
+            .where(Application.applicant_id_number_digest == pii_vault().digest(applicant_id))
+        )
+    assert cases == 1
+    assert script_errors(site) == []
