@@ -7,6 +7,7 @@ from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from infra.models.objections import PublicObjection, PublicObjectionEvidence
 from infra.models.staff import Staff
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
@@ -31,6 +32,8 @@ __all__ = [
     "PaymentBatch",
     "PaymentOrder",
     "PayrollRun",
+    "PublicObjection",
+    "PublicObjectionEvidence",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",
