@@ -68,6 +68,10 @@ ACTIONS: dict[str, str] = {
     "staff.password_reset": "重置工作人员密码",
     "staff.deactivated": "停用工作人员账号",
     "staff.reactivated": "重新启用工作人员账号",
+    "public_objection.submitted": "群众提交公示异议",
+    "public_objection.registered": "群众异议登记为案件异议",
+    "public_objection.dismissed": "群众异议不予登记",
+    "public_objection.evidence_read": "查看群众异议证据文件",
 }
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "error": "出错"}
 
