@@ -72,6 +72,10 @@ ACTIONS: dict[str, str] = {
     "public_objection.registered": "群众异议登记为案件异议",
     "public_objection.dismissed": "群众异议不予登记",
     "public_objection.evidence_read": "查看群众异议证据文件",
+    "phone_code.sent": "发送短信验证码",
+    "phone_code.refused": "拒绝发送短信验证码（限流或号码有误）",
+    "phone_code.verified": "短信验证码校验通过",
+    "phone_code.failed": "短信验证码校验失败",
 }
 OUTCOME_LABELS = {"ok": "成功", "refused": "被拒绝", "error": "出错"}
 

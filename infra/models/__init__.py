@@ -6,6 +6,7 @@ from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck
 from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
+from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from infra.models.objections import PublicObjection, PublicObjectionEvidence
 from infra.models.staff import Staff
@@ -34,6 +35,8 @@ __all__ = [
     "PayrollRun",
     "PublicObjection",
     "PublicObjectionEvidence",
+    "PhoneCode",
+    "PhoneCodeGate",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",
