@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.audit_scope import install_audit_hooks
-from api.body_limit import CODEC_BODY_LIMIT_BYTES, BodyLimit
+from api.body_limit import CODEC_BODY_LIMIT_BYTES, PUBLIC_UPLOAD_BODY_LIMIT_BYTES, BodyLimit
 from api.codec_cors import CodecCORS
 from api.deps import current_staff
 from api.errors import COMMON_ERRORS, install_error_handlers
@@ -104,6 +104,10 @@ def create_app(
     # Bodies are bounded before any route reads one (FastAPI parses the body before it checks the token);
     # inside the codec's CORS, so a refusal the Temporal UI gets still carries its CORS headers.
     codec_limit = max(settings.body_limit_bytes, CODEC_BODY_LIMIT_BYTES)
-    app.add_middleware(BodyLimit, limit=settings.body_limit_bytes, larger={codec.PREFIX: codec_limit})
+    app.add_middleware(
+        BodyLimit,
+        limit=settings.body_limit_bytes,
+        larger={codec.PREFIX: codec_limit, "/public/publicity": PUBLIC_UPLOAD_BODY_LIMIT_BYTES},
+    )
     app.add_middleware(CodecCORS, prefix=codec.PREFIX, origins=settings.temporal_ui_origins)
     return app

@@ -377,6 +377,10 @@ class PublicObjections:
             dismiss_reason=o.dismiss_reason,
         )
 
+    @staticmethod
+    def may_decide(actor: Actor) -> bool:
+        return actor.role in REVIEWER_ROLES
+
     async def _load_open(self, objection_id: str, actor: Actor) -> PublicObjection:
         if actor.role not in REVIEWER_ROLES:
             raise forbidden("处理群众异议须由" + "、".join(ROLE_LABELS[r] for r in REVIEWER_ROLES) + "办理")

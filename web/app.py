@@ -15,7 +15,9 @@ from web.routes import (
     home,
     intake,
     not_found,
+    objections,
     payments,
+    public_publicity,
     publicity,
     task_page,
     tasks,
@@ -34,11 +36,13 @@ def install_web(app: FastAPI) -> None:
         intake,
         cases,
         publicity,
+        objections,
         beneficiaries,
         payments,
         warnings,
         audit,
         admin,
+        public_publicity,
     )
     for module in modules:
         app.include_router(module.router)

@@ -1,7 +1,7 @@
 """public_objections, public_objection_evidence
 
 Revision ID: 0023
-Revises: 0019
+Revises: 0022
 Create Date: 2026-12-01
 
 Objections to a publicity sent by anyone from the public publicity page (issue 14, item 4): the
@@ -18,7 +18,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0023"
-down_revision = "0019"
+down_revision = "0022"
 branch_labels = None
 depends_on = None
 
