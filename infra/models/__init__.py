@@ -6,9 +6,9 @@ from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck
 from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
-from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from infra.models.objections import PublicObjection, PublicObjectionEvidence
+from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.staff import Staff
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
@@ -33,10 +33,10 @@ __all__ = [
     "PaymentBatch",
     "PaymentOrder",
     "PayrollRun",
-    "PublicObjection",
-    "PublicObjectionEvidence",
     "PhoneCode",
     "PhoneCodeGate",
+    "PublicObjection",
+    "PublicObjectionEvidence",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",
