@@ -9,6 +9,7 @@ those never travel in a URL.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -208,10 +209,15 @@ class CaseSearch:
         if community is None or township is None:
             raise ApiError(404, "not_found", "未找到该村（社区）的公示")
         rows, rounds, _ = await self._in_publicity(Application.community_code == community_code, set())
+        # The proposed amounts are the workflows' (one query each, side by side: a community has a
+        # handful of cases in publicity at a time). Unanswered: shown as "—".
+        statuses = await asyncio.gather(
+            *(self._gateway.status(r.application_number) for r in rows) if self._gateway else ()
+        )
         entries = []
-        for row in rows:
+        for i, row in enumerate(rows):
             latest, ends = _latest_round(rounds.get(row.application_number, []))
-            status = await self._gateway.status(row.application_number) if self._gateway else None
+            status = statuses[i] if statuses else None
             entries.append(
                 PublicPublicityEntryOut(
                     ref=self.public_ref(row.application_number),

@@ -6,8 +6,10 @@ Submitting (no sign-in): the text, an optional evidence file (type by content, s
 a mobile phone proved by an SMS code (purpose "objection", the phone-code service). In order:
 field checks (every problem beside its field) → the same form sent again answers with the
 objection it made (before the code is asked again: the first send used it up) → submissions per
-phone and per client address (429) → the code → the row, the text, phone and file sealed with
-the PII vault, the file's SHA-256 beside it. Audited with no actor (the public) and codes only.
+phone and per client address (429) → the form's key taken by a pending row (a racing second send
+waits for this one instead of spending the single-use code again) → the code (refused: the row
+is deleted) → the objection opened, with the file; the text, phone and file sealed with the PII
+vault, the file's SHA-256 beside it. Audited with no actor (the public) and codes only.
 
 Deciding (township reviewer of the case's township): register it on the case — the case's own
 objection action (CaseService.file_public_objection: the workflow's update, whose id is the
@@ -17,6 +19,7 @@ closes the item once; both are audited.
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import re
@@ -28,7 +31,7 @@ from datetime import datetime, timedelta
 from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
-from sqlalchemy import func, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -51,6 +54,9 @@ REVIEWER_ROLES = (Role.TOWNSHIP_REVIEWER,)
 QUEUE_ROLES = frozenset({Role.TOWNSHIP_REVIEWER, Role.TOWNSHIP_HEAD, Role.SUPERVISOR})
 _MOBILE = re.compile(r"1[3-9]\d{9}")
 _CODE = re.compile(r"\d{6}")
+# How long a second send of a form waits for the first one's code check (20 × 0.1 s).
+_PENDING_POLLS = 20
+_PENDING_POLL_SECONDS = 0.1
 STATUS_LABELS = {"open": "待处理", "registered": "已登记为案件异议", "dismissed": "不予登记"}
 
 
@@ -217,7 +223,9 @@ class PublicObjections:
         if (again := await self._resent(key, phone)) is not None:
             return again
         await self._check_limits(phone, client_ip, case)
-        await self._verify(phone, code, key, case)
+        # The form's key is taken first, by a row nobody sees yet ("pending"): a second send of
+        # the same form (a double click) meets it and waits for this one's outcome instead of
+        # spending the code again — the code is single use, so it would be refused.
         row = PublicObjection(
             objection_id=uuid.uuid4().hex,
             application_number=case.application_number,
@@ -230,27 +238,43 @@ class PublicObjections:
             form_key_digest=key,
             has_evidence=kind is not None,
             submitted_at=self._now(),
-            status="open",
+            status="pending",
         )
         try:
             async with self._sessions.begin() as session:
                 session.add(row)
-                await session.flush()
-                if kind is not None and form.evidence:
-                    session.add(
-                        PublicObjectionEvidence(
-                            objection_id=row.objection_id,
-                            content_type=kind,
-                            size_bytes=len(form.evidence),
-                            sha256=hashlib.sha256(form.evidence).hexdigest(),
-                            content_sealed=self._pii.seal(base64.b64encode(form.evidence).decode()),
-                        )
-                    )
         except IntegrityError:
-            # The same form, sent twice at once: the other send stored it.
             if (again := await self._resent(key, phone)) is not None:
                 return again
+            raise ApiError(
+                409, "form_in_progress", "此表单的另一次提交未成功，请刷新页面后重新提交"
+            ) from None
+        try:
+            await self._verify(phone, code, key, case)
+        except ApiError:
+            async with self._sessions.begin() as session:  # nothing stays of a refused send
+                await session.execute(
+                    delete(PublicObjection).where(
+                        PublicObjection.objection_id == row.objection_id, PublicObjection.status == "pending"
+                    )
+                )
             raise
+        async with self._sessions.begin() as session:
+            if kind is not None and form.evidence:
+                session.add(
+                    PublicObjectionEvidence(
+                        objection_id=row.objection_id,
+                        content_type=kind,
+                        size_bytes=len(form.evidence),
+                        sha256=hashlib.sha256(form.evidence).hexdigest(),
+                        content_sealed=self._pii.seal(base64.b64encode(form.evidence).decode()),
+                    )
+                )
+            await session.execute(
+                update(PublicObjection)
+                .where(PublicObjection.objection_id == row.objection_id)
+                .values(status="open")
+            )
         await self._trail.record(
             None,
             "public_objection.submitted",
@@ -260,13 +284,21 @@ class PublicObjections:
         return ObjectionReceipt(row.objection_id, row.submitted_at, created=True)
 
     async def _resent(self, key: str, phone: str) -> ObjectionReceipt | None:
-        async with self._sessions() as session:
-            row = await session.scalar(select(PublicObjection).where(PublicObjection.form_key_digest == key))
-        if row is None:
-            return None
-        if row.phone_digest != self._pii.digest(phone):
-            raise ApiError(409, "form_already_used", "此表单已提交过，请刷新页面后重新填写")
-        return ObjectionReceipt(row.objection_id, row.submitted_at, created=False)
+        """The objection this form already made, or None. While another send of the same form is
+        checking its code (pending), waits for its outcome (a few seconds at most)."""
+        for _ in range(_PENDING_POLLS):
+            async with self._sessions() as session:
+                row = await session.scalar(
+                    select(PublicObjection).where(PublicObjection.form_key_digest == key)
+                )
+            if row is None:
+                return None
+            if row.phone_digest != self._pii.digest(phone):
+                raise ApiError(409, "form_already_used", "此表单已提交过，请刷新页面后重新填写")
+            if row.status != "pending":
+                return ObjectionReceipt(row.objection_id, row.submitted_at, created=False)
+            await asyncio.sleep(_PENDING_POLL_SECONDS)
+        raise ApiError(409, "form_in_progress", "此表单正在提交中，请稍后刷新页面查看")
 
     async def _check_limits(self, phone: str, client_ip: str | None, case: Application) -> None:
         now = self._now()
@@ -341,7 +373,9 @@ class PublicObjections:
             .outerjoin(Region, Region.code == PublicObjection.community_code)
             .where(PublicObjection.township_code.startswith(actor.region_code, autoescape=True))
         )
-        if not include_closed:
+        if include_closed:
+            query = query.where(PublicObjection.status != "pending")
+        else:
             query = query.where(PublicObjection.status == "open")
         async with self._sessions() as session:
             rows = (await session.execute(query.order_by(PublicObjection.submitted_at).limit(200))).all()

@@ -32,7 +32,8 @@ class PublicObjection(Base):
     form_key_digest: Mapped[str] = mapped_column(String(64), unique=True)
     has_evidence: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
-    status: Mapped[str] = mapped_column(String(16), index=True)  # open | registered | dismissed
+    # pending (its code being checked; shown to nobody) | open | registered | dismissed
+    status: Mapped[str] = mapped_column(String(16), index=True)
     decided_by: Mapped[str | None] = mapped_column(String(64))
     decided_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
     dismiss_reason: Mapped[str | None] = mapped_column(Text)

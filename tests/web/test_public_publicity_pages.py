@@ -13,6 +13,7 @@ objections sent from them (/staff/objections), in Debian's Chromium, on a phone 
 
 from __future__ import annotations
 
+import asyncio
 import re
 import uuid
 from datetime import UTC, datetime, timedelta
@@ -183,6 +184,14 @@ async def test_an_objection_reaches_the_reviewer_who_registers_it_and_dismisses_
     path = await (await download.value).path()
     assert path is not None and path.read_bytes() == JPEG
 
+    # Another township's reviewer sees none of it; the window's clerk has no queue at all.
+    elsewhere = await site.signed_in("reviewer_wushan")
+    await elsewhere.goto("/staff/objections")
+    await expect(elsewhere.locator("main")).not_to_contain_text(first)
+    clerk = await site.signed_in("clerk_chigang")
+    refused = await clerk.goto("/staff/objections")
+    assert refused is not None and refused.status == 403
+
     # Dismissed with a reason (while the case is still in publicity) …
     await other.get_by_label("不予登记的理由").fill("经电话核实，反映人所述为传闻，无具体线索")
     await other.get_by_role("button", name="不予登记").click()
@@ -260,3 +269,26 @@ async def test_a_disguised_or_oversized_file_is_refused_beside_the_field_and_not
     await screenshot(page, "public-objection-refused-file")
     assert await _objections(site, number) == []
     assert site.console == []
+
+
+async def test_the_same_form_sent_twice_at_once_makes_one_objection(
+    site: Site, sms_simulator: SmsSimulator
+) -> None:
+    name, _ = _unique_name()
+    number = await _stored_case(site, name, id_number("440105", "19720202", 9), _phone())
+    phone = _phone()
+    async with site.http() as http:
+        page = await http.get(f"/public/publicity/{COMMUNITY}")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text)
+        key = re.search(r'name="form_key" value="([^"]+)"', page.text)
+        assert token is not None and key is not None
+        fields = {"csrf_token": token.group(1), "form_key": key.group(1), "ref": _ref(site, number),
+                  "text": "该户家中经营一间小卖部", "phone": phone}  # fmt: skip
+        sent = await http.post(f"/public/publicity/{COMMUNITY}/code", data=fields)
+        assert sent.status_code == 200 and "验证码已发送至" in sent.text
+        fields["code"] = await _code_for(sms_simulator, phone)
+        url = f"/public/publicity/{COMMUNITY}/objections"
+        answers = await asyncio.gather(http.post(url, data=fields), http.post(url, data=fields))
+        again = await http.post(url, data=fields)  # a reload of the sent form, later
+    assert [a.status_code for a in (*answers, again)] == [303, 303, 303]
+    assert len(await _objections(site, number)) == 1

@@ -147,3 +147,9 @@ async def submit_objection(
         return await _page(request, search, code, values=values, errors=beside, alert=above,
                            status_code=refusal.status_code)  # fmt: skip
     return RedirectResponse(f"/public/publicity/{code}?sent=1#objection", status_code=303)
+
+
+@router.get("/{rest:path}", include_in_schema=False)
+async def public_not_found(rest: str) -> Response:
+    """Any other /public path: the public 404 page (last route of this router)."""
+    raise ApiError(404, "page_not_found", "您要找的页面不存在")
