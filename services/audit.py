@@ -72,6 +72,7 @@ ACTIONS: dict[str, str] = {
     "public_objection.registered": "群众异议登记为案件异议",
     "public_objection.dismissed": "群众异议不予登记",
     "public_objection.evidence_read": "查看群众异议证据文件",
+    "public_objection.contact_read": "查看群众异议人联系电话",
     "phone_code.sent": "发送短信验证码",
     "phone_code.refused": "拒绝发送短信验证码（限流或号码有误）",
     "phone_code.verified": "短信验证码校验通过",

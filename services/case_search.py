@@ -269,6 +269,17 @@ class CaseSearch:
             communities=[(c.code, c.name, int(counts.get(c.code, 0))) for c in communities],
         )
 
+    async def public_townships(self) -> list[tuple[str, str, str]]:
+        """Every township as (code, name, its county's name): the public index."""
+        async with self._sessions() as session:
+            rows = list(await session.scalars(select(Region).order_by(Region.code)))
+        counties = {r.code: r.name for r in rows if r.level == RegionLevel.COUNTY.value}
+        return [
+            (r.code, r.name, counties.get(r.parent_code or "", ""))
+            for r in rows
+            if r.level == RegionLevel.TOWNSHIP.value
+        ]
+
     async def public_case(self, community_code: str, ref: str) -> Application | None:
         """The case a public objection names: one of the community's cases in publicity now."""
         async with self._sessions() as session:

@@ -489,6 +489,21 @@ class PublicObjections:
             )
         return bool(getattr(result, "rowcount", 0))
 
+    async def contact(self, objection_id: str, actor: Actor) -> str:
+        """The objector's full phone, for the reviewer who must reach them (SPEC: "with a
+        reachable contact"); recorded before it is shown (no audit entry, no number)."""
+        if actor.role not in REVIEWER_ROLES:
+            raise forbidden(
+                "查看异议人联系电话须由" + "、".join(ROLE_LABELS[r] for r in REVIEWER_ROLES) + "办理"
+            )
+        async with self._sessions() as session:
+            row = await session.get(PublicObjection, objection_id)
+        if row is None or row.status == "pending" or not covers(actor.region_code, row.township_code):
+            raise ApiError(404, "not_found", "未找到该异议")
+        target = Target("public_objection", objection_id, row.application_number, row.community_code)
+        await self._trail.record(actor, "public_objection.contact_read", target, required=True)
+        return self._pii.open(row.phone_sealed)
+
     async def evidence(self, objection_id: str, actor: Actor) -> tuple[str, bytes]:
         """The evidence file for the reviewer of the case's township (audited); never public."""
         if actor.role not in QUEUE_ROLES:

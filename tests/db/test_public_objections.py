@@ -233,3 +233,23 @@ async def test_two_reviewers_dismissing_at_once_close_it_once(migrated: AsyncEng
         return_exceptions=True,
     )
     assert sorted(type(o).__name__ for o in outcomes) == ["ApiError", "NoneType"]
+
+
+async def test_the_objectors_full_phone_is_for_the_townships_reviewer_only_and_audited(
+    migrated: AsyncEngine,
+) -> None:
+    world = await _world(migrated)
+    receipt = await world.service().submit(world.form())
+    head = Actor("head_chigang", "刘国栋", Role.TOWNSHIP_HEAD, "440105001")
+    for actor, status in ((OTHER_REVIEWER, 404), (head, 403)):
+        with pytest.raises(ApiError) as refused:
+            await world.service().contact(receipt.objection_id, actor)
+        assert refused.value.status_code == status
+    assert await world.service().contact(receipt.objection_id, REVIEWER) == PHONE
+    async with world.sessions() as session:
+        reads = list(
+            await session.scalars(
+                select(AuditEntry.actor_username).where(AuditEntry.action == "public_objection.contact_read")
+            )
+        )
+    assert reads == ["reviewer_chigang"]

@@ -127,8 +127,9 @@ async def test_the_public_page_shows_the_case_in_publicity_with_masked_data_only
     assert await page.evaluate("document.documentElement.scrollWidth <= window.innerWidth")
     assert await accessibility_problems(page) == []
     await screenshot(page, "public-publicity-phone")
-    # The township's page leads to its communities.
-    await page.goto("/public/publicity/440105001")
+    # The index leads to the township, the township to its communities.
+    await page.goto("/public/publicity")
+    await page.get_by_role("link", name="赤岗街道").click()
     await page.get_by_role("link", name="珠江帝景社区").click()
     await expect(page.locator("tr", has_text=masked)).to_be_visible()
     wide = await site.page()
@@ -177,6 +178,10 @@ async def test_an_objection_reaches_the_reviewer_who_registers_it_and_dismisses_
     await expect(one).to_contain_text(f"{phone_1[:3]}****{phone_1[-4:]}")
     await expect(one.get_by_role("link", name=re.compile("下载"))).to_be_visible()
     assert phone_1 not in await reviewer.content()
+    await one.get_by_role("button", name="查看完整号码").click()  # to call the objector back
+    await expect(reviewer.locator("article.objection", has_text=first)).to_contain_text(phone_1)
+    one = reviewer.locator("article.objection", has_text=first)
+    other = reviewer.locator("article.objection", has_text=second)
     assert await accessibility_problems(reviewer) == []
     await screenshot(reviewer, "objections-queue")
     async with reviewer.expect_download() as download:
@@ -216,7 +221,7 @@ async def test_an_objection_reaches_the_reviewer_who_registers_it_and_dismisses_
             )
         )
     assert {"public_objection.submitted", "public_objection.dismissed", "public_objection.registered",
-            "application.objection", "public_objection.evidence_read"} <= actions  # fmt: skip
+            "application.objection", "public_objection.evidence_read", "public_objection.contact_read"} <= actions  # fmt: skip
     # The case left publicity: it is no longer on the public page.
     await visitor.goto("/public/publicity/440105001001")
     await expect(visitor.locator(f"option[value='{ref}']")).to_have_count(0)

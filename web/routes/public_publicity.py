@@ -61,6 +61,12 @@ async def _page(
     return render_public(request, "public/community.html", context, status_code=status_code)
 
 
+@router.get("/publicity", response_class=HTMLResponse, include_in_schema=False)
+async def publicity_index(request: Request, search: CaseSearchDep) -> HTMLResponse:
+    townships = await search.public_townships()
+    return render_public(request, "public/index.html", {"title": "社会救助公示", "townships": townships})
+
+
 @router.get("/publicity/{code}", response_class=HTMLResponse, include_in_schema=False)
 async def publicity_page(
     request: Request,
