@@ -18,13 +18,12 @@ from sqlalchemy import RowMapping, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db import make_engine
-from infra.models import Application, PayeeAccount, PaymentBatch
+from infra.models import Application, PayeeAccount, PaymentBatch, PublicObjection, PublicObjectionEvidence
 from infra.models.core import submission_fingerprint
 from infra.pii import PiiVault
 
 # (vault, the row's opened values by sealed column; empty columns absent) → digest column → value
 Digests = Callable[[PiiVault, Mapping[str, str]], dict[str, str]]
-_PAGE = 200
 
 
 @dataclass(frozen=True)
@@ -33,6 +32,7 @@ class SealedTable:
     sealed: tuple[str, ...]  # sealed columns (empty values are left alone)
     derived: tuple[str, ...]  # columns `digests` computes from the opened values
     digests: Digests
+    page: int = 200  # rows a transaction (a page of 5 MB photos is smaller)
 
 
 def _application_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
@@ -48,6 +48,10 @@ def _application_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str
 
 def _account_digest(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
     return {"account_digest": vault.digest(opened["account_sealed"])} if "account_sealed" in opened else {}
+
+
+def _objection_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
+    return {"phone_digest": vault.digest(opened["phone_sealed"])} if "phone_sealed" in opened else {}
 
 
 def _no_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
@@ -66,6 +70,22 @@ SEALED_TABLES: tuple[SealedTable, ...] = (
     SealedTable(PayeeAccount.__table__, ("account_sealed",), ("account_digest",), _account_digest),  # type: ignore[arg-type]
     # The 代发 files as sent: re-sealing changes the ciphertext, never the file the bank sees.
     SealedTable(PaymentBatch.__table__, ("file_sealed",), (), _no_digests),  # type: ignore[arg-type]
+    # Objections from the public publicity page (the phone's digest counts them per number), and
+    # their evidence files (base64, sealed), a few at a time.
+    SealedTable(
+        PublicObjection.__table__,  # type: ignore[arg-type]
+        ("text_sealed", "phone_sealed"),
+        ("phone_digest",),
+        _objection_digests,
+    ),
+    SealedTable(PublicObjectionEvidence.__table__, ("content_sealed",), (), _no_digests, page=5),  # type: ignore[arg-type]
+)
+
+# Digests that cannot be recomputed, since their plain values are never stored, and need not be:
+# SMS codes and their numbers' one-a-minute gates live minutes (pruned after a day). After a
+# hash-key change a code sent before it no longer verifies; the applicant asks for a new one.
+EPHEMERAL_DIGESTS: frozenset[tuple[str, str]] = frozenset(
+    {("phone_codes", "phone_digest"), ("phone_codes", "code_digest"), ("phone_code_gates", "phone_digest")}
 )
 
 
@@ -94,7 +114,7 @@ async def rotate(
         columns = [key, *(spec.table.c[c] for c in (*spec.sealed, *spec.derived))]
         last: Any = None
         while True:
-            query = select(*columns).order_by(key).limit(_PAGE)
+            query = select(*columns).order_by(key).limit(spec.page)
             if last is not None:
                 query = query.where(key > last)
             async with engine.begin() as connection:
@@ -106,7 +126,7 @@ async def rotate(
                             update(spec.table).where(key == row[key.name]).values(**changes)
                         )
             report.rows[name] += len(page)
-            if len(page) < _PAGE:
+            if len(page) < spec.page:
                 break
             last = page[-1][key.name]
     return report

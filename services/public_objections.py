@@ -235,7 +235,7 @@ class PublicObjections:
             phone_sealed=self._pii.seal(phone),
             phone_digest=self._pii.digest(phone),
             client_ip=client_ip,
-            form_key_digest=key,
+            form_key_hash=key,
             has_evidence=kind is not None,
             submitted_at=self._now(),
             status="pending",
@@ -289,7 +289,7 @@ class PublicObjections:
         for _ in range(_PENDING_POLLS):
             async with self._sessions() as session:
                 row = await session.scalar(
-                    select(PublicObjection).where(PublicObjection.form_key_digest == key)
+                    select(PublicObjection).where(PublicObjection.form_key_hash == key)
                 )
             if row is None:
                 return None

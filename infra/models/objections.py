@@ -29,7 +29,7 @@ class PublicObjection(Base):
     client_ip: Mapped[str | None] = mapped_column(String(64), index=True)
     # A digest of the form's key: the same form sent twice is one objection (the unique index
     # decides between two racing submits).
-    form_key_digest: Mapped[str] = mapped_column(String(64), unique=True)
+    form_key_hash: Mapped[str] = mapped_column(String(64), unique=True)
     has_evidence: Mapped[bool] = mapped_column(default=False)
     submitted_at: Mapped[datetime] = mapped_column(UtcDateTime(), index=True)
     # pending (its code being checked; shown to nobody) | open | registered | dismissed

@@ -7,7 +7,9 @@ tests/web/test_public_publicity_pages.py."""
 from __future__ import annotations
 
 import asyncio
+import base64
 import hashlib
+import os
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -18,7 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
 from infra.models import AuditEntry, PublicObjection, PublicObjectionEvidence
+from infra.pii import PiiVault
+from infra.pii_rotation import rotate
 from infra.seed import seed_demo
+from infra.settings import load_settings
 from services.audit import AuditTrail, RequestContext
 from services.case_search import CaseSearch
 from services.errors import ApiError
@@ -253,3 +258,24 @@ async def test_the_objectors_full_phone_is_for_the_townships_reviewer_only_and_a
             )
         )
     assert reads == ["reviewer_chigang"]
+
+
+async def test_key_rotation_reseals_objections_and_their_files_and_recomputes_the_phone_digest(
+    migrated: AsyncEngine,
+) -> None:
+    world = await _world(migrated)
+    new_key, new_hash = os.urandom(32), os.urandom(32)
+    receipt = await world.service().submit(world.form(evidence=JPEG))  # under the development keys
+    configured = {k: base64.b64decode(v) for k, v in load_settings().pii_keys.items()}
+    report = await rotate(migrated, PiiVault({**configured, "new": new_key}, "new", new_hash))
+    assert report.resealed["public_objections"] == 2 and report.digests["public_objections"] == 1
+    assert report.resealed["public_objection_evidence"] == 1
+    # Everything opens without the old key; the phone's limits count under the new hash key.
+    world.pii = PiiVault({"new": new_key}, "new", new_hash)
+    world.search = CaseSearch(world.sessions, world.pii)
+    [item] = await world.service().queue(REVIEWER)
+    assert (item.text, item.phone_masked) == (TEXT, "139****5678")
+    assert await world.service().evidence(receipt.objection_id, REVIEWER) == ("image/jpeg", JPEG)
+    async with world.sessions() as session:
+        row = await session.get(PublicObjection, receipt.objection_id)
+    assert row is not None and row.phone_digest == world.pii.digest(PHONE)

@@ -34,7 +34,7 @@ def upgrade() -> None:
         sa.Column("phone_sealed", sa.Text(), nullable=False),
         sa.Column("phone_digest", sa.String(length=64), nullable=False),
         sa.Column("client_ip", sa.String(length=64), nullable=True),
-        sa.Column("form_key_digest", sa.String(length=64), nullable=False),
+        sa.Column("form_key_hash", sa.String(length=64), nullable=False),
         sa.Column("has_evidence", sa.Boolean(), nullable=False),
         sa.Column("submitted_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("status", sa.String(length=16), nullable=False),
@@ -42,7 +42,7 @@ def upgrade() -> None:
         sa.Column("decided_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("dismiss_reason", sa.Text(), nullable=True),
         sa.PrimaryKeyConstraint("objection_id"),
-        sa.UniqueConstraint("form_key_digest"),
+        sa.UniqueConstraint("form_key_hash"),
     )
     with op.batch_alter_table("public_objections") as t:
         for column in (
