@@ -14,12 +14,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import pytest
-from sqlalchemy import func, select, text
+from sqlalchemy import delete, func, select, text
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
-from infra.models import AuditEntry, PublicObjection, PublicObjectionEvidence
+from infra.models import Application, AuditEntry, PublicObjection, PublicObjectionEvidence
 from infra.pii import PiiVault
 from infra.pii_rotation import rotate
 from infra.seed import seed_demo
@@ -264,18 +264,23 @@ async def test_key_rotation_reseals_objections_and_their_files_and_recomputes_th
     migrated: AsyncEngine,
 ) -> None:
     world = await _world(migrated)
-    new_key, new_hash = os.urandom(32), os.urandom(32)
-    receipt = await world.service().submit(world.form(evidence=JPEG))  # under the development keys
-    configured = {k: base64.b64decode(v) for k, v in load_settings().pii_keys.items()}
-    report = await rotate(migrated, PiiVault({**configured, "new": new_key}, "new", new_hash))
-    assert report.resealed["public_objections"] == 2 and report.digests["public_objections"] == 1
-    assert report.resealed["public_objection_evidence"] == 1
-    # Everything opens without the old key; the phone's limits count under the new hash key.
-    world.pii = PiiVault({"new": new_key}, "new", new_hash)
-    world.search = CaseSearch(world.sessions, world.pii)
-    [item] = await world.service().queue(REVIEWER)
-    assert (item.text, item.phone_masked) == (TEXT, "139****5678")
-    assert await world.service().evidence(receipt.objection_id, REVIEWER) == ("image/jpeg", JPEG)
-    async with world.sessions() as session:
-        row = await session.get(PublicObjection, receipt.objection_id)
-    assert row is not None and row.phone_digest == world.pii.digest(PHONE)
+    try:
+        new_key, new_hash = os.urandom(32), os.urandom(32)
+        receipt = await world.service().submit(world.form(evidence=JPEG))  # under the development keys
+        configured = {k: base64.b64decode(v) for k, v in load_settings().pii_keys.items()}
+        report = await rotate(migrated, PiiVault({**configured, "new": new_key}, "new", new_hash))
+        assert report.resealed["public_objections"] == 2 and report.digests["public_objections"] == 1
+        assert report.resealed["public_objection_evidence"] == 1
+        # Everything opens without the old key; the phone's limits count under the new hash key.
+        world.pii = PiiVault({"new": new_key}, "new", new_hash)
+        world.search = CaseSearch(world.sessions, world.pii)
+        [item] = await world.service().queue(REVIEWER)
+        assert (item.text, item.phone_masked) == (TEXT, "139****5678")
+        assert await world.service().evidence(receipt.objection_id, REVIEWER) == ("image/jpeg", JPEG)
+        async with world.sessions() as session:
+            row = await session.get(PublicObjection, receipt.objection_id)
+        assert row is not None and row.phone_digest == world.pii.digest(PHONE)
+    finally:  # rows sealed with this test's key could not be opened by the next test's downgrade
+        async with migrated.begin() as connection:
+            for table in (PublicObjectionEvidence, PublicObjection, Application):
+                await connection.execute(delete(table))
