@@ -270,6 +270,7 @@ async def test_a_disguised_or_oversized_file_is_refused_beside_the_field_and_not
         await expect(evidence).to_have_attribute("aria-invalid", "true")
         await expect(page.locator("#e-evidence")).to_contain_text(message)
         await expect(page.get_by_label("异议内容")).to_have_value("该户有一辆小轿车，照片见附件")
+        await expect(page.get_by_label("短信验证码")).to_have_value("123456")  # not spent: kept
         assert await accessibility_problems(page) == []
     await screenshot(page, "public-objection-refused-file")
     assert await _objections(site, number) == []

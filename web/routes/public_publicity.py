@@ -32,8 +32,10 @@ Code = Annotated[str, Path(pattern=r"^\d{9}$|^\d{12}$")]
 _FIELDS = ("ref", "text", "phone", "code", "evidence")
 
 
-def _values(ref: str = "", text: str = "", phone: str = "", form_key: str | None = None) -> dict[str, str]:
-    return {"ref": ref, "text": text, "phone": phone, "form_key": form_key or str(uuid.uuid4())}
+def _values(
+    ref: str = "", text: str = "", phone: str = "", form_key: str | None = None, code: str = ""
+) -> dict[str, str]:
+    return {"ref": ref, "text": text, "phone": phone, "form_key": form_key or str(uuid.uuid4()), "code": code}
 
 
 async def _page(
@@ -149,7 +151,10 @@ async def submit_objection(
         if refusal.status_code not in (409, 422, 429, 503):
             raise
         beside, above = _field_errors(refusal)
-        values = _values(ref, text, normalise_phone(phone), _key(form_key) or None)
+        # The code is kept when it was not the problem: refused fields are checked before the code
+        # is spent, so the visitor fixes the file and sends again with the same code.
+        kept = "" if "code" in beside else sms_code[:10]
+        values = _values(ref, text, normalise_phone(phone), _key(form_key) or None, kept)
         return await _page(request, search, code, values=values, errors=beside, alert=above,
                            status_code=refusal.status_code)  # fmt: skip
     return RedirectResponse(f"/public/publicity/{code}?sent=1#objection", status_code=303)
