@@ -11,7 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio.client import Client
 
 from api.audit_scope import install_audit_hooks
-from api.body_limit import CODEC_BODY_LIMIT_BYTES, BodyLimit
+from api.body_limit import CODEC_BODY_LIMIT_BYTES, PUBLIC_UPLOAD_BODY_LIMIT_BYTES, BodyLimit
 from api.codec_cors import CodecCORS
 from api.deps import current_staff
 from api.errors import COMMON_ERRORS, install_error_handlers
@@ -111,7 +111,11 @@ def create_app(
     app.add_middleware(
         BodyLimit,
         limit=settings.body_limit_bytes,
-        larger={codec.PREFIX: codec_limit, "/portal/apply": portal_limit},
+        larger={
+            codec.PREFIX: codec_limit,
+            "/portal/apply": portal_limit,
+            "/public/publicity": PUBLIC_UPLOAD_BODY_LIMIT_BYTES,
+        },
     )
     app.add_middleware(CodecCORS, prefix=codec.PREFIX, origins=settings.temporal_ui_origins)
     return app

@@ -25,6 +25,10 @@ CODE = "body_too_large"
 # The Temporal UI decodes a page of history at once, and one payload may be up to 2 MB (Temporal's
 # default blob size limit): the codec gets room for several.
 CODEC_BODY_LIMIT_BYTES = 16 * 1024 * 1024
+# The public objection form carries one evidence file of up to 5 MB (domain/evidence_files.py):
+# room for it and for most phone photos above it, so a too-large photo is told so beside its field
+# (the form's own check) rather than by this middleware's bare 413.
+PUBLIC_UPLOAD_BODY_LIMIT_BYTES = 12 * 1024 * 1024
 
 
 def _message(limit: int) -> str:

@@ -18,7 +18,15 @@ from sqlalchemy import RowMapping, Table, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db import make_engine
-from infra.models import Application, OnlineApplication, PayeeAccount, PaymentBatch, PortalUpload
+from infra.models import (
+    Application,
+    OnlineApplication,
+    PayeeAccount,
+    PaymentBatch,
+    PortalUpload,
+    PublicObjection,
+    PublicObjectionEvidence,
+)
 from infra.models.core import submission_fingerprint
 from infra.pii import PiiVault
 
@@ -59,6 +67,10 @@ def _online_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str
     }
 
 
+def _objection_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
+    return {"phone_digest": vault.digest(opened["phone_sealed"])} if "phone_sealed" in opened else {}
+
+
 def _no_digests(vault: PiiVault, opened: Mapping[str, str]) -> dict[str, str]:
     return {}
 
@@ -84,6 +96,15 @@ SEALED_TABLES: tuple[SealedTable, ...] = (
     ),
     # Their uploaded photos and PDFs (binary sealed values), a few at a time.
     SealedTable(PortalUpload.__table__, ("content_sealed",), (), _no_digests, page=5),  # type: ignore[arg-type]
+    # Objections from the public publicity page (the phone's digest counts them per number), and
+    # their evidence files (base64, sealed), a few at a time.
+    SealedTable(
+        PublicObjection.__table__,  # type: ignore[arg-type]
+        ("text_sealed", "phone_sealed"),
+        ("phone_digest",),
+        _objection_digests,
+    ),
+    SealedTable(PublicObjectionEvidence.__table__, ("content_sealed",), (), _no_digests, page=5),  # type: ignore[arg-type]
 )
 
 # Digests that cannot be recomputed, since their plain values are never stored, and need not be:

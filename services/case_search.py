@@ -9,6 +9,7 @@ those never travel in a URL.
 
 from __future__ import annotations
 
+import asyncio
 from dataclasses import dataclass
 from datetime import datetime
 
@@ -20,11 +21,14 @@ from api.schemas.cases import (
     CasePage,
     CaseSummaryOut,
     IdSearchIn,
+    PublicCommunityOut,
     PublicityEntryOut,
     PublicityNoticeOut,
+    PublicPublicityEntryOut,
+    PublicTownshipOut,
     RegionOption,
 )
-from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, AssistanceType, Stage
+from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, AssistanceType, RegionLevel, Stage
 from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name
 from domain.messages import field_errors
 from domain.staff import Actor, Role, covers
@@ -142,14 +146,28 @@ class CaseSearch:
         county) now in publicity, masked as a public notice must be."""
         if actor.role not in PUBLICITY_ROLES:
             raise forbidden("公示名单仅限乡镇审核人员、乡镇（街道）负责人和监督人员查看")
+        extra = {actor.region_code} if actor.region_code and len(actor.region_code) == 9 else set()
+        rows, rounds, names = await self._in_publicity(
+            Application.community_code.startswith(actor.region_code, autoescape=True), extra
+        )
+        notices: dict[str, PublicityNoticeOut] = {}
+        if len(actor.region_code) == 9:
+            notices[actor.region_code] = _notice(actor.region_code, names)
+        for row in rows:
+            notice = notices.setdefault(row.township_code, _notice(row.township_code, names))
+            notice.entries.append(await self._entry(row, rounds.get(row.application_number, []), names))
+        return list(notices.values())
+
+    async def _in_publicity(
+        self, where: ColumnElement[bool], region_codes: set[str]
+    ) -> tuple[list[Application], dict[str, list[CaseEvent]], dict[str, str]]:
+        """The cases now in publicity under the condition, their publicity rounds (events), and
+        the names of their townships and communities (and of the given regions)."""
         async with self._sessions() as session:
             rows = list(
                 await session.scalars(
                     select(Application)
-                    .where(
-                        Application.stage == Stage.PUBLICITY.value,
-                        Application.community_code.startswith(actor.region_code, autoescape=True),
-                    )
+                    .where(Application.stage == Stage.PUBLICITY.value, where)
                     .order_by(Application.township_code, Application.application_number)
                 )
             )
@@ -161,27 +179,121 @@ class CaseSearch:
                     .order_by(CaseEvent.application_number, CaseEvent.seq)
                 )
             )
-            codes = {r.township_code for r in rows} | {r.community_code for r in rows}
-            if actor.region_code and len(actor.region_code) == 9:
-                codes.add(actor.region_code)  # the caller's township heads an empty notice too
+            codes = {r.township_code for r in rows} | {r.community_code for r in rows} | region_codes
             found = await session.execute(select(Region.code, Region.name).where(Region.code.in_(codes)))
             names = {str(code): str(name) for code, name in found.all()}
         rounds: dict[str, list[CaseEvent]] = {}
         for event in events:
             rounds.setdefault(event.application_number, []).append(event)
-        notices: dict[str, PublicityNoticeOut] = {}
-        if len(actor.region_code) == 9:
-            notices[actor.region_code] = _notice(actor.region_code, names)
-        for row in rows:
-            notice = notices.setdefault(row.township_code, _notice(row.township_code, names))
-            notice.entries.append(await self._entry(row, rounds.get(row.application_number, []), names))
-        return list(notices.values())
+        return rows, rounds, names
+
+    # -- the public page (no sign-in): masked fields only, nothing else leaves --
+    def public_ref(self, application_number: str) -> str:
+        """The public page's name for a case: a keyed digest, so the application number (and
+        with it the count of a township's cases) never reaches the public."""
+        return self._pii.digest(f"publicity-ref:{application_number}")[:24]
+
+    async def public_community(self, community_code: str) -> PublicCommunityOut:
+        """A community's current publicity list for anyone; 404 for a code that is no community."""
+        async with self._sessions() as session:
+            community = await session.scalar(
+                select(Region).where(
+                    Region.code == community_code, Region.level == RegionLevel.COMMUNITY.value
+                )
+            )
+            township = (
+                await session.get(Region, community.parent_code)
+                if community and community.parent_code
+                else None
+            )
+        if community is None or township is None:
+            raise ApiError(404, "not_found", "未找到该村（社区）的公示")
+        rows, rounds, _ = await self._in_publicity(Application.community_code == community_code, set())
+        # The proposed amounts are the workflows' (one query each, side by side: a community has a
+        # handful of cases in publicity at a time). Unanswered: shown as "—".
+        statuses = await asyncio.gather(
+            *(self._gateway.status(r.application_number) for r in rows) if self._gateway else ()
+        )
+        entries = []
+        for i, row in enumerate(rows):
+            latest, ends = _latest_round(rounds.get(row.application_number, []))
+            status = statuses[i] if statuses else None
+            entries.append(
+                PublicPublicityEntryOut(
+                    ref=self.public_ref(row.application_number),
+                    assistance_type_label=ASSISTANCE_TYPE_LABELS[AssistanceType(row.assistance_type)],
+                    applicant_name_masked=mask_name(row.applicant_name),
+                    household_size=row.household_size,
+                    proposed_amount_fen=status.proposed_amount_fen if status else None,
+                    round=max(1, len(rounds.get(row.application_number, []))),
+                    starts_at=latest.at if latest else row.updated_at,
+                    ends_at=ends,
+                )
+            )
+        return PublicCommunityOut(
+            community_code=community.code,
+            community_name=community.name,
+            township_code=township.code,
+            township_name=township.name,
+            entries=entries,
+        )
+
+    async def public_township(self, township_code: str) -> PublicTownshipOut:
+        """A township's communities and how many of their households are in publicity now."""
+        async with self._sessions() as session:
+            township = await session.scalar(
+                select(Region).where(Region.code == township_code, Region.level == RegionLevel.TOWNSHIP.value)
+            )
+            if township is None:
+                raise ApiError(404, "not_found", "未找到该乡镇（街道）")
+            communities = list(
+                await session.scalars(
+                    select(Region).where(Region.parent_code == township_code).order_by(Region.code)
+                )
+            )
+            counts = dict(
+                (
+                    await session.execute(
+                        select(Application.community_code, func.count())
+                        .where(
+                            Application.stage == Stage.PUBLICITY.value,
+                            Application.township_code == township_code,
+                        )
+                        .group_by(Application.community_code)
+                    )
+                ).all()
+            )
+        return PublicTownshipOut(
+            township_code=township.code,
+            township_name=township.name,
+            communities=[(c.code, c.name, int(counts.get(c.code, 0))) for c in communities],
+        )
+
+    async def public_townships(self) -> list[tuple[str, str, str]]:
+        """Every township as (code, name, its county's name): the public index."""
+        async with self._sessions() as session:
+            rows = list(await session.scalars(select(Region).order_by(Region.code)))
+        counties = {r.code: r.name for r in rows if r.level == RegionLevel.COUNTY.value}
+        return [
+            (r.code, r.name, counties.get(r.parent_code or "", ""))
+            for r in rows
+            if r.level == RegionLevel.TOWNSHIP.value
+        ]
+
+    async def public_case(self, community_code: str, ref: str) -> Application | None:
+        """The case a public objection names: one of the community's cases in publicity now."""
+        async with self._sessions() as session:
+            rows = await session.scalars(
+                select(Application).where(
+                    Application.stage == Stage.PUBLICITY.value, Application.community_code == community_code
+                )
+            )
+            return next((r for r in rows if self.public_ref(r.application_number) == ref), None)
 
     async def _entry(
         self, row: Application, rounds: list[CaseEvent], names: dict[str, str]
     ) -> PublicityEntryOut:
-        latest = rounds[-1] if rounds else None
-        ends = (latest.data or {}).get("ends_at") if latest else None
+        latest, ends = _latest_round(rounds)
         # The proposed amount lives in the workflow (the township's opinion); one query per case
         # in publicity (a township has a handful at a time). Unanswered: printed as "—".
         status = await self._gateway.status(row.application_number) if self._gateway else None
@@ -195,8 +307,14 @@ class CaseSearch:
             proposed_amount_fen=status.proposed_amount_fen if status else None,
             round=max(1, len(rounds)),
             starts_at=latest.at if latest else row.updated_at,
-            ends_at=datetime.fromisoformat(ends) if isinstance(ends, str) else None,
+            ends_at=ends,
         )
+
+
+def _latest_round(rounds: list[CaseEvent]) -> tuple[CaseEvent | None, datetime | None]:
+    latest = rounds[-1] if rounds else None
+    ends = (latest.data or {}).get("ends_at") if latest else None
+    return latest, datetime.fromisoformat(ends) if isinstance(ends, str) else None
 
 
 def _notice(code: str, names: dict[str, str]) -> PublicityNoticeOut:

@@ -111,6 +111,16 @@ class CaseService:
         status = await self._gateway.file_objection(application_number, ObjectionInput(summary, actor), uid)
         return await self.view(row, created=False, status=status)
 
+    async def file_public_objection(
+        self, application_number: str, summary: str, actor: Actor, objection_id: str
+    ) -> ApplicationOut:
+        """An objection from the public page, registered by the reviewer: the workflow's update id
+        is the objection's own, so two reviewers (or a retry after a lost answer) add it once."""
+        row = await self.load(application_number, actor)
+        uid = f"public_objection-{objection_id}"
+        status = await self._gateway.file_objection(application_number, ObjectionInput(summary, actor), uid)
+        return await self.view(row, created=False, status=status)
+
     async def withdraw(
         self, application_number: str, reason: str, actor: Actor, key: str | None = None
     ) -> ApplicationOut:

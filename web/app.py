@@ -16,8 +16,10 @@ from web.routes import (
     home,
     intake,
     not_found,
+    objections,
     online_applications,
     payments,
+    public_publicity,
     publicity,
     task_page,
     tasks,
@@ -37,11 +39,13 @@ def install_web(app: FastAPI) -> None:
         online_applications,
         cases,
         publicity,
+        objections,
         beneficiaries,
         payments,
         warnings,
         audit,
         admin,
+        public_publicity,
     )
     for module in modules:
         app.include_router(module.router)

@@ -25,6 +25,7 @@ NAV: tuple[NavItem, ...] = (
     NavItem("网上申请", "/staff/online-applications", frozenset({R.INTAKE_CLERK})),
     NavItem("案件", "/staff/cases", ALL - {R.FINANCE_OFFICER}),
     NavItem("公示", "/staff/publicity", frozenset({R.TOWNSHIP_REVIEWER, R.TOWNSHIP_HEAD, R.SUPERVISOR})),
+    NavItem("群众异议", "/staff/objections", frozenset({R.TOWNSHIP_REVIEWER, R.TOWNSHIP_HEAD, R.SUPERVISOR})),
     NavItem("救助对象", "/staff/beneficiaries", ALL - {R.INTAKE_CLERK}),
     NavItem("资金发放", "/staff/payments", frozenset({R.FINANCE_OFFICER, R.COUNTY_APPROVER, R.SUPERVISOR})),
     NavItem("预警清单", "/staff/warnings", frozenset({R.COUNTY_APPROVER, R.SUPERVISOR, R.TOWNSHIP_HEAD})),

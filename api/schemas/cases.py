@@ -106,6 +106,35 @@ class PublicityNoticeOut(BaseModel):
     entries: list[PublicityEntryOut]
 
 
+class PublicPublicityEntryOut(BaseModel):
+    """One line of the public publicity page (no sign-in): masked name, household size, proposed
+    amount and period — nothing else leaves. `ref` names the line for an objection without the
+    application number (an opaque keyed digest of it)."""
+
+    ref: str
+    assistance_type_label: str
+    applicant_name_masked: str
+    household_size: int
+    proposed_amount_fen: int | None
+    round: int
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+class PublicCommunityOut(BaseModel):
+    community_code: str
+    community_name: str
+    township_code: str
+    township_name: str
+    entries: list[PublicPublicityEntryOut]
+
+
+class PublicTownshipOut(BaseModel):
+    township_code: str
+    township_name: str
+    communities: list[tuple[str, str, int]] = Field(description="(村社区代码, 名称, 公示中的户数)")
+
+
 class IdSearchIn(_Body):
     """A search by the applicant's ID number: in a body, never in a URL."""
 

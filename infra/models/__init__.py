@@ -7,6 +7,7 @@ from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from infra.models.objections import PublicObjection, PublicObjectionEvidence
 from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.portal import OnlineApplication, PortalUpload
 from infra.models.staff import Staff
@@ -37,6 +38,8 @@ __all__ = [
     "PhoneCode",
     "PhoneCodeGate",
     "PortalUpload",
+    "PublicObjection",
+    "PublicObjectionEvidence",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",

@@ -170,6 +170,17 @@ ROUTES: tuple[Route, ...] = (
           lambda w, s: Call("POST", "/api/v1/auth/token", data={"username": "clerk_chigang", "password": DEMO_PASSWORD})),
     Route("GET", "/ops/login", NOBODY, Scope.PUBLIC, _get("/ops/login")),
     Route("POST", "/ops/logout", NOBODY, Scope.PUBLIC, lambda w, s: Call("POST", "/ops/logout")),
+    # The public publicity pages (no sign-in; tests/web/test_public_publicity_pages.py): their forms
+    # need the token of a page served to the browser, so a bare POST is refused (403).
+    Route("GET", "/public/publicity", NOBODY, Scope.PUBLIC, _get("/public/publicity")),
+    Route("GET", "/public/publicity/{code}", NOBODY, Scope.PUBLIC, _get("/public/publicity/440105001001")),
+    Route("POST", "/public/publicity/{code}/code", NOBODY, Scope.PUBLIC,
+          lambda w, s: Call("POST", "/public/publicity/440105001001/code", data={"phone": "13900000000"}),
+          own=frozenset({403})),
+    Route("POST", "/public/publicity/{code}/objections", NOBODY, Scope.PUBLIC,
+          lambda w, s: Call("POST", "/public/publicity/440105001001/objections", data={"text": "异议内容测试"}),
+          own=frozenset({403})),
+    Route("GET", "/public/{rest:path}", NOBODY, Scope.PUBLIC, _get("/public/no-such-page"), own=frozenset({404})),
     # The operator's browser session for the Temporal UI's codec calls: a login form, operators only.
     Route("POST", "/ops/login", OPERATORS, Scope.STAFF, lambda w, s: Call("POST", "/ops/login"),
           form_login=True),
