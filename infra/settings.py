@@ -154,6 +154,13 @@ class Settings(BaseSettings):
     bank_batch_size: int = Field(default=5000, ge=1)
     bank_timeout_seconds: float = Field(default=30.0, gt=0)
 
+    # SMS (短信): the provider's template-message interface and our API key, for the notices to
+    # applicants and the portal's sign-in codes. The defaults are the SMS simulator's (`make run`);
+    # production sets SMS_BASE_URL and SMS_API_KEY.
+    sms_base_url: str = "http://127.0.0.1:8300"
+    sms_api_key: str = "dev-sms-key"
+    sms_timeout_seconds: float = Field(default=10.0, gt=0)
+
     # Embedded development stack (`make run`): the Temporal dev server and its Web UI
     temporal_ui_port: int = 8233
     temporal_db_file: Path = Field(default=REPO_ROOT / "var" / "temporal.db")
@@ -164,6 +171,8 @@ class Settings(BaseSettings):
     department_sim_seed: int = 2026
     # … and the bank simulator
     bank_sim_port: int = 8200
+    # … and the SMS simulator
+    sms_sim_port: int = 8300
 
     @field_validator("department_endpoints")
     @classmethod
