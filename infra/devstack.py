@@ -1,6 +1,6 @@
 """`make run`: the embedded stack — Temporal dev server (SQLite file + Web UI), database migrations
-and demo data, the department simulator, the worker and the API — in one foreground command that
-Ctrl-C stops cleanly.
+and demo data, the department, bank and SMS simulators, the worker and the API — in one foreground
+command that Ctrl-C stops cleanly.
 """
 
 from __future__ import annotations
@@ -139,6 +139,31 @@ def bank_sim_command(port: int) -> list[str]:
     return [sys.executable, "-m", "simulators.bank", "--host", SIM_HOST, "--port", str(port)]
 
 
+def sms_sim_port(settings: Settings) -> int:
+    """As for the other simulators: the configured port, or a free one unless set explicitly."""
+    port = settings.sms_sim_port
+    if port_free(SIM_HOST, port):
+        return port
+    if "sms_sim_port" in settings.model_fields_set:
+        raise SystemExit(f"SMS_SIM_PORT {port} is in use: free it or choose another port.")
+    with socket.socket() as s:
+        s.bind((SIM_HOST, 0))
+        free = int(s.getsockname()[1])
+    log.warning("port %d is in use: the SMS simulator takes %d instead", port, free)
+    return free
+
+
+def sms_sim_command(port: int) -> list[str]:
+    return [sys.executable, "-m", "simulators.sms", "--host", SIM_HOST, "--port", str(port)]
+
+
+def sms_env(settings: Settings, sim_url: str) -> dict[str, str]:
+    """The notices and sign-in codes go to the SMS simulator, unless SMS_BASE_URL names a provider."""
+    if "sms_base_url" in settings.model_fields_set:
+        return {}
+    return {"SMS_BASE_URL": sim_url}
+
+
 def bank_env(settings: Settings, sim_url: str) -> dict[str, str]:
     """The payroll uses the bank simulator, unless BANK_BASE_URL points it at a real bank."""
     if "bank_base_url" in settings.model_fields_set:
@@ -210,6 +235,8 @@ def _settings_env(settings: Settings) -> dict[str, str]:
         # … and the bank simulator the same key and payer account as the payroll's gateway.
         "BANK_API_KEY": settings.bank_api_key,
         "BANK_PAYER_ACCOUNT": settings.bank_payer_account,
+        # … and the SMS simulator the key the notices' gateway sends.
+        "SMS_API_KEY": settings.sms_api_key,
         # The UI's address(es), derived from TEMPORAL_UI_PORT unless set: the API opens CORS to them.
         "TEMPORAL_UI_ORIGINS": json.dumps(settings.temporal_ui_origins),
     }
@@ -229,12 +256,22 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
     sim_url = f"http://{SIM_HOST}:{sim_port}"
     bank_port = bank_sim_port(settings)
     bank_url = f"http://{SIM_HOST}:{bank_port}"
-    stack = Stack(settings, extra_env={**department_env(settings, sim_url), **bank_env(settings, bank_url)})
+    sms_port = sms_sim_port(settings)
+    sms_url = f"http://{SIM_HOST}:{sms_port}"
+    stack = Stack(
+        settings,
+        extra_env={
+            **department_env(settings, sim_url),
+            **bank_env(settings, bank_url),
+            **sms_env(settings, sms_url),
+        },
+    )
     try:
         stack.spawn("temporal", temporal_server_command(settings))
         # Starts beside the Temporal server; the worker needs it only once a case reaches the check.
         stack.spawn("departments", department_sim_command(settings, sim_port))
         stack.spawn("bank", bank_sim_command(bank_port))
+        stack.spawn("sms", sms_sim_command(sms_port))
         host, _, port = settings.temporal_address.rpartition(":")
         await wait_for_port(host, int(port))
         await wait_for_port(host, settings.temporal_ui_port)
@@ -244,6 +281,7 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
         await engine.dispose()
         await wait_for_port(SIM_HOST, sim_port)
         await wait_for_port(SIM_HOST, bank_port)
+        await wait_for_port(SIM_HOST, sms_port)
         stack.spawn("worker", [sys.executable, "-m", "workers.main"])
         stack.spawn("api", [sys.executable, "-m", "api.main"])
         await wait_for_port(settings.api_host, settings.api_port)
@@ -259,6 +297,8 @@ async def run_stack(settings: Settings, stop: asyncio.Event) -> None:
             f"  Database       {settings.database_url}\n"
             f"  Departments    {sim_url}  (部门数据模拟; admin: /admin/households, /admin/faults; /docs)\n"
             f"  Bank (代发)    {bank_url}  (银行代发模拟; admin: /admin/accounts, /admin/ledger/summary, /admin/faults; /docs)\n"
+            f"  SMS (短信)     {sms_url}  (短信平台模拟; 已发短信与验证码 / messages and sign-in codes: "
+            f"{sms_url}/admin/messages?phone=<手机号>; /admin/faults; /docs)\n"
             "Ctrl-C 停止 / stops everything.\n",
             flush=True,
         )

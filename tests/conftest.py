@@ -25,6 +25,9 @@ from infra.settings import load_settings
 from infra.temporal_client import ensure_search_attributes, make_data_converter
 from simulators.bank import BankState, create_bank_app
 from simulators.departments import FaultBook, Population, create_app
+
+# The SMS simulator's fixtures (`sms_simulator`), for every test directory.
+from tests.sms_sim import SmsSimulator, _sms_faults_cleared, sms_simulator  # noqa: F401
 from workflows import search_attributes as sa
 
 REPO = Path(__file__).resolve().parents[1]

@@ -33,6 +33,7 @@ from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import REPO_ROOT, Settings, load_settings
 from tests.browser import chromium_path
 from tests.e2e.addresses import unique_ip
+from tests.sms_sim import SmsSimulator
 from workers.build import WorkerResources, build_worker
 
 if TYPE_CHECKING:
@@ -157,9 +158,14 @@ async def _serving(
     sqlite_url: str,
     task_queue: str,
     department_adapters: AdapterFactory,
+    sms_simulator: SmsSimulator,
 ) -> AsyncIterator[Site]:
+    # The app's SMS gateway (sign-in codes) points at the test session's SMS simulator.
     settings = load_settings(
-        database_url=sqlite_url, temporal_task_queue=task_queue, trusted_proxies=["127.0.0.1/32"]
+        database_url=sqlite_url,
+        temporal_task_queue=task_queue,
+        trusted_proxies=["127.0.0.1/32"],
+        sms_base_url=sms_simulator.url,
     )
     await seed_demo(sessions)
     app = create_app(settings, session_factory=sessions, temporal_client=env.client)
@@ -187,9 +193,12 @@ async def site(
     sqlite_url: str,
     task_queue: str,
     department_adapters: AdapterFactory,
+    sms_simulator: SmsSimulator,
 ) -> AsyncIterator[Site]:
     """The pages on the real dev server (real time)."""
-    async with _serving(browser, dev_env, sessions, sqlite_url, task_queue, department_adapters) as site:
+    async with _serving(
+        browser, dev_env, sessions, sqlite_url, task_queue, department_adapters, sms_simulator
+    ) as site:
         yield site
 
 
@@ -201,10 +210,13 @@ async def ts_site(
     sqlite_url: str,
     task_queue: str,
     department_adapters: AdapterFactory,
+    sms_simulator: SmsSimulator,
 ) -> AsyncIterator[Site]:
     """The pages on the time-skipping test server: `await site.env.sleep(…)` moves the workflows'
     clock (a publicity of 7 working days passes in a second); the pages' own clock stays real."""
-    async with _serving(browser, ts_env, sessions, sqlite_url, task_queue, department_adapters) as site:
+    async with _serving(
+        browser, ts_env, sessions, sqlite_url, task_queue, department_adapters, sms_simulator
+    ) as site:
         yield site
 
 
