@@ -7,6 +7,7 @@ from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
+from infra.models.sms import SmsRecord
 from infra.models.staff import Staff
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
@@ -36,6 +37,7 @@ __all__ = [
     "RecoveryPayment",
     "Region",
     "RiskWarningRow",
+    "SmsRecord",
     "SpotCheck",
     "Staff",
     "Task",
