@@ -8,9 +8,12 @@ from __future__ import annotations
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.staff import Actor
+from domain.staff import Actor, Role
 from infra.models import Application, SmsRecord
 from services.case_view import CaseService
+
+# Who records the household's choice: the window and the township reviewer (who talk to the family).
+PAYMENT_SMS_ROLES = frozenset({Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER})
 
 
 class ApplicantSmsService:

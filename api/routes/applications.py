@@ -34,7 +34,7 @@ from api.schemas.codes import ApplicationNumber, FilterCode, NumberLookup
 from domain.enums import AssistanceType, Stage
 from domain.staff import Actor, Role
 from services.accounts import put_case_account
-from services.applicant_sms import ApplicantSmsService
+from services.applicant_sms import PAYMENT_SMS_ROLES, ApplicantSmsService
 from services.audit import Target
 from services.case_file import CASE_ACTION_ROLES, CaseAction
 from services.case_search import CaseFilter
@@ -296,7 +296,7 @@ async def put_payment_sms(
     body: PaymentSmsIn,
     sessions: SessionsDep,
     cases: CaseServiceDep,
-    actor: Annotated[Actor, Depends(require_roles(Role.INTAKE_CLERK, Role.TOWNSHIP_REVIEWER))],
+    actor: Annotated[Actor, Depends(require_roles(*PAYMENT_SMS_ROLES))],
     _key: IdempotencyKey,  # checked only: the choice is replaced as a whole
 ) -> ApplicantSmsOut:
     opt_out = await ApplicantSmsService(sessions, cases).set_payment_opt_out(
