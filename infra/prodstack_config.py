@@ -48,6 +48,7 @@ class Ports:
     apis: tuple[int, int]
     departments: int
     bank: int
+    sms: int = 18300
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -65,6 +66,7 @@ class Ports:
             apis=(first, second),
             departments=_port("DEPARTMENTS", 18100),
             bank=_port("BANK", 18200),
+            sms=_port("SMS", 18300),
         )
 
 
@@ -129,6 +131,7 @@ def generate_secrets() -> dict[str, str]:
         "PII_HASH_KEY": _key(),
         "DEPARTMENT_API_KEYS": json.dumps({d.value: secrets.token_urlsafe(24) for d in Department}),
         "BANK_API_KEY": secrets.token_urlsafe(24),
+        "SMS_API_KEY": secrets.token_urlsafe(24),
     }
 
 

@@ -36,7 +36,9 @@ def upgrade() -> None:
     op.create_index("ix_sms_messages_application_number", "sms_messages", ["application_number"])
     op.create_index("ix_sms_messages_status", "sms_messages", ["status"])
     with op.batch_alter_table("applications") as t:
-        t.add_column(sa.Column("payment_sms_opt_out", sa.Boolean(), nullable=False, server_default=sa.false()))
+        t.add_column(
+            sa.Column("payment_sms_opt_out", sa.Boolean(), nullable=False, server_default=sa.false())
+        )
 
 
 def downgrade() -> None:
