@@ -8,7 +8,6 @@ import signal
 from datetime import timedelta
 
 from infra.bank.http import make_bank_gateway
-from infra.sms.http import sms_gateway_from_settings
 from infra.case_start import run_start_repair
 from infra.db import make_engine, make_session_factory
 from infra.departments.factory import department_adapter_factory, make_department_http_client
@@ -17,6 +16,7 @@ from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.schedules import county_standards, ensure_schedules
 from infra.settings import WORKER_SECRETS, UnsafeProductionSettings, load_settings, refuse_development_secrets
+from infra.sms.http import sms_gateway_from_settings
 from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker, versioning
 
