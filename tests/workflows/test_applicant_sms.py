@@ -13,7 +13,7 @@ from datetime import timedelta
 import pytest_asyncio
 from sqlalchemy import select
 
-from domain.enums import Stage
+from domain.enums import AssistanceType, Stage
 from domain.notices import month_words, yuan
 from domain.sms_templates import contains_full_number
 from domain.tasks import TaskType
@@ -25,6 +25,8 @@ from tests.factories import id_number
 from tests.sms_sim import SmsSimulator
 from tests.workflows.harness import (
     APPROVER,
+    CLERK,
+    HEAD,
     REVIEWER,
     Sessions,
     approval,
@@ -35,6 +37,7 @@ from tests.workflows.harness import (
     reasons,
     to_approval,
 )
+from tests.workflows.test_emergency import paperwork, rescue
 
 APPLICANT_ID = id_number(seq=101)  # what store_application seals for every test case
 
@@ -209,3 +212,25 @@ async def test_an_outage_that_outlasts_the_retries_is_shown_to_staff(
             record = await session.get(SmsRecord, f"{application_number}:accepted")
         assert record is not None and record.status == "unavailable"
     assert "application_accepted" not in templates(sms_simulator, phone)
+
+
+async def test_an_emergency_grant_is_told_with_its_amount(
+    sessions: Sessions, application_number: str, gateway: HttpSmsGateway, sms_simulator: SmsSimulator
+) -> None:
+    phone = new_phone()
+    accepted = beijing(2026, 9, 30, 20)
+    async with case_at(
+        accepted,
+        sessions,
+        application_number,
+        AssistanceType.TEMP_EMERGENCY,
+        materials=[],
+        sms=gateway,
+        phone=phone,
+    ) as case:
+        await case.complete(TaskType.EMERGENCY_APPROVAL, HEAD, "approve", rescue(200_000))
+        await case.complete(TaskType.EMERGENCY_PAPERWORK, CLERK, "completed", paperwork())
+        assert (await case.handle.result()).final_stage is Stage.APPROVED
+    assert sorted(templates(sms_simulator, phone)) == ["application_accepted", "approved_once"]
+    approved = next(m for m in sms_simulator.messages(phone) if m["template"] == "approved_once")
+    assert "已审批通过，救助金额2000.00元" in approved["text"]
