@@ -141,6 +141,12 @@ def load_or_create_secrets(state: Path) -> dict[str, str]:
     path = state / "secrets.json"
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        missing = {k: v for k, v in generate_secrets().items() if k not in stored}
+        if missing:
+            # A state from before a secret existed (SMS_API_KEY): the new one is added, the others
+            # kept (data sealed with them must stay readable).
+            stored.update(missing)
+            path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
         return stored
     state.mkdir(parents=True, exist_ok=True)
     values = generate_secrets()
