@@ -26,6 +26,7 @@ from domain.notices import (
     OPTED_OUT,
     REFUSED,
     SENT,
+    UNDELIVERED,
     DeliveryInput,
     NoticeInput,
     NoticeResult,
@@ -74,7 +75,7 @@ class NoticeActivities:
             return await self._record(input, NO_PHONE, text, detail="申请人未登记手机号")
         return await self._send(input, phone, text)
 
-    async def _send(self, input: NoticeInput, phone: str, text: str) -> NoticeResult:
+    async def _send(self, input: NoticeInput, phone: str, text: str, *, report: bool = True) -> NoticeResult:
         assert self._gateway is not None
         message = SmsMessage(input.message_id, phone, input.template, dict(input.params))
         try:
@@ -84,7 +85,21 @@ class NoticeActivities:
             raise ApplicationError(f"短信平台暂不可用：{exc}", type=SMS_UNAVAILABLE) from None
         except SmsRejected as exc:
             return await self._record(input, REFUSED, text, detail=str(exc))
-        return await self._record(input, SENT, text, receipt=receipt)
+        sent = await self._record(input, SENT, text, receipt=receipt)
+        if not report:
+            return sent
+        # The delivery report, once, at once (a provider reports within seconds): recorded when it
+        # has one; "failed" is told to the workflow (staff reach the family another way). A report
+        # still pending stays "sent" here; the refusal's delivery is polled by its workflow.
+        try:
+            status = await self._gateway.delivery(input.message_id)
+        except (SmsUnavailable, SmsRejected):
+            return sent
+        if status in ("delivered", "failed"):
+            await self._set_status(input.message_id, status)
+        if status == "failed":
+            return NoticeResult(input.message_id, UNDELIVERED, text, "短信未送达（运营商回执：发送失败）")
+        return sent
 
     @activity.defn
     async def check_delivery(self, input: DeliveryInput) -> str:
@@ -164,7 +179,10 @@ class NoticeActivities:
                 result.not_sent += 1
                 continue
             try:
-                outcome = await self._send(notice, phone, render(notice.template, notice.params))
+                # No report read per household: a month's tens of thousands of messages.
+                outcome = await self._send(
+                    notice, phone, render(notice.template, notice.params), report=False
+                )
             except ApplicationError:
                 result.unavailable.append(order.application_number)
                 continue

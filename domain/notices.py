@@ -14,6 +14,7 @@ SENT = "sent"  # the provider took it; delivery pending
 OPTED_OUT = "opted_out"  # a payment message the household declined
 NO_PHONE = "no_phone"
 REFUSED = "refused"  # the provider or our own check refused it: no retry helps
+UNDELIVERED = "undelivered"  # taken, but the provider's report says it did not reach the phone
 DISABLED = "disabled"  # no SMS gateway configured on this worker
 
 TEMPLATE_LABELS: dict[str, str] = {

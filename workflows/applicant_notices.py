@@ -22,6 +22,7 @@ with workflow.unsafe.imports_passed_through():
         REFUSED,
         SENT,
         TEMPLATE_LABELS,
+        UNDELIVERED,
         DeliveryInput,
         NoticeInput,
         NoticeResult,
@@ -94,7 +95,7 @@ class ApplicantNotices:
                 "sms_sent", f"已发短信通知申请人（{label}）：{result.text}", message_id=notice.message_id,
                 template=template,
             )  # fmt: skip
-        elif result.outcome in (NO_PHONE, REFUSED):
+        elif result.outcome in (NO_PHONE, REFUSED, UNDELIVERED):
             await self._sms_failed(notice, result.detail)
             return None
         return result

@@ -99,3 +99,30 @@ async def test_without_a_gateway_nothing_is_sent_or_recorded(sessions: Sessions)
     assert result.outcome == "disabled"
     async with sessions() as session:
         assert await session.get(SmsRecord, f"{number}:refused") is None
+
+
+async def test_a_message_the_provider_reports_undelivered_at_once_is_told_as_such(
+    sessions: Sessions, gateway: HttpSmsGateway, sms_simulator: SmsSimulator
+) -> None:
+    to = phone()
+    number = await a_case(sessions, to)
+    sms_simulator.state.fail_delivery([to])
+    result = await ActivityEnvironment().run(
+        NoticeActivities(sessions, gateway, pii_vault()).send_notice, refusal(number, "收入超过标准")
+    )
+    assert result.outcome == "undelivered" and "未送达" in result.detail
+    async with sessions() as session:
+        row = await session.get(SmsRecord, f"{number}:refused")
+    assert row is not None and row.status == "failed"
+
+
+async def test_a_delivered_message_is_recorded_delivered(
+    sessions: Sessions, gateway: HttpSmsGateway, sms_simulator: SmsSimulator
+) -> None:
+    number = await a_case(sessions, phone())
+    await ActivityEnvironment().run(
+        NoticeActivities(sessions, gateway, pii_vault()).send_notice, refusal(number, "收入超过标准")
+    )
+    async with sessions() as session:
+        row = await session.get(SmsRecord, f"{number}:refused")
+    assert row is not None and row.status == "delivered"

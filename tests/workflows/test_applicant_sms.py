@@ -143,6 +143,8 @@ async def test_an_undelivered_refusal_leaves_the_notice_to_staff(
 ) -> None:
     phone = new_phone()
     sms_simulator.state.fail_delivery([phone])
+    # The report comes a moment later: the workflow's poll of it, not the first look, finds "failed".
+    sms_simulator.state.set_delivery_seconds(1.0)
     async with case_at(
         beijing(2026, 9, 28, 10), sessions, application_number, sms=gateway, phone=phone
     ) as case:
