@@ -33,14 +33,16 @@ TEMPLATES: dict[str, str] = {
         "您的{assistance}申请（编号{application_number}）已进入入户调查，工作人员将与您联系上门核实，请保持电话畅通。"
     ),
     "stage_publicity": (
-        "您的{assistance}申请（编号{application_number}）调查已完成，现在社区（村）公示，公示期{days}个工作日。"
+        "您的{assistance}申请（编号{application_number}）调查已完成，现在社区（村）张榜公示，公示至{until}。"
+        "公示期间任何人可提出异议。"
     ),
     "stage_approval": (
-        "您的{assistance}申请（编号{application_number}）公示期满，已报县（区）民政部门审批。"
+        "您的{assistance}申请（编号{application_number}）已报审批机关审批，审批结果将以短信告知。"
     ),
     "approved": (
         "您的{assistance}申请（编号{application_number}）已审批通过，每月{amount}元，自{first_month}起发放。"
     ),
+    "approved_once": "您的{assistance}申请（编号{application_number}）已审批通过，救助金额{amount}元。",
     "refused": (
         "您的{assistance}申请（编号{application_number}）经审核不予批准，理由：{reasons}。"
         "如有异议，可自收到本通知之日起60日内申请行政复议，或6个月内提起行政诉讼。"
@@ -51,7 +53,7 @@ TEMPLATES: dict[str, str] = {
     ),
     "exit_notice": (
         "经复核，您家的{assistance}拟于{stop_month}起停止发放，理由：{reasons}。"
-        "如有异议，请于{objection_deadline}前向乡镇（街道）提出。"
+        "如有异议，请于{stop_month}前向乡镇（街道）提出。"
     ),
     "fraud_stop": (
         "经核查，您家的{assistance}因{reason}自{stop_date}起停止发放，多领的救助金将依法追回。"

@@ -7,7 +7,7 @@ command that Ctrl-C stops cleanly.
   by the SQL tool, the namespace created and the project's search attributes registered;
 - the Temporal Web UI server, decrypting through the API's codec endpoint;
 - the application database migrated and the demo data seeded;
-- the department and bank simulators, two worker processes and two API instances;
+- the department, bank and SMS simulators, two worker processes and two API instances;
 - everything with APP_ENV=production and secrets generated for this installation (kept in
   <state>/secrets.json), so no development key is ever in use.
 
@@ -30,7 +30,14 @@ from temporalio.api.operatorservice.v1 import ListSearchAttributesRequest
 from temporalio.service import RPCError, RPCStatusCode
 
 from infra.db import make_engine, make_session_factory
-from infra.devstack import Stack, bank_sim_command, department_sim_command, port_free, wait_for_port
+from infra.devstack import (
+    Stack,
+    bank_sim_command,
+    department_sim_command,
+    port_free,
+    sms_sim_command,
+    wait_for_port,
+)
 from infra.logging_setup import configure_logging
 from infra.migrate import upgrade_async
 from infra.prodstack_config import (
@@ -54,7 +61,9 @@ from workflows.search_attributes import DEFINITIONS
 
 log = logging.getLogger("prodstack")
 # Stopped in this order: the edges first, the engine and its database last.
-STOP_ORDER = ("api-1", "api-2", "worker-1", "worker-2", "temporal-ui", "departments", "bank", "temporal")
+STOP_ORDER = (
+    "api-1", "api-2", "worker-1", "worker-2", "temporal-ui", "departments", "bank", "sms", "temporal",
+)  # fmt: skip
 
 
 def start_postgres(layout: Layout, ports: Ports) -> None:
@@ -149,6 +158,7 @@ def ports_in_use(ports: Ports) -> list[str]:
         "PROD_API_PORTS (2)": ports.apis[1],
         "PROD_DEPARTMENTS_PORT": ports.departments,
         "PROD_BANK_PORT": ports.bank,
+        "PROD_SMS_PORT": ports.sms,
     }
     return [f"{port} ({var})" for var, port in named.items() if not port_free(LOOPBACK, port)]
 
@@ -220,6 +230,7 @@ async def run_production(stop: asyncio.Event) -> None:
         api_port=ports.apis[0],
         department_base_url=f"http://{LOOPBACK}:{ports.departments}",
         bank_base_url=f"http://{LOOPBACK}:{ports.bank}",
+        sms_base_url=f"http://{LOOPBACK}:{ports.sms}",
         **{name.lower(): _typed(name, value) for name, value in secrets.items()},
     )
     codec = f"http://{LOOPBACK}:{ports.apis[0]}/api/v1/codec"
@@ -229,6 +240,7 @@ async def run_production(stop: asyncio.Event) -> None:
         "APP_ENV": "production",
         "DEPARTMENT_BASE_URL": settings.department_base_url,
         "BANK_BASE_URL": settings.bank_base_url,
+        "SMS_BASE_URL": settings.sms_base_url,
         # The workers poll as a version of the Worker Deployment, made current once they poll: a
         # restart with new code is a new build (README, "Deploying a new version").
         "WORKER_BUILD_ID": build_id(),
@@ -243,6 +255,7 @@ async def run_production(stop: asyncio.Event) -> None:
         )
         stack.spawn("departments", department_sim_command(settings, ports.departments))
         stack.spawn("bank", bank_sim_command(ports.bank))
+        stack.spawn("sms", sms_sim_command(ports.sms))
         await wait_for_child(stack, ports.temporal, within=120)
         await create_namespace(tools, settings)
         await register_search_attributes(settings)
@@ -253,6 +266,7 @@ async def run_production(stop: asyncio.Event) -> None:
         await engine.dispose()
         await wait_for_port(LOOPBACK, ports.departments)
         await wait_for_port(LOOPBACK, ports.bank)
+        await wait_for_port(LOOPBACK, ports.sms)
         # One worker owns the Schedules; both poll the same queues (Temporal shares the work).
         stack.spawn("worker-1", [sys.executable, "-m", "workers.main"], {"MANAGE_SCHEDULES": "true"})
         stack.spawn("worker-2", [sys.executable, "-m", "workers.main"], {"MANAGE_SCHEDULES": "false"})
@@ -308,7 +322,8 @@ def banner(settings: Settings, ports: Ports, layout: Layout) -> str:
         f"  PostgreSQL     {LOOPBACK}:{ports.postgres}  databases {TEMPORAL_DB}, {VISIBILITY_DB}, {APP_DB}"
         f"  (data: {layout.pg_dir})\n"
         "  Workers        2 processes (worker-1 owns the Schedules)\n"
-        f"  Departments    http://{LOOPBACK}:{ports.departments}   Bank (代发) http://{LOOPBACK}:{ports.bank}\n"
+        f"  Departments    http://{LOOPBACK}:{ports.departments}   Bank (代发) http://{LOOPBACK}:{ports.bank}   "
+        f"SMS (短信) http://{LOOPBACK}:{ports.sms}/admin/messages\n"
         f"  Secrets        {layout.state / 'secrets.json'} (generated on the first run, APP_ENV=production)\n"
         "Ctrl-C 停止 / stops everything.\n"
     )

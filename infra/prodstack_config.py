@@ -48,6 +48,7 @@ class Ports:
     apis: tuple[int, int]
     departments: int
     bank: int
+    sms: int = 18300
 
     @classmethod
     def from_env(cls) -> Ports:
@@ -65,6 +66,7 @@ class Ports:
             apis=(first, second),
             departments=_port("DEPARTMENTS", 18100),
             bank=_port("BANK", 18200),
+            sms=_port("SMS", 18300),
         )
 
 
@@ -129,6 +131,7 @@ def generate_secrets() -> dict[str, str]:
         "PII_HASH_KEY": _key(),
         "DEPARTMENT_API_KEYS": json.dumps({d.value: secrets.token_urlsafe(24) for d in Department}),
         "BANK_API_KEY": secrets.token_urlsafe(24),
+        "SMS_API_KEY": secrets.token_urlsafe(24),
     }
 
 
@@ -138,6 +141,12 @@ def load_or_create_secrets(state: Path) -> dict[str, str]:
     path = state / "secrets.json"
     if path.exists():
         stored: dict[str, str] = json.loads(path.read_text(encoding="utf-8"))
+        missing = {k: v for k, v in generate_secrets().items() if k not in stored}
+        if missing:
+            # A state from before a secret existed (SMS_API_KEY): the new one is added, the others
+            # kept (data sealed with them must stay readable).
+            stored.update(missing)
+            path.write_text(json.dumps(stored, indent=2), encoding="utf-8")
         return stored
     state.mkdir(parents=True, exist_ok=True)
     values = generate_secrets()

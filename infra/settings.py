@@ -247,7 +247,14 @@ class UnsafeProductionSettings(RuntimeError):
 # The secrets each process holds, as the variables an operator sets. The worker has no JWT_SECRET
 # (only the API signs and checks tokens); both encrypt Temporal payloads and seal personal data.
 API_SECRETS = ("JWT_SECRET", "PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY")
-WORKER_SECRETS = ("PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY", "DEPARTMENT_API_KEYS", "BANK_API_KEY")
+WORKER_SECRETS = (
+    "PAYLOAD_KEYS",
+    "PII_KEYS",
+    "PII_HASH_KEY",
+    "DEPARTMENT_API_KEYS",
+    "BANK_API_KEY",
+    "SMS_API_KEY",
+)
 # Shorter JWT secrets can be guessed offline from one token (HS256): 32 characters at least.
 _MIN_JWT_SECRET = 32
 

@@ -41,6 +41,10 @@ SCENARIOS = [
     "tests/workflows/test_data_check.py::test_applicant_is_told_and_an_objection_with_evidence_triggers_a_recheck",
     "tests/workflows/test_data_check.py::test_a_county_queries_only_the_departments_its_policy_names",
     "tests/workflows/test_beneficiary_lifecycle.py",
+    # Notices to applicants by SMS (applicant-sms-v1): every notice, the refusal's electronic
+    # delivery, an outage retried and then shown to staff; the lifecycle's notices.
+    "tests/workflows/test_applicant_sms.py",
+    "tests/workflows/test_lifecycle_sms.py",
     "tests/e2e/test_payroll.py::test_bank_failures_go_to_the_finance_queue_and_are_paid_once_on_retry",
     "tests/e2e/test_disclosure.py",
     "tests/e2e/test_quarterly_recheck.py::test_quarterly_schedule_rechecks_every_enrolled_household",

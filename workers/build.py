@@ -21,6 +21,7 @@ from activities.assessment import AssessmentActivities
 from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
 from activities.data_check import AdapterFactory, DataCheckActivities
+from activities.notices import NoticeActivities
 from activities.payroll import PayrollActivities
 from activities.payroll_alerts import PayrollAlertActivities
 from activities.quarterly import QuarterlyActivities
@@ -30,6 +31,7 @@ from domain.bank import BatchResult, DisbursementFile
 from domain.policy import PolicyBook
 from infra.bank.base import BankGateway, BankUnavailable
 from infra.pii import PiiVault
+from infra.sms.base import SmsGateway
 from workflows.application import ApplicationWorkflow
 from workflows.beneficiary_lifecycle import BeneficiaryWorkflow
 from workflows.payroll import DisclosureWorkflow, PayrollWorkflow
@@ -50,6 +52,8 @@ class WorkerResources:
     # The bank (代发) for the payroll; None where a test runs no payroll (a payroll then fails loudly).
     bank: BankGateway | None = None
     payer_account: str = ""
+    # The SMS provider for the notices to applicants; None: no SMS is sent (tests of other things).
+    sms: SmsGateway | None = None
     # Opens the sealed personal data (members' ID numbers for the data check). Required, by name:
     # a worker with other keys than the API's could not read what the API stored.
     pii: PiiVault = field(kw_only=True)
@@ -112,6 +116,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
     )
     data_check = DataCheckActivities(resources.session_factory, resources.department_adapters, resources.pii)
     warnings = WarningActivities(resources.session_factory)
+    notices = NoticeActivities(resources.session_factory, resources.sms, resources.pii)
     assessment = AssessmentActivities()
     payroll_alerts = PayrollAlertActivities(resources.session_factory)
     quarterly = QuarterlyActivities(
@@ -155,6 +160,9 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             payroll.publish_disclosure,
             payroll_alerts.report_missed_months,
             payroll_alerts.report_late_start,
+            notices.send_notice,
+            notices.check_delivery,
+            notices.send_payroll_notices,
         ],
     )
     departments = Worker(

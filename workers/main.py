@@ -16,6 +16,7 @@ from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.schedules import county_standards, ensure_schedules
 from infra.settings import WORKER_SECRETS, UnsafeProductionSettings, load_settings, refuse_development_secrets
+from infra.sms.http import sms_gateway_from_settings
 from infra.temporal_client import connect_client, ensure_search_attributes
 from workers.build import WorkerResources, build_worker, versioning
 
@@ -34,6 +35,7 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     engine = make_engine(settings.database_url, settings.database_echo)
     http_client = make_department_http_client(settings)
     bank = make_bank_gateway(settings)
+    sms = sms_gateway_from_settings(settings)
     try:
         client = await connect_client(settings)
         added = await ensure_search_attributes(client, settings.temporal_namespace)
@@ -49,6 +51,7 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
             department_adapter_factory(settings, http_client),
             bank=bank,
             payer_account=settings.bank_payer_account,
+            sms=sms,
             pii=make_pii_vault(settings),
             graceful_shutdown=timedelta(seconds=settings.worker_graceful_shutdown_seconds),
             department_slots=settings.department_max_concurrent_calls,
@@ -81,6 +84,7 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
             loop.remove_signal_handler(sig)
         await http_client.aclose()
         await bank.aclose()
+        await sms.aclose()
         await engine.dispose()
 
 

@@ -34,6 +34,7 @@ with workflow.unsafe.imports_passed_through():
     )
     from domain.household_assessment import HouseholdAssessment
     from domain.limits import LimitName
+    from domain.notices import SMS_PATCH, date_words
     from domain.policy import AmountRule, DayCounting, ReviewMode
     from domain.records import (
         DeadlineUnit,
@@ -119,6 +120,7 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             await self._enter(ended.stage)
         self._cancel_limits()
         await workflow.wait_condition(workflow.all_handlers_finished)
+        await self._notices_sent()  # none before the SMS patch
         return ApplicationResult(
             input.application_number, self._status.stage, self._status.approved_amount_fen
         )
@@ -145,6 +147,10 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             await self._event(
                 "materials_notice", "一次性告知：请一次性补齐以下材料：" + "、".join(missing), missing=missing
             )
+            if workflow.patched(SMS_PATCH):
+                self._tell(
+                    "materials", "materials_missing", {**self._case_params(), "materials": "、".join(missing)}
+                )
             task = await self._complete(await self._open_task(TaskType.SUPPLEMENT_MATERIALS, i.township_code))
             if task.outcome == "abandoned":
                 raise CaseEnded(Stage.CLOSED)
@@ -152,6 +158,8 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
             accepted = workflow.now()
         self._accepted_at = accepted
         await self._event("accepted", "材料齐全，正式受理", accepted_at=accepted.isoformat())
+        if workflow.patched(SMS_PATCH):
+            self._tell("accepted", "application_accepted", self._case_params())
         await self._start_limit(
             LimitName.WHOLE_PROCESS, accepted, p.limits.whole_process_days, DeadlineUnit.WORKING_DAYS,
             Role.TOWNSHIP_REVIEWER, i.township_code,
@@ -227,6 +235,12 @@ class ApplicationWorkflow(VerificationStage, DecisionStage, TaskUpdates):
                 f"拟救助{self._yuan(self._status.proposed_amount_fen)}；公示期至{period.due_date_iso}",
                 ends_at=period.at.isoformat(), masked_name=i.masked_name, household_size=i.household_size,
             )  # fmt: skip
+            if workflow.patched(SMS_PATCH):
+                n = self._status.publicity_rounds
+                self._tell(
+                    "publicity" + (f":{n}" if n > 1 else ""), "stage_publicity",
+                    {**self._case_params(), "until": date_words(period.due_date_iso)},
+                )  # fmt: skip
             seen = before if workflow.patched("publicity-early-objection") else self._status.objections
             interrupted = await self._sleep_until(
                 period.at,

@@ -58,7 +58,9 @@ with workflow.unsafe.imports_passed_through():
         month_start,
     )
     from domain.calendar import CHINA_TZ
+    from domain.enums import ASSISTANCE_TYPE_LABELS
     from domain.forms import AmountConfirmationForm, ExitNotice, ReReviewForm, ReReviewOutcome, recorded_form
+    from domain.notices import SMS_PATCH, date_words, month_words
     from domain.policy import AssistancePolicy, RegionStandards
     from domain.records import NotifyInput, ResolvePolicyInput, SaveTaskInput
     from domain.staff import Actor, Role, covers
@@ -74,13 +76,14 @@ with workflow.unsafe.imports_passed_through():
         recorded_completion,
         validate_completion,
     )
+    from workflows.applicant_notices import ApplicantNotices
     from workflows.case_machinery import ACTIVITY_RETRY, ACTIVITY_TIMEOUT, open_task_or_reject, rejected
 
 _ENDED = (BeneficiaryStatus.EXITED, BeneficiaryStatus.STOPPED)
 
 
 @workflow.defn
-class BeneficiaryWorkflow:
+class BeneficiaryWorkflow(ApplicantNotices):
     @workflow.init
     def __init__(self, input: LifecycleInput) -> None:
         self._e: EnrolInput = input.enrolment
@@ -186,10 +189,15 @@ class BeneficiaryWorkflow:
         if s.status is not BeneficiaryStatus.EXITING and month >= s.next_review_month:
             if not any(t.task_type is TaskType.RE_REVIEW for t in self._tasks.values()):
                 # Due by the end of the review month (00:00 of the next month's first day).
-                await self._open_task(
-                    TaskType.RE_REVIEW, due=month_start(add_months(s.next_review_month, 1), hour=0),
-                    note=f"{s.next_review_month}定期复核",
-                )  # fmt: skip
+                review_month = s.next_review_month
+                due = month_start(add_months(review_month, 1), hour=0)
+                await self._open_task(TaskType.RE_REVIEW, due=due, note=f"{review_month}定期复核")
+                if workflow.patched(SMS_PATCH):
+                    last_day = (due - timedelta(microseconds=1)).astimezone(CHINA_TZ).date().isoformat()
+                    await self._sms(
+                        f"rereview:{review_month}", "rereview_appointment",
+                        {"assistance": self._assistance(), "date": date_words(last_day)},
+                    )  # fmt: skip
                 s.next_review_month = add_months(
                     s.next_review_month, self._standards.review_interval_months(s.category)
                 )
@@ -410,6 +418,11 @@ class BeneficiaryWorkflow:
             "exit_notice", f"送达退出告知书：自{effective}起停止发放。理由：{notice.reasons}；依据：{notice.policy_basis}；"
             f"转介：{notice.referral}", actor, effective_month=effective,
         )  # fmt: skip
+        if workflow.patched(SMS_PATCH):
+            await self._sms(
+                f"exit:{effective}", "exit_notice",
+                {"assistance": self._assistance(), "stop_month": month_words(effective), "reasons": notice.reasons},
+            )  # fmt: skip
 
     async def _grant_integrity_mark(self, actor: Actor | None) -> None:
         if self._s.integrity_mark:
@@ -445,6 +458,12 @@ class BeneficiaryWorkflow:
             "stopped_for_fraud", f"查实骗取救助，立即停发；自{f.since_month}起已发放的{format_yuan(result.amount_due_fen)}"
             f"予以追回，记入信用档案。{f.findings}", fraud.actor, amount_due_fen=result.amount_due_fen,
         )  # fmt: skip
+        if workflow.patched(SMS_PATCH):
+            today = workflow.now().astimezone(CHINA_TZ).date().isoformat()
+            await self._sms(
+                "fraud-stop", "fraud_stop",
+                {"assistance": self._assistance(), "reason": f.findings, "stop_date": date_words(today)},
+            )  # fmt: skip
 
     # -- updates ---------------------------------------------------------------------------------
     @workflow.update
@@ -559,6 +578,12 @@ class BeneficiaryWorkflow:
         )  # fmt: skip
 
     # -- plumbing --------------------------------------------------------------------------------
+    def _notice_case(self) -> tuple[str, str]:
+        return self._e.application_number, self._e.township_code
+
+    def _assistance(self) -> str:
+        return ASSISTANCE_TYPE_LABELS[self._e.assistance_type]
+
     async def _act(self, fn: Any, arg: Any) -> Any:
         return await workflow.execute_activity_method(
             fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY

@@ -21,8 +21,9 @@ with workflow.unsafe.imports_passed_through():
     from activities.reference import ReferenceActivities
     from domain.amounts import format_yuan
     from domain.application import ApplicationStatus, LimitView, StartApplicationInput
-    from domain.enums import STAGE_LABELS, Stage
+    from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, Stage
     from domain.limits import LIMIT_LABELS, MET_ON_CLAIM, MET_ON_COMPLETE, LimitName, LimitState
+    from domain.notices import SMS_PATCH
     from domain.policy import AssistancePolicy
     from domain.records import (
         BreachInput,
@@ -37,6 +38,7 @@ with workflow.unsafe.imports_passed_through():
     from domain.staff import ROLE_LABELS, Actor, Role, covers
     from domain.tasks import TASK_LABELS, TASK_ROLES, TaskRecord, TaskStatus, TaskType
     from workflows import search_attributes as sa
+    from workflows.applicant_notices import ApplicantNotices
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Database writes retry for a long time: a case waits out a database outage rather than failing.
@@ -82,7 +84,7 @@ def open_task_or_reject(tasks: dict[str, TaskRecord], task_id: str, actor: Actor
     return task
 
 
-class CaseMachinery:
+class CaseMachinery(ApplicantNotices):
     _input: StartApplicationInput
     _policy: AssistancePolicy
     _status: ApplicationStatus
@@ -96,6 +98,7 @@ class CaseMachinery:
         self._withdrawal: Actor | None = None
         self._watchers: list[asyncio.Task[None]] = []
         self._waiting_for: list[str] = []  # departments the data cross-check is waiting for
+        self._stage_entries: dict[Stage, int] = {}  # for the SMS business keys of repeated stages
 
     # -- activities -------------------------------------------------------------------------
     async def _act(self, fn: Any, arg: Any) -> Any:
@@ -150,6 +153,26 @@ class CaseMachinery:
         number = self._input.application_number
         await self._act(CaseRecordActivities.record_stage, RecordStageInput(number, stage.value))
         await self._event("stage", f"进入{STAGE_LABELS[stage]}阶段")
+        template = _STAGE_NOTICES.get(stage)
+        if template is not None and workflow.patched(SMS_PATCH):
+            n = self._stage_entries[stage] = self._stage_entries.get(stage, 0) + 1
+            self._tell(
+                f"{template.removeprefix('stage_')}" + (f":{n}" if n > 1 else ""),
+                template,
+                self._case_params(),
+            )
+
+    # -- notices to the applicant --------------------------------------------------------------
+    def _notice_case(self) -> tuple[str, str]:
+        return self._input.application_number, self._input.township_code
+
+    def _case_params(self) -> dict[str, str]:
+        """What every case template names: the assistance and the application number."""
+        i = self._input
+        return {
+            "assistance": ASSISTANCE_TYPE_LABELS[i.assistance_type],
+            "application_number": i.application_number,
+        }
 
     def _refresh_search_attributes(self) -> None:
         updates: list[SearchAttributeUpdate[Any]] = [
@@ -399,6 +422,12 @@ class CaseMachinery:
     def _yuan(self, fen: int | None) -> str:
         return format_yuan(fen or 0)
 
+
+# Stages the family is told of on entry (公示 is told with its period, in the publicity stage).
+_STAGE_NOTICES: dict[Stage, str] = {
+    Stage.VERIFICATION: "stage_investigation",
+    Stage.APPROVAL: "stage_approval",
+}
 
 _STATUS_WORDS = {
     TaskStatus.OPEN: "待办理",

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import date, timedelta
 from typing import Any
 
@@ -31,6 +32,7 @@ with workflow.unsafe.imports_passed_through():
         recorded_form,
     )
     from domain.limits import LimitName
+    from domain.notices import SENT, SMS_PATCH, month_words, yuan
     from domain.records import (
         DeadlineInfo,
         DeadlineUnit,
@@ -137,6 +139,8 @@ class DecisionStage(CaseMachinery):
             + (f"，自{start_month}起按月发放" if self._policy.recurring else ""),
             decision.completed_by_actor, amount_fen=amount, start_month=start_month,
         )  # fmt: skip
+        if workflow.patched(SMS_PATCH):
+            self._approval_sms(form, amount, start_month)
         if self._policy.recurring:
             await self._act(
                 CaseRecordActivities.hand_over,
@@ -163,6 +167,15 @@ class DecisionStage(CaseMachinery):
                 form.in_kind_items,
             )  # fmt: skip
 
+    def _approval_sms(self, form: ApprovalForm, amount: int, start_month: str) -> None:
+        """审批通过: the monthly amount and the first month; a one-off grant, its total."""
+        if self._policy.recurring:
+            params = {**self._case_params(), "amount": yuan(amount), "first_month": month_words(start_month)}
+            self._tell("approved", "approved", params)
+            return
+        total = sum(form.stages_fen) if form.stages_fen else amount
+        self._tell("approved", "approved_once", {**self._case_params(), "amount": yuan(total)})
+
     async def _start_lifecycle(self, category: str | None, amount: int, start_month: str) -> None:
         i = self._input
         enrolment = EnrolInput(
@@ -183,10 +196,49 @@ class DecisionStage(CaseMachinery):
             LimitName.REFUSAL_NOTICE, workflow.now(), self._policy.limits.refusal_notice_days,
             DeadlineUnit.WORKING_DAYS, Role.TOWNSHIP_REVIEWER, i.township_code,
         )  # fmt: skip
-        await self._complete(
-            await self._open_task(TaskType.REFUSAL_NOTICE, i.township_code, limit.info, note=reasons)
-        )
+        task = await self._open_task(TaskType.REFUSAL_NOTICE, i.township_code, limit.info, note=reasons)
+        if workflow.patched(SMS_PATCH):
+            await self._refusal_notice(task, reasons)
+        else:
+            await self._complete(task)
         await self._event("notice_sent", "不予批准告知书已送达")
+
+    async def _refusal_notice(self, task: TaskRecord, reasons: str) -> None:
+        """The refusal's reasons go by SMS at once; its delivery report is an electronic delivery
+        (电子送达) that completes the refusal-notice task within its limit. Until then — or when
+        the SMS cannot be delivered — the township's staff deliver it in person or by post, as
+        before: whichever comes first completes the task."""
+        delivered: str | None = None
+
+        async def electronic() -> None:
+            nonlocal delivered
+            sent = await self._sms("refused", "refused", {**self._case_params(), "reasons": reasons})
+            if sent is not None and sent.outcome == SENT and await self._sms_delivered(sent.message_id):
+                delivered = sent.message_id
+
+        job = asyncio.create_task(electronic())
+        await self._wait(lambda: task.status is TaskStatus.COMPLETED or delivered is not None)
+        if task.status is not TaskStatus.COMPLETED and delivered is not None:
+            now = workflow.now()
+            task.status, task.outcome = TaskStatus.COMPLETED, "sent"
+            task.form = {
+                "sent_on": now.astimezone(CHINA_TZ).date().isoformat(),
+                "notice_ref": f"短信{delivered}",
+                "delivery": "electronic",
+            }
+            task.completed_by, task.completed_at = "system:sms", now
+            self._meet_for_task(task, completed=True)
+            await self._save_task(task)
+            await self._event(
+                "task_completed", "办结待办：送达不予批准告知书，结果：已送达（短信电子送达，回执确认）",
+                outcome="sent", form=task.form, task_id=task.task_id,
+            )  # fmt: skip
+        if not job.done():
+            job.cancel()  # delivered in person first: the delivery report no longer matters
+        try:
+            await job
+        except asyncio.CancelledError:
+            pass
 
     async def _emergency(self) -> None:
         i, p = self._input, self._policy
@@ -238,6 +290,8 @@ class DecisionStage(CaseMachinery):
         self._meet(LimitName.WHOLE_PROCESS)
         await self._enter(Stage.APPROVED)
         await self._event("approved", f"急难型临时救助办结：已救助{self._yuan(form.amount_fen)}")
+        if workflow.patched(SMS_PATCH):
+            self._tell("approved", "approved_once", {**self._case_params(), "amount": yuan(form.amount_fen)})
 
     async def _order_payment(
         self, kind: str, amount: int, form_of_aid: str, month: str | None = None, items: str = ""

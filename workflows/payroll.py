@@ -21,15 +21,18 @@ from datetime import timedelta
 
 from temporalio import workflow
 from temporalio.common import RetryPolicy, WorkflowIDReusePolicy
-from temporalio.exceptions import WorkflowAlreadyStartedError
+from temporalio.exceptions import ActivityError, WorkflowAlreadyStartedError
 from temporalio.workflow import ParentClosePolicy
 
 from workflows.scheduled import period_time, scheduled_start_time
 
 with workflow.unsafe.imports_passed_through():
+    from activities.case_records import CaseRecordActivities
+    from activities.notices import NoticeActivities
     from activities.payroll import PayrollActivities
     from activities.payroll_alerts import LateStartInput, MissedMonthsInput, PayrollAlertActivities
     from domain.beneficiary import add_months, current_month
+    from domain.notices import SMS_PATCH, PayrollNoticesInput, PayrollNoticesResult
     from domain.payroll import (
         BatchOutcome,
         BatchRef,
@@ -41,6 +44,8 @@ with workflow.unsafe.imports_passed_through():
         PublishDisclosureInput,
         payroll_workflow_id,
     )
+    from domain.records import NotifyInput
+    from domain.staff import Role
 
 # A scheduled run starting later than this (a catch-up, a run buffered behind last month's) is
 # told to finance: the money arrives late.
@@ -53,6 +58,10 @@ _BANK_RETRY = RetryPolicy(
     initial_interval=timedelta(seconds=1), maximum_interval=timedelta(minutes=5),
     non_retryable_error_types=["BatchNotFound", "RunNotFound"],
 )  # fmt: skip
+# The SMS provider down: a few tries (the activity itself retries the households it missed).
+_SMS_RETRY = RetryPolicy(
+    initial_interval=timedelta(seconds=30), maximum_interval=timedelta(minutes=5), maximum_attempts=4
+)
 # A result file not ready yet: ask again soon, then less often.
 _RESULT_POLL = RetryPolicy(
     initial_interval=timedelta(milliseconds=500), backoff_coefficient=1.5, maximum_interval=timedelta(minutes=2),
@@ -102,10 +111,34 @@ class PayrollWorkflow:
             result.paid += outcome.paid
             result.failed += outcome.failed
             result.paid_fen += outcome.paid_fen
+        if workflow.patched(SMS_PATCH):
+            await self._tell_households(input.county_code, month, frozen.run_id, step)
         await workflow.execute_activity_method(
             PayrollActivities.close_run, frozen.run_id, start_to_close_timeout=step, retry_policy=_DB_RETRY
         )
         return result
+
+    async def _tell_households(self, county: str, month: str, run_id: int, step: timedelta) -> None:
+        """到账通知 to the paid households (not those who opted out). Their phones failing does not
+        hold the month up: what the provider would not take is told to finance."""
+        try:
+            sent: PayrollNoticesResult = await workflow.execute_activity_method(
+                NoticeActivities.send_payroll_notices, PayrollNoticesInput(run_id),
+                start_to_close_timeout=max(step * 10, timedelta(minutes=30)), heartbeat_timeout=timedelta(minutes=2),
+                retry_policy=_SMS_RETRY,
+            )  # fmt: skip
+        except ActivityError:
+            sent = PayrollNoticesResult(unavailable=["*"])
+        if sent.unavailable:
+            missed = "全部" if sent.unavailable == ["*"] else f"{len(sent.unavailable)}户"
+            await workflow.execute_activity_method(
+                CaseRecordActivities.notify,
+                NotifyInput(
+                    f"payroll-sms:{county}:{month}:{run_id}", "", "sms_failed", Role.FINANCE_OFFICER, county,
+                    f"{month}救助金到账短信发送失败（{missed}），短信平台多次重试仍不可用",
+                ),
+                start_to_close_timeout=timedelta(minutes=1), retry_policy=_DB_RETRY,
+            )  # fmt: skip
 
     async def _hand_over_scheduled(self, input: PayrollInput) -> PayrollResult:
         month = current_month(period_time())

@@ -18,6 +18,7 @@ from api.deps import (
 )
 from api.idempotency import IdempotencyKey
 from api.params import Offset
+from api.schemas.applicant_sms import ApplicantSmsOut, PaymentSmsIn, SmsOut
 from api.schemas.applications import ApplicationIn, ApplicationOut, PersonalDataOut
 from api.schemas.beneficiaries import AccountIn, AccountOut
 from api.schemas.cases import (
@@ -33,6 +34,7 @@ from api.schemas.codes import ApplicationNumber, FilterCode, NumberLookup
 from domain.enums import AssistanceType, Stage
 from domain.staff import Actor, Role
 from services.accounts import put_case_account
+from services.applicant_sms import PAYMENT_SMS_ROLES, ApplicantSmsService
 from services.audit import Target
 from services.case_file import CASE_ACTION_ROLES, CaseAction
 from services.case_search import CaseFilter
@@ -278,3 +280,54 @@ async def put_account(
     account = await put_case_account(sessions, pii, application_number, actor, body)
     await audit.ok()  # never the account number, nor the holder's name
     return account
+
+
+@router.put(
+    "/{application_number}/payment-sms",
+    response_model=ApplicantSmsOut,
+    summary="登记该户是否接收救助金到账短信（受理窗口、乡镇审核人员）",
+    responses=_READ_ERRORS,
+)
+async def put_payment_sms(
+    audit: Annotated[
+        AuditScope, Depends(audited("application.payment_sms", "application", "application_number"))
+    ],
+    application_number: Number,
+    body: PaymentSmsIn,
+    sessions: SessionsDep,
+    cases: CaseServiceDep,
+    actor: Annotated[Actor, Depends(require_roles(*PAYMENT_SMS_ROLES))],
+    _key: IdempotencyKey,  # checked only: the choice is replaced as a whole
+) -> ApplicantSmsOut:
+    opt_out = await ApplicantSmsService(sessions, cases).set_payment_opt_out(
+        application_number, body.opt_out, actor
+    )
+    await audit.ok(opt_out=opt_out)
+    return ApplicantSmsOut(application_number=application_number, payment_sms_opt_out=opt_out)
+
+
+@router.get(
+    "/{application_number}/sms",
+    response_model=ApplicantSmsOut,
+    summary="本案发给申请人的短信及送达状态",
+    responses=_READ_ERRORS,
+)
+async def get_sms(
+    application_number: Number, sessions: SessionsDep, cases: CaseServiceDep, actor: CurrentStaff
+) -> ApplicantSmsOut:
+    opt_out, rows = await ApplicantSmsService(sessions, cases).messages(application_number, actor)
+    return ApplicantSmsOut(
+        application_number=application_number,
+        payment_sms_opt_out=opt_out,
+        messages=[
+            SmsOut(
+                message_id=r.message_id,
+                template=r.template,
+                text=r.text,
+                status=r.status,
+                detail=r.detail,
+                created_at=r.created_at,
+            )
+            for r in rows
+        ],
+    )

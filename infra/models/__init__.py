@@ -10,6 +10,7 @@ from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBat
 from infra.models.objections import PublicObjection, PublicObjectionEvidence
 from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.portal import OnlineApplication, PortalUpload
+from infra.models.sms import SmsRecord
 from infra.models.staff import Staff
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
@@ -45,6 +46,7 @@ __all__ = [
     "RecoveryPayment",
     "Region",
     "RiskWarningRow",
+    "SmsRecord",
     "SpotCheck",
     "Staff",
     "Task",

@@ -61,6 +61,9 @@ class Application(Base):
     # True from the intake's insert until the case's workflow is known to run: the start repair
     # (infra/case_start.py) starts the cases an outage of the workflow service left pending.
     workflow_pending: Mapped[bool] = mapped_column(default=False, server_default=false(), index=True)
+    # The household asked for no SMS about its monthly payments (the notices the law requires —
+    # decisions, refusal reasons, exit — are sent regardless).
+    payment_sms_opt_out: Mapped[bool] = mapped_column(default=False, server_default=false())
     created_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(
         UtcDateTime(), server_default=func.now(), onupdate=func.now()

@@ -39,7 +39,7 @@ class MessageIn(BaseModel):
     message_id: str = Field(min_length=1, max_length=128)
     phone: str
     template: str = Field(min_length=1, max_length=64)
-    params: dict[str, Annotated[str, Field(max_length=500)]] = Field(default_factory=dict)
+    params: dict[str, Annotated[str, Field(max_length=1000)]] = Field(default_factory=dict)
 
 
 def _error(status: int, code: str, message: str) -> JSONResponse:

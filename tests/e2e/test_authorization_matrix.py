@@ -246,6 +246,10 @@ ROUTES: tuple[Route, ...] = (
     Route("POST", APPS + "/{application_number}/extend", frozenset({Role.COUNTY_APPROVER}), Scope.CASE,
           lambda w, s: Call("POST", f"{APPS}/{s.main}/extend", json={"reason": "需跨地区核查家庭财产"}),
           own=frozenset({200, 409})),
+    # The household's choice about payment SMS: the window and the township reviewer record it.
+    Route("PUT", APPS + "/{application_number}/payment-sms", frozenset({CLERK, REVIEWER}), Scope.CASE,
+          lambda w, s: Call("PUT", f"{APPS}/{s.main}/payment-sms", json={"opt_out": False})),
+    Route("GET", APPS + "/{application_number}/sms", ALL, Scope.CASE, lambda w, s: Call("GET", f"{APPS}/{s.main}/sms")),
     *_task_routes("home_visit", INVESTIGATOR, "completed"),
     *_task_routes("supplement", CLERK, "supplied"),
     # -- money: enrolled households, payment orders, payroll runs, public disclosure ---------------

@@ -29,6 +29,7 @@ def _free_port() -> int:
 class DevStack:
     def __init__(self, var: Path) -> None:
         self.temporal_port, self.ui_port, self.api_port = _free_port(), _free_port(), _free_port()
+        self.sms_port = _free_port()
         self.env = {
             **os.environ,
             "TEMPORAL_CLI_PATH": temporal_cli(),
@@ -37,6 +38,7 @@ class DevStack:
             "TEMPORAL_DB_FILE": str(var / "temporal.db"),
             "DATABASE_URL": f"sqlite+aiosqlite:///{var / 'app.db'}",
             "API_PORT": str(self.api_port),
+            "SMS_SIM_PORT": str(self.sms_port),
         }
         self.log = var / "devstack.log"
         self.proc: subprocess.Popen[bytes] | None = None
@@ -143,6 +145,16 @@ def test_run_command_serves_api_ui_and_cli_then_stops_cleanly_and_keeps_data(
     # … and the Web UI's own API, which backs its list page and filter box.
     ui = f"http://127.0.0.1:{stack.ui_port}/api/v1/namespaces/default/workflows"
     _poll(lambda: workflow_id in httpx.get(ui, params={"query": "Stage='intake'"}).text)
+    # The SMS simulator: the 一次性告知 reached the applicant's phone, readable on its admin API.
+    sms = f"http://127.0.0.1:{stack.sms_port}/admin/messages"
+    phone = application_payload(application_number)["applicant"]["phone"]
+
+    def told() -> bool:
+        sent = httpx.get(sms, params={"phone": phone}).json()
+        return any(m["message_id"] == f"{application_number}:materials" for m in sent)
+
+    _poll(told)
+    assert f"SMS (短信)     http://127.0.0.1:{stack.sms_port}" in stack.log.read_text(errors="replace")
 
     assert stack.stop() == 0
     for port in (stack.api_port, stack.ui_port, stack.temporal_port):

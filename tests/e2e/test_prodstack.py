@@ -92,7 +92,7 @@ def _engine(var: str, name: str, what: str) -> str:
 class ProdStack:
     def __init__(self, state: Path, pg_dir: Path) -> None:
         names = ("POSTGRES", "TEMPORAL", "TEMPORAL_HTTP", "HISTORY", "MATCHING", "SYSTEM_WORKER", "UI")
-        names += ("DEPARTMENTS", "BANK")
+        names += ("DEPARTMENTS", "BANK", "SMS")
         drawn = _free_ports(len(names) + 2)
         self.ports = dict(zip(names, drawn, strict=False))
         self.apis = (drawn[-2], drawn[-1])

@@ -44,6 +44,8 @@ REQUIRED_ENV = {
     "BANK_BASE_URL": "https://cbs.example-bank.com.cn/disbursement",
     "BANK_API_KEY": "prod-bank-key",
     "BANK_PAYER_ACCOUNT": "44050100000000009999",
+    "SMS_BASE_URL": "https://sms.example-provider.com.cn",
+    "SMS_API_KEY": "prod-sms-key",
     "WORKER_BUILD_ID": "2027.01.05-1",
 }
 

@@ -69,3 +69,14 @@ def test_the_ui_decrypts_through_the_api_with_the_operators_cookie_and_no_open_c
         "includeCredentials": True,
     }
     assert ui["cors"]["unsafeAllowAllOrigins"] is False and "*" not in ui["cors"]["allowOrigins"]
+
+
+def test_a_state_from_before_a_secret_existed_gets_it_added_and_keeps_the_others(tmp_path: Path) -> None:
+    state = tmp_path / "state"
+    created = load_or_create_secrets(state)
+    older = {k: v for k, v in created.items() if k != "SMS_API_KEY"}
+    (state / "secrets.json").write_text(json.dumps(older), encoding="utf-8")
+    loaded = load_or_create_secrets(state)
+    assert {k: loaded[k] for k in older} == older  # what sealed the data is kept
+    assert loaded["SMS_API_KEY"] and loaded["SMS_API_KEY"] != Settings.model_fields["sms_api_key"].default
+    assert load_or_create_secrets(state) == loaded  # and kept from then on

@@ -37,6 +37,7 @@ def real_secrets() -> dict[str, str]:
         "PII_HASH_KEY": _key(),
         "DEPARTMENT_API_KEYS": json.dumps({d: secrets.token_hex(8) for d in Settings().department_api_keys}),
         "BANK_API_KEY": secrets.token_hex(16),
+        "SMS_API_KEY": secrets.token_hex(16),
     }
 
 

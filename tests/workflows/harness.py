@@ -28,6 +28,7 @@ from domain.staff import Actor, Role
 from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord, TaskType
 from infra.models import CaseEvent, DeadlineBreach, Notification
 from infra.policy_config import load_policy_book
+from infra.sms.base import SmsGateway
 from tests.conftest import REPO, dated_test_server
 from tests.factories import pii_vault, store_application
 from workers.build import WorkerResources, build_worker
@@ -241,21 +242,24 @@ async def case_at(
     member_ids: list[str] | None = None,
     policies: PolicyBook = POLICIES,
     department_slots: int = 20,
+    sms: SmsGateway | None = None,
+    phone: str = "13812345678",
     **extra: Any,
 ) -> AsyncIterator[Case]:
-    """A test server whose clock starts at `start`, a worker, and a case accepted at that moment."""
+    """A test server whose clock starts at `start`, a worker, and a case accepted at that moment.
+    `sms`: the SMS gateway the notices go through (none: no SMS is sent); `phone`: the applicant's."""
     async with dated_test_server(start) as env:
         task_queue = f"tq-{number}"
         resources = WorkerResources(
             sessions, policies, DEPARTMENTS.adapters, rng or random.Random(7), pii=pii_vault(),
-            department_slots=department_slots,
+            department_slots=department_slots, sms=sms,
         )  # fmt: skip
         async with build_worker(env.client, task_queue, resources):
             accepted = await env.get_current_time()
             await store_application(
                 sessions, number, accepted, assistance_type=assistance_type.value,
                 county_code=county, township_code=township, community_code=community,
-                household_size=household_size, member_ids=member_ids,
+                household_size=household_size, member_ids=member_ids, applicant_phone=phone,
             )  # fmt: skip
             policy = policies.resolve(assistance_type, county)
             start_input = StartApplicationInput(

@@ -36,6 +36,7 @@ from domain.tasks import CompleteTaskInput, TaskRecord, TaskType
 from infra.bank.http import make_bank_gateway
 from infra.models import Beneficiary, PayeeAccount, PaymentOrder, Region
 from infra.settings import load_settings
+from infra.sms.base import SmsGateway
 from tests.conftest import BankSimulator, dated_test_server
 from tests.factories import id_number, pii_vault, store_application
 from tests.payroll.households import account_number
@@ -188,6 +189,7 @@ class World:
         start_month: str,
         *,
         history_limit: int = LifecycleInput.history_limit,
+        phone: str = "13812345678",
     ) -> Life:
         """A household on file whose lifecycle is started directly (no application workflow as its
         parent), active once this returns."""
@@ -195,6 +197,7 @@ class World:
         await store_application(
             self.sessions, number, await self.env.get_current_time(), county_code=c.code,
             township_code=c.township, community_code=c.community, applicant_id_number=new_applicant_id(),
+            applicant_phone=phone,
         )  # fmt: skip
         enrolment = EnrolInput(
             number, AssistanceType.DIBAO, c.code, c.township, c.community, category, amount_fen, start_month,
@@ -285,7 +288,7 @@ async def closed(handle: WorkflowHandle[Any, Any], within: float = 30.0) -> Work
 
 @asynccontextmanager
 async def world_at(
-    start: datetime, sessions: Sessions, bank: BankSimulator, county: County
+    start: datetime, sessions: Sessions, bank: BankSimulator, county: County, sms: SmsGateway | None = None
 ) -> AsyncIterator[World]:
     settings = load_settings(bank_base_url=bank.base_url, bank_timeout_seconds=5)
     gateway = make_bank_gateway(settings)
@@ -294,7 +297,7 @@ async def world_at(
             task_queue = f"tq-life-{uuid.uuid4().hex[:8]}"
             resources = WorkerResources(
                 sessions, POLICIES, DEPARTMENTS.adapters, random.Random(7), bank=gateway,
-                payer_account=settings.bank_payer_account, pii=pii_vault(),
+                payer_account=settings.bank_payer_account, pii=pii_vault(), sms=sms,
             )  # fmt: skip
             async with build_worker(env.client, task_queue, resources):
                 yield World(env, sessions, bank, task_queue, county)

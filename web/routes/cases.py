@@ -22,6 +22,8 @@ from api.schemas.cases import CasePage
 from api.schemas.codes import ApplicationNumber
 from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, AssistanceType, Stage
 from domain.staff import ROLE_LABELS, Actor
+from services.applicant_sms import PAYMENT_SMS_ROLES, ApplicantSmsService
+from services.audit import Target
 from services.case_file import (
     ACTION_BODIES,
     CaseAction,
@@ -67,6 +69,11 @@ ACTION_TEXT: dict[CaseAction, dict[str, str]] = {
         "done": "全流程办结时限已延长。",
     },
 }
+
+SMS_STATUS_LABELS = {
+    "sent": "已发送", "delivered": "已送达", "failed": "未送达", "opted_out": "该户不接收",
+    "no_phone": "无手机号", "refused": "未发送（内容不合规）", "unavailable": "短信平台不可用",
+}  # fmt: skip
 
 RELATIONS = {
     "self": "本人", "spouse": "配偶", "child": "子女", "parent": "父母", "grandparent": "祖父母/外祖父母",
@@ -203,8 +210,10 @@ async def _case_page(
     conflict: ApiError | None = None,
     done: str | None = None,
     status_code: int = 200,
+    sms: ApplicantSmsService | None = None,
 ) -> HTMLResponse:
     case_file = await files.open(number, actor)
+    opt_out, messages = await sms.messages(number, actor) if sms is not None else (False, [])
     return render(
         request,
         "cases/detail.html",
@@ -219,6 +228,14 @@ async def _case_page(
             "conflict": conflict,
             "done": ACTION_TEXT[CaseAction(done)]["done"] if done in set(CaseAction) else None,
             "form_key": str(uuid.uuid4()),
+            "sms": {
+                "shown": sms is not None,
+                "opt_out": opt_out,
+                "messages": messages,
+                "may_set": actor.role in PAYMENT_SMS_ROLES,
+                "labels": SMS_STATUS_LABELS,
+            },
+            "sms_done": done == "payment-sms",
         },
         status_code=status_code,
     )
@@ -235,7 +252,28 @@ async def case_page(
     done: Annotated[str | None, Query(max_length=16)] = None,
 ) -> HTMLResponse:
     files = _files(cases, sessions, settings)
-    return await _case_page(request, actor, files, application_number, done=done)
+    sms = ApplicantSmsService(sessions, cases)
+    return await _case_page(request, actor, files, application_number, done=done, sms=sms)
+
+
+@router.post("/cases/{application_number}/payment-sms", include_in_schema=False)
+async def payment_sms(
+    application_number: Number,
+    actor: PageActor,
+    cases: CaseServiceDep,
+    trail: AuditDep,
+    sessions: SessionsDep,
+    opt_out: Annotated[str, Form(max_length=8)] = "",
+) -> Response:
+    """到账短信: the household's choice, as PUT /api/v1/applications/{n}/payment-sms records it."""
+    if actor.role not in PAYMENT_SMS_ROLES:
+        raise ApiError(403, "forbidden", "此操作仅限受理窗口人员和乡镇审核人员")
+    chosen = await ApplicantSmsService(sessions, cases).set_payment_opt_out(
+        application_number, opt_out == "yes", actor
+    )
+    target = Target("application", application_number, application_number)
+    await trail.record(actor, "application.payment_sms", target, detail={"opt_out": chosen})
+    return RedirectResponse(f"/staff/cases/{application_number}?done=payment-sms", status_code=303)
 
 
 @router.post("/cases/{application_number}/actions/{action}", include_in_schema=False)
