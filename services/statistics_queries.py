@@ -13,7 +13,6 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
-from itertools import pairwise
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, or_, select
@@ -319,38 +318,95 @@ async def working_calendar(session: AsyncSession) -> WorkingDayCalendar:
     return WorkingDayCalendar.from_overrides(overrides)
 
 
+def china_day(session: AsyncSession, column: Any) -> Any:
+    """The Beijing calendar day of a stored instant, computed by the database (both store UTC)."""
+    if session.get_bind().dialect.name == "postgresql":
+        return func.date(func.timezone("Asia/Shanghai", column))
+    return func.date(column, "+8 hours")
+
+
+def _day(value: Any) -> date:
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
+
+
 async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
+    """Counted by the database per (stage, day entered, day left): a county's month is tens of
+    thousands of stage moves, a few thousand distinct day pairs. Each nesting level names its
+    columns so that GROUP BY never repeats an expression with bound values (PostgreSQL)."""
     e = CaseEvent
-    kinds = ("accepted", "stage")
-    moved_in_period = (
+    moved = (
         select(e.application_number)
         .join(Application, Application.application_number == e.application_number)
         .where(e.kind == "stage", s.in_period(e.at), *s.case_in_region())
+        .distinct()
+        .subquery()
     )
-    rows = (
+    timeline = (
+        select(
+            e.at,
+            func.lag(e.at).over(partition_by=e.application_number, order_by=e.seq).label("entered_at"),
+            func.lag(e.stage).over(partition_by=e.application_number, order_by=e.seq).label("left_stage"),
+        )
+        .join(moved, moved.c.application_number == e.application_number)
+        .where(e.kind == "stage")
+        .subquery()
+    )
+    t = timeline.c
+    days = (
+        select(
+            t.left_stage,
+            china_day(session, t.entered_at).label("entered"),
+            china_day(session, t.at).label("left"),
+        )
+        .where(t.entered_at.is_not(None), t.at >= s.start, t.at < s.end)
+        .subquery()
+    )
+    stage_rows = (
         await session.execute(
-            select(e.application_number, e.seq, e.at, e.kind, e.stage)
-            .where(e.application_number.in_(moved_in_period), e.kind.in_(kinds))
-            .order_by(e.application_number, e.seq)
+            select(days.c.left_stage, days.c.entered, days.c.left, func.count()).group_by(
+                days.c.left_stage, days.c.entered, days.c.left
+            )
+        )
+    ).all()
+    # A case is decided once (approved or rejected is its last stage): its decision in the period.
+    decided = (
+        select(e.application_number, func.min(e.at).label("decided_at"))
+        .join(Application, Application.application_number == e.application_number)
+        .where(e.kind == "stage", s.in_period(e.at), e.stage.in_(DECIDED), *s.case_in_region())
+        .group_by(e.application_number)
+        .subquery()
+    )
+    accepted = (
+        select(e.application_number, func.min(e.at).label("accepted_at"))
+        .join(decided, decided.c.application_number == e.application_number)
+        .where(e.kind == "accepted")
+        .group_by(e.application_number)
+        .subquery()
+    )
+    spans = (
+        select(
+            china_day(session, accepted.c.accepted_at).label("entered"),
+            china_day(session, decided.c.decided_at).label("left"),
+        )
+        .join(decided, decided.c.application_number == accepted.c.application_number)
+        .subquery()
+    )
+    whole_rows = (
+        await session.execute(
+            select(spans.c.entered, spans.c.left, func.count()).group_by(spans.c.entered, spans.c.left)
         )
     ).all()
     per_stage: dict[str, list[int]] = defaultdict(list)
     whole: list[int] = []
-    if rows:
-        local = [r.at.astimezone(CHINA_TZ).date() for r in rows]
-        index = _WorkingDayIndex(await working_calendar(session), min(local), max(local))
-        by_case: dict[str, list[tuple[datetime, date, str, str]]] = defaultdict(list)
-        for r, day in zip(rows, local, strict=True):
-            by_case[r.application_number].append((r.at, day, r.kind, r.stage))
-        for events in by_case.values():
-            stages = [ev for ev in events if ev[2] == "stage"]
-            for (_, day, _, stage), (at_next, day_next, _, _) in pairwise(stages):
-                if s.start <= at_next < s.end:
-                    per_stage[stage].append(index.between(day, day_next))
-            accepted = next((ev for ev in events if ev[2] == "accepted"), None)
-            decided = next((ev for ev in stages if ev[3] in DECIDED), None)
-            if accepted and decided and s.start <= decided[0] < s.end:
-                whole.append(index.between(accepted[1], decided[1]))
+    pairs = [(_day(a), _day(b)) for _, a, b, _ in stage_rows] + [(_day(a), _day(b)) for a, b, _ in whole_rows]
+    if pairs:
+        index = _WorkingDayIndex(
+            await working_calendar(session), min(a for a, _ in pairs), max(max(a, b) for a, b in pairs)
+        )
+        for stage, entered, left, count in stage_rows:
+            per_stage[stage].extend([index.between(_day(entered), _day(left))] * count)
+        for entered, left, count in whole_rows:
+            whole.extend([index.between(_day(entered), _day(left))] * count)
     order = [st.value for st in Stage]
     return DurationFigures(
         per_stage=[
@@ -534,16 +590,19 @@ async def fraud_stops(session: AsyncSession, s: Scope) -> int:
 
 
 # -- money -----------------------------------------------------------------------------------
-def orders_in_period(s: Scope) -> list[ColumnElement[bool]]:
+def orders_in_period(s: Scope) -> list[list[ColumnElement[bool]]]:
+    """The period's orders as two selections (each served by the (county, month) index; one OR
+    of them made the database read every order of the county): the orders for the period's
+    months, and those without a month (rescue) ordered in the period."""
     o = PaymentOrder
-    return [
+    common = [
         o.county_code == s.county,
         o.township_code.startswith(s.region, autoescape=True),
         *s.type_is(o.assistance_type),
         o.kind != OrderKind.RECOVERY.value,
         o.status != OrderStatus.CANCELLED.value,
-        or_(o.month.in_(s.period.months), and_(o.month.is_(None), s.in_period(o.ordered_at))),
     ]
+    return [[*common, o.month.in_(s.period.months)], [*common, o.month.is_(None), s.in_period(o.ordered_at)]]
 
 
 def payday_end(month: str, payroll_day: int) -> datetime:
@@ -566,8 +625,10 @@ async def money(session: AsyncSession, s: Scope) -> MoneyFigures:
         or_(o.month.is_(None), Recovery.since_month <= o.month),
     )
     paid = o.status.in_(PAID)
-    rows = (
-        await session.execute(
+    rows = [
+        row
+        for selection in orders_in_period(s)
+        for row in await session.execute(
             select(
                 o.assistance_type, o.month, o.kind, func.count(),
                 func.sum(case((paid, 1), else_=0)), func.sum(case((paid, o.amount_fen), else_=0)),
@@ -578,10 +639,10 @@ async def money(session: AsyncSession, s: Scope) -> MoneyFigures:
                 func.sum(case((and_(paid, ~recovered_later), 1), else_=0)),
                 func.sum(case((and_(paid, o.batch_id.is_not(None)), 1), else_=0)),
             )
-            .where(*orders_in_period(s))
+            .where(*selection)
             .group_by(o.assistance_type, o.month, o.kind)
         )
-    ).all()  # fmt: skip
+    ]  # fmt: skip
     total: dict[str, int] = defaultdict(int)
     by_type: dict[str, list[int]] = {}
     by_month: dict[str, list[int]] = {}

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, false, func
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.models.types import UtcDateTime
@@ -37,6 +37,8 @@ class Application(Base):
     """One application (申请). The application number is the business key and idempotency key."""
 
     __tablename__ = "applications"
+    # Statistics: a county's applications received in a period.
+    __table_args__ = (Index("ix_applications_county_accepted", "county_code", "accepted_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)

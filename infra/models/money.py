@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -20,6 +20,8 @@ class PaymentOrder(Base):
     # The business identity of a payment: a household is never ordered twice for the same month.
     __table_args__ = (
         UniqueConstraint("application_number", "kind", "month", name="uq_payment_household_month"),
+        # Statistics: a county's orders of a month (and, month empty, its one-off orders).
+        Index("ix_payment_orders_county_month", "county_code", "month"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

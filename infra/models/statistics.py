@@ -22,6 +22,8 @@ class CaseLimit(Base):
         UniqueConstraint("application_number", "limit_name", name="uq_case_limit"),
         # The statistics select a county's (or township's) limits due in a period.
         Index("ix_case_limits_county_deadline", "county_code", "deadline"),
+        # … and its breached limits (the cases overdue now).
+        Index("ix_case_limits_county_breached", "county_code", "breached_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

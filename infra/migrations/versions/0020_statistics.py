@@ -7,6 +7,7 @@ Create Date: 2026-12-01
 - regions.urban_rural: a community is urban (城市社区, 社区居委会) or rural (农村村委会); the
   ministry's monthly figures split 低保 by it. Existing communities are classified by their name
   (…村 / …村委会 rural, …社区 urban); others stay unclassified (NULL) until an operator sets them.
+- Indexes for the statistics (INDEXES below).
 - case_limits: each case's time limits as they stand (deadline, breached), kept from the timeline
   by the activity that writes it (infra/case_limits.py); filled here from the timelines so far.
 """
@@ -39,7 +40,10 @@ def upgrade() -> None:
         sa.UniqueConstraint("application_number", "limit_name", name="uq_case_limit"),
     )
     op.create_index("ix_case_limits_county_deadline", "case_limits", ["county_code", "deadline"])
+    op.create_index("ix_case_limits_county_breached", "case_limits", ["county_code", "breached_at"])
     _fill_case_limits()
+    for name, table, columns in INDEXES:
+        op.create_index(name, table, columns)
     # Plain ALTER TABLE (no batch copy): on SQLite a batch would rebuild `regions`, which every
     # case row references.
     op.add_column("regions", sa.Column("urban_rural", sa.String(8), nullable=True))
@@ -49,6 +53,15 @@ def upgrade() -> None:
     op.execute(
         "UPDATE regions SET urban_rural = 'urban' WHERE level = 'community' AND urban_rural IS NULL AND name LIKE '%社区'"
     )
+
+
+# What the statistics select by (bench/statistics_200k.py): a county's applications of a period, the
+# stage moves of a period, a county's payment orders of a month.
+INDEXES = (
+    ("ix_applications_county_accepted", "applications", ["county_code", "accepted_at"]),
+    ("ix_case_events_kind_at", "case_events", ["kind", "at"]),
+    ("ix_payment_orders_county_month", "payment_orders", ["county_code", "month"]),
+)
 
 
 def _fill_case_limits() -> None:
@@ -76,6 +89,9 @@ def _fill_case_limits() -> None:
 
 
 def downgrade() -> None:
+    for name, table, _ in INDEXES:
+        op.drop_index(name, table_name=table)
+    op.drop_index("ix_case_limits_county_breached", table_name="case_limits")
     op.drop_index("ix_case_limits_county_deadline", table_name="case_limits")
     op.drop_table("case_limits")
     op.execute("ALTER TABLE regions DROP COLUMN urban_rural")  # SQLite ≥ 3.35 and PostgreSQL
