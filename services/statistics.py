@@ -25,6 +25,7 @@ from domain.statistics import Period, PeriodError, PeriodOut, StatisticsOverview
 from infra.models import Region
 from infra.policy_config import load_policy_book
 from services import statistics_queries as q
+from services import statistics_roster as r
 from services.errors import ApiError, forbidden
 from services.statistics_formulas import FORMULAS
 from services.statistics_report import MonthlyReport, monthly_report
@@ -105,9 +106,9 @@ class StatisticsService:
             limits = await q.limits(session, scope)
             durations = await q.stage_durations(session, scope)
             oversight = await q.oversight(session, scope)
-            roster = await q.roster(session, scope, standard)
-            money = await q.money(session, scope)
-            precise = await q.precise_identification(session, scope)
+            roster = await r.roster(session, scope, standard)
+            money = await r.money(session, scope)
+            precise = await r.precise_identification(session, scope)
         return StatisticsOverview(
             region_code=region.code,
             region_name=region.name,

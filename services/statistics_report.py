@@ -25,7 +25,8 @@ from domain.payroll import OrderKind
 from domain.statistics import Period, mean_fen
 from infra.csv_export import csv_text
 from infra.models import Application, Beneficiary, PaymentOrder, Region
-from services.statistics_queries import PAID, Scope, on_roster
+from services.statistics_queries import Scope
+from services.statistics_roster import PAID, on_roster
 
 TEMPORARY = (AssistanceType.TEMP_EMERGENCY.value, AssistanceType.TEMP_EXPENDITURE.value)
 TEMP_KINDS = (OrderKind.ONE_OFF.value, OrderKind.STAGE.value, OrderKind.RESCUE.value)
