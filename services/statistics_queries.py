@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, literal, select
@@ -67,6 +67,7 @@ CHANNEL_LABELS = {
 ENDED = (Stage.APPROVED.value, Stage.REJECTED.value, Stage.WITHDRAWN.value, Stage.CLOSED.value)
 DECIDED = (Stage.APPROVED.value, Stage.REJECTED.value)
 CANCELLING = (Stage.WITHDRAWN.value, Stage.CLOSED.value)
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # before any stored instant
 
 
 @dataclass(frozen=True)
@@ -238,7 +239,8 @@ async def limits(session: AsyncSession, s: Scope) -> LimitFigures:
             c.county_code == s.county,
             c.township_code.startswith(s.region, autoescape=True),
             *s.type_is(c.assistance_type),
-            c.breached_at.is_not(None),
+            # A range, not IS NOT NULL: SQLite walks the (county, breached_at) index only for a range.
+            c.breached_at >= EPOCH,
             Application.stage.not_in(ENDED),
         )
     )
@@ -349,19 +351,23 @@ async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
         .group_by(e.application_number)
         .subquery()
     )
-    accepted = (
-        select(e.application_number, func.min(e.at).label("accepted_at"))
-        .join(decided, decided.c.application_number == e.application_number)
-        .where(e.kind == "accepted")
-        .group_by(e.application_number)
-        .subquery()
+    # The acceptance of each decided case, looked up by the case (a scan of every acceptance
+    # entry otherwise).
+    first = CaseEvent.__table__.alias("first_accepted")
+    accepted_at = (
+        # The kind is tested inside the aggregate, not in WHERE: there, SQLite would walk the
+        # (kind, at) index over every acceptance instead of the case's few entries.
+        select(func.min(case((first.c.kind == "accepted", first.c.at))))
+        .where(first.c.application_number == decided.c.application_number)
+        .scalar_subquery()
     )
+    pairs_of = select(accepted_at.label("accepted_at"), decided.c.decided_at).subquery()
     spans = (
         select(
-            china_day(session, accepted.c.accepted_at).label("entered"),
-            china_day(session, decided.c.decided_at).label("left"),
+            china_day(session, pairs_of.c.accepted_at).label("entered"),
+            china_day(session, pairs_of.c.decided_at).label("left"),
         )
-        .join(decided, decided.c.application_number == accepted.c.application_number)
+        .where(pairs_of.c.accepted_at.is_not(None))
         .subquery()
     )
     whole_rows = (

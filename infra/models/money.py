@@ -56,6 +56,8 @@ class Beneficiary(Base):
     """A household enrolled after approval: what the payroll pays and the lifecycle re-checks."""
 
     __tablename__ = "beneficiaries"
+    # Statistics: a county's exits of a period.
+    __table_args__ = (Index("ix_beneficiaries_county_exit", "county_code", "exit_month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)

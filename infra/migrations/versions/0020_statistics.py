@@ -39,7 +39,11 @@ def upgrade() -> None:
         sa.Column("seq", sa.Integer, nullable=False),
         sa.UniqueConstraint("application_number", "limit_name", name="uq_case_limit"),
     )
-    op.create_index("ix_case_limits_county_deadline", "case_limits", ["county_code", "deadline"])
+    op.create_index(
+        "ix_case_limits_county_deadline", "case_limits",
+        ["county_code", "deadline", "township_code", "limit_name", "assistance_type", "green_channel",
+         "breached_at", "application_number"],
+    )  # fmt: skip
     op.create_index("ix_case_limits_county_breached", "case_limits", ["county_code", "breached_at"])
     _fill_case_limits()
     for name, table, columns in INDEXES:
@@ -61,6 +65,7 @@ INDEXES = (
     ("ix_applications_county_accepted", "applications", ["county_code", "accepted_at"]),
     ("ix_case_events_kind_at", "case_events", ["kind", "at"]),
     ("ix_payment_orders_county_month", "payment_orders", ["county_code", "month"]),
+    ("ix_beneficiaries_county_exit", "beneficiaries", ["county_code", "exit_month"]),
 )
 
 
