@@ -12,6 +12,7 @@ from infra.models.phone_codes import PhoneCode, PhoneCodeGate
 from infra.models.portal import OnlineApplication, PortalUpload
 from infra.models.sms import SmsRecord
 from infra.models.staff import Staff
+from infra.models.statistics import CaseLimit
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
 __all__ = [
@@ -24,6 +25,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "CaseEvent",
+    "CaseLimit",
     "CreditRecord",
     "DeadlineBreach",
     "Disclosure",

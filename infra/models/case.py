@@ -6,7 +6,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -45,7 +45,11 @@ class CaseEvent(Base):
     activity retry harmless."""
 
     __tablename__ = "case_events"
-    __table_args__ = (UniqueConstraint("application_number", "seq", name="uq_case_events_seq"),)
+    __table_args__ = (
+        UniqueConstraint("application_number", "seq", name="uq_case_events_seq"),
+        # Statistics: the stage moves (and objections) of a period.
+        Index("ix_case_events_kind_at", "kind", "at"),
+    )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), index=True)

@@ -6,7 +6,7 @@ import json
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import ForeignKey, Integer, String, Text, false, func
+from sqlalchemy import ForeignKey, Index, Integer, String, Text, false, func
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 
 from infra.models.types import UtcDateTime
@@ -28,12 +28,17 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(16))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    # Communities only: urban (城市社区) or rural (农村村委会), domain.enums.UrbanRural. What the
+    # statistics split 城市/农村 by; None for counties and townships (and communities not classified).
+    urban_rural: Mapped[str | None] = mapped_column(String(8))
 
 
 class Application(Base):
     """One application (申请). The application number is the business key and idempotency key."""
 
     __tablename__ = "applications"
+    # Statistics: a county's applications received in a period.
+    __table_args__ = (Index("ix_applications_county_accepted", "county_code", "accepted_at"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)

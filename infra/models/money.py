@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, Boolean, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import BigInteger, Boolean, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -20,6 +20,8 @@ class PaymentOrder(Base):
     # The business identity of a payment: a household is never ordered twice for the same month.
     __table_args__ = (
         UniqueConstraint("application_number", "kind", "month", name="uq_payment_household_month"),
+        # Statistics: a county's orders of a month (and, month empty, its one-off orders).
+        Index("ix_payment_orders_county_month", "county_code", "month"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -54,6 +56,8 @@ class Beneficiary(Base):
     """A household enrolled after approval: what the payroll pays and the lifecycle re-checks."""
 
     __tablename__ = "beneficiaries"
+    # Statistics: a county's exits of a period.
+    __table_args__ = (Index("ix_beneficiaries_county_exit", "county_code", "exit_month"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)
