@@ -17,6 +17,7 @@ from web.routes import (
     not_found,
     payments,
     publicity,
+    statistics,
     task_page,
     tasks,
     warnings,
@@ -38,6 +39,7 @@ def install_web(app: FastAPI) -> None:
         payments,
         warnings,
         audit,
+        statistics,
         admin,
     )
     for module in modules:
