@@ -78,3 +78,13 @@ class RegionLevel(StrEnum):
     COUNTY = "county"
     TOWNSHIP = "township"
     COMMUNITY = "community"
+
+
+class UrbanRural(StrEnum):
+    """A community's kind, what the ministry's figures split by (城市低保 / 农村低保)."""
+
+    URBAN = "urban"  # 城市社区（社区居委会）
+    RURAL = "rural"  # 农村村委会
+
+
+URBAN_RURAL_LABELS: dict[UrbanRural, str] = {UrbanRural.URBAN: "城市", UrbanRural.RURAL: "农村"}

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from domain.enums import RegionLevel
+from domain.enums import RegionLevel, UrbanRural
 from domain.staff import Role
 from infra.models import Region, Staff
 from infra.passwords import hash_password
@@ -30,11 +30,33 @@ DEMO_REGIONS: tuple[tuple[str, str, RegionLevel, str | None], ...] = (
     ("440106001001", "华农社区", RegionLevel.COMMUNITY, "440106001"),
 )
 
+# Rural communities (农村村委会) of the demo townships, so that the statistics' 城市/农村 split is
+# real. Kept apart from DEMO_REGIONS: the simulated population lives in the communities above, and
+# adding places to draw from would change every seeded household.
+DEMO_VILLAGES: tuple[tuple[str, str, RegionLevel, str | None], ...] = (
+    ("440105001003", "赤岗村村委会", RegionLevel.COMMUNITY, "440105001"),
+    ("440105002002", "仑头村村委会", RegionLevel.COMMUNITY, "440105002"),
+    ("440106001002", "岑村村委会", RegionLevel.COMMUNITY, "440106001"),
+)
+
+
+def urban_rural_of(code: str, level: RegionLevel) -> str | None:
+    """Demo communities: the villages are rural, every other community urban."""
+    if level is not RegionLevel.COMMUNITY:
+        return None
+    villages = {c for c, *_ in DEMO_VILLAGES}
+    return (UrbanRural.RURAL if code in villages else UrbanRural.URBAN).value
+
 
 async def seed_regions(sessions: async_sessionmaker[AsyncSession]) -> None:
     async with sessions.begin() as session:
-        for code, name, level, parent in DEMO_REGIONS:
-            await session.merge(Region(code=code, name=name, level=level.value, parent_code=parent))
+        for code, name, level, parent in DEMO_REGIONS + DEMO_VILLAGES:
+            await session.merge(
+                Region(
+                    code=code, name=name, level=level.value, parent_code=parent,
+                    urban_rural=urban_rural_of(code, level),
+                )
+            )  # fmt: skip
 
 
 # (username, display name, role, region). One of every role, in two counties, so that roles and

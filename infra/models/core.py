@@ -28,6 +28,9 @@ class Region(Base):
     name: Mapped[str] = mapped_column(String(64))
     level: Mapped[str] = mapped_column(String(16))
     parent_code: Mapped[str | None] = mapped_column(ForeignKey("regions.code"), index=True)
+    # Communities only: urban (城市社区) or rural (农村村委会), domain.enums.UrbanRural. What the
+    # statistics split 城市/农村 by; None for counties and townships (and communities not classified).
+    urban_rural: Mapped[str | None] = mapped_column(String(8))
 
 
 class Application(Base):

@@ -15,7 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from infra.db import make_session_factory
 from infra.migrate import downgrade, upgrade
 from infra.models import Application, Base, Region
-from infra.seed import DEMO_REGIONS, seed_demo
+from infra.seed import DEMO_REGIONS, DEMO_VILLAGES, seed_demo
 from tests.factories import store_application
 
 pytestmark = pytest.mark.db
@@ -47,10 +47,15 @@ async def test_seed_is_idempotent_and_builds_the_region_tree(migrated: AsyncEngi
     await seed_demo(sessions)
     async with sessions() as session:
         regions = list(await session.scalars(select(Region)))
-    assert len(regions) == len(DEMO_REGIONS)
+    assert len(regions) == len(DEMO_REGIONS) + len(DEMO_VILLAGES)
     by_code = {r.code: r for r in regions}
     assert by_code["440105001001"].parent_code == "440105001"
     assert by_code["440105001"].parent_code == "440105"
+    # Each demo township has an urban community and a rural village (the statistics' split).
+    for township in ("440105001", "440105002", "440106001"):
+        kinds = {r.urban_rural for r in regions if r.parent_code == township}
+        assert kinds == {"urban", "rural"}, township
+    assert by_code["440105"].urban_rural is None
 
 
 async def test_application_number_is_unique(migrated: AsyncEngine) -> None:
