@@ -27,6 +27,7 @@ from domain.records import (
     SpotCheckInput,
     SpotCheckResult,
 )
+from infra.case_limits import apply_limit_change, limit_change
 from infra.models import (
     Application,
     Beneficiary,
@@ -111,20 +112,33 @@ class CaseRecordActivities:
     @activity.defn
     async def record_event(self, input: CaseEventInput) -> None:
         actor = input.actor
-        await self._insert_once(
-            CaseEvent(
-                application_number=input.application_number,
-                seq=input.seq,
-                at=input.at,
-                kind=input.kind,
-                stage=input.stage,
-                actor_username=actor.username if actor else None,
-                actor_role=actor.role.value if actor else None,
-                actor_name=actor.display_name if actor else None,
-                summary=input.summary,
-                data=input.data,
-            )
+        event = CaseEvent(
+            application_number=input.application_number,
+            seq=input.seq,
+            at=input.at,
+            kind=input.kind,
+            stage=input.stage,
+            actor_username=actor.username if actor else None,
+            actor_role=actor.role.value if actor else None,
+            actor_name=actor.display_name if actor else None,
+            summary=input.summary,
+            data=input.data,
         )
+        change = limit_change(input.kind, input.data)
+        if change is None:
+            await self._insert_once(event)
+            return
+        # The entry and the limit it changes (statistics) in one transaction: a retry finds the
+        # entry written and changes nothing twice; a crash between them cannot lose the change.
+        try:
+            async with self._sessions.begin() as session:
+                session.add(event)
+                await session.flush()
+                connection = await session.connection()
+                number, seq, at = input.application_number, input.seq, input.at
+                await connection.run_sync(lambda c: apply_limit_change(c, number, seq, at, change))
+        except IntegrityError:
+            return
 
     @activity.defn
     async def notify(self, input: NotifyInput) -> None:

@@ -29,6 +29,7 @@ from api.routes import (
     ops,
     payments,
     staff_admin,
+    statistics,
     tasks,
     warnings,
 )
@@ -93,6 +94,7 @@ def create_app(
         audit,
         payments,
         beneficiaries,
+        statistics,
     ):
         app.include_router(module.router, dependencies=signed_in, responses=COMMON_ERRORS)
     app.include_router(intake.router, dependencies=signed_in, responses=COMMON_ERRORS)

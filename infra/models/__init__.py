@@ -8,6 +8,7 @@ from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow
 from infra.models.login import LoginIpFailure, LoginState
 from infra.models.money import Beneficiary, Disclosure, PayeeAccount, PaymentBatch, PaymentOrder, PayrollRun
 from infra.models.staff import Staff
+from infra.models.statistics import CaseLimit
 from infra.models.warnings import RecheckFailure, RiskWarningRow
 
 __all__ = [
@@ -20,6 +21,7 @@ __all__ = [
     "CalendarDay",
     "CalendarYear",
     "CaseEvent",
+    "CaseLimit",
     "CreditRecord",
     "DeadlineBreach",
     "Disclosure",

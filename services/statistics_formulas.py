@@ -1,0 +1,43 @@
+"""Each figure's formula in Chinese, returned with the figures so the page can state it beside
+each one (SPEC.md: "state the formula beside the figure"). Keys are the result's field paths."""
+
+from __future__ import annotations
+
+FORMULAS: dict[str, str] = {
+    "applications.totals.received": "统计期内受理（受理时间落在期内）的申请件数",
+    "applications.totals.approved": "期内受理、当前阶段为“已批准”的件数（批准、急难型救助办结）",
+    "applications.totals.rejected": "期内受理、当前阶段为“不予批准”的件数",
+    "applications.totals.withdrawn": "期内受理、申请人已撤回的件数",
+    "applications.totals.closed": "期内受理、放弃申请等已终结的件数",
+    "applications.totals.open": "期内受理、尚在办理的件数（按当前阶段见 open_by_stage）",
+    "applications.by_channel": "期内受理件数按受理渠道：窗口受理、网上申请、帮办代办、网格员上报",
+    "applications.approval_rate": "批准率 = 批准件数 ÷（批准件数 + 不予批准件数），期内受理且已作出决定的申请",
+    "limits.on_time_rate": "达标率 = 按时完成的时限数 ÷（按时完成 + 超期），统计截止日落在期内的时限；尚未到期的不计入",
+    "limits.met": "按时完成：截止前未被标记超期的时限（截止日已过，或案件已作出决定）",
+    "limits.breached": "超期：流程在截止时刻仍未完成、已标记超期并通报监督的时限",
+    "limits.running": "尚未到期：截止日在期内但尚未到达、案件仍在办理的时限（含已提前完成者，到期后计入按时完成）",
+    "limits.cancelled": "撤回或放弃申请案件的时限、以及被退回后重新计时的上一轮时限，不计入",
+    "limits.overdue_now": "统计时点仍在办理、且至少一项时限已超期的案件数（不限统计期）",
+    "limits.green_channel": "绿色通道案件的全部时限（调查启动2个工作日、审批5个工作日等）的达标率",
+    "limits.emergency_within_24h": "急难型先行救助：24小时时限按时完成数 ÷（按时 + 超期）",
+    "durations.per_stage": "各阶段办理工作日 = 离开该阶段日期与进入日期之间的工作日（国务院节假日安排，含调休），离开时间落在期内",
+    "durations.whole_process": "全流程工作日 = 正式受理日至批准/不予批准决定日之间的工作日，决定落在期内；平均数、中位数、第90百分位（最近秩）",
+    "oversight.objections_filed": "期内公示期间收到的异议件数",
+    "oversight.objections_upheld": "异议成立：期内收到异议、复核后案件不予批准的件数",
+    "oversight.warnings": "期内生成的预警（按规则），及其当前处理结果：待核实、已排除、已确认",
+    "oversight.spot_checks": "期内抽中的特困抽查案件数；期内完成的抽查及其结论（与乡镇调查一致/不一致）",
+    "roster.households": "期末月在册户数：已纳入、起始月不晚于期末月、退出月晚于期末月；查实骗保停发者不计",
+    "roster.persons": "在册户的家庭人口数之和（申请时家庭人数）",
+    "roster.by_area": "按所在社区/村的城乡属性：城市（社区居委会）、农村（村委会）",
+    "roster.exits": "退出月落在期内的户数按原因：复核认定不符合条件、渐退期满、其他；查实骗保停发按停发时间",
+    "roster.mean_standard_fen": "低保标准（分/人·月），县级现行标准",
+    "roster.mean_benefit_fen": "人均救助金额 = 在册户月救助金额合计 ÷ 在册人数（分，四舍五入）",
+    "money.paid_fen": "期内各月应发（按月发放、分期）及期内下达的一次性、先行救助指令中已到账或已交付的金额",
+    "money.failed_now": "上述指令中当前处于发放失败状态的数量",
+    "money.retried": "上述指令中发送银行不止一次的数量；retried_paid 为其中已到账者",
+    "money.recovered_fen": "期内收到的追回款合计（按收款日期）",
+    "money.timeliness": "资金发放及时率 = 在本县发放日当日结束前到账的按月发放指令数 ÷ 当月应发的按月发放指令数",
+    "money.accuracy": "发放准确率 = 一次性发放到正确家庭且其后未被追回的指令数 ÷ 已发放指令数",
+    "money.socialised": "社会化发放率 = 经银行代发到账的指令数 ÷ 已发放指令数（现金、实物交付为其余）",
+    "precise_identification.rate": "精准识别率 = 1 −（认定不符合条件的户数 ÷ 核查户数）；核查：期内办结的定期复核、情况变化复核（含季度数据比对发现后的复核）、县级抽查、查实骗保停发；不符合条件：复核结论为退出、抽查不一致、骗保停发",
+}
