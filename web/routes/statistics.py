@@ -1,26 +1,33 @@
 """统计分析: the figures of the caller's jurisdiction for a region, period and assistance type, with
 their charts (ECharts, drawn by statistics.js from JSON blocks) and the monthly report's exports.
-Every figure and every refusal comes from the statistics service (the one the API's
-/api/v1/statistics endpoints call): a township reviewer's forged region of another township is the
-service's 403, shown as the error page."""
+
+Every figure and every refusal comes from the statistics service, the one GET
+/api/v1/statistics/overview calls (services/statistics.py): a forged region outside the caller's
+jurisdiction (a township reviewer asking for another township) is its 403, shown as the error page;
+a malformed or future period is its 422, shown beside the period fields. The filters are codes and
+dates only (no personal data), so they stay in the URL.
+"""
 
 from __future__ import annotations
 
-from datetime import datetime
 from typing import Annotated
+from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse
 
-from api.deps import SessionsDep
+from api.deps import ClockDep, SessionsDep, SettingsDep
 from api.schemas.codes import FilterCode
 from domain.calendar import CHINA_TZ
-from domain.enums import ASSISTANCE_TYPE_LABELS
+from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType
+from domain.staff import county_of
 from services.errors import ApiError
+from services.statistics import StatisticsService, statistics_service
+from services.statistics_regions import statistics_regions
 from web.csrf import require_csrf
 from web.pages import PageActor, PageRoute
 from web.statistics_filter import PERIOD_KINDS, QUARTERS, StatisticsFilter
-from web.statistics_interim import InterimStatistics
+from web.statistics_view import overview_view
 from web.templating import render
 
 router = APIRouter(prefix="/staff", route_class=PageRoute, dependencies=[Depends(require_csrf)])
@@ -30,7 +37,7 @@ Code = Annotated[FilterCode | None, Query()]
 
 def statistics_filter(
     region: Code = None,
-    type: Code = None,  # noqa: A002 - the API's parameter name
+    type: Annotated[AssistanceType | None, Query()] = None,  # noqa: A002 - the API's parameter name
     kind: Code = None,
     month: Code = None,
     year: Code = None,
@@ -38,43 +45,63 @@ def statistics_filter(
     start: Code = None,
     end: Code = None,
 ) -> StatisticsFilter:
+    # Empty fields of the form mean "not given" (the caller's own region, every type).
     return StatisticsFilter(
-        region or "", type or "", kind or "month", month or "", year or "", quarter or "", start or "", end or ""
-    )
+        region or "", type.value if type else "", kind or "month", month or "", year or "", quarter or "",
+        start or "", end or "",
+    )  # fmt: skip
+
+
+def page_service(sessions: SessionsDep, settings: SettingsDep, clock: ClockDep) -> StatisticsService:
+    return statistics_service(sessions, settings.policy_file, clock)
 
 
 Wanted = Annotated[StatisticsFilter, Depends(statistics_filter)]
+Statistics = Annotated[StatisticsService, Depends(page_service)]
 
 
 @router.get("/statistics", response_class=HTMLResponse, include_in_schema=False)
 async def statistics_page(
-    request: Request, actor: PageActor, sessions: SessionsDep, wanted: Wanted
+    request: Request, actor: PageActor, sessions: SessionsDep, statistics: Statistics, wanted: Wanted
 ) -> HTMLResponse:
-    service = InterimStatistics(sessions)
-    wanted = wanted.completed(datetime.now(CHINA_TZ).date())
-    regions = await service.regions(actor)
+    wanted = wanted.completed(statistics.now().astimezone(CHINA_TZ).date())
     errors: dict[str, str] = {}
     overview = None
     try:
-        overview = await service.overview(actor, wanted)
+        result = await statistics.overview(
+            actor,
+            wanted.region or None,
+            wanted.period,
+            AssistanceType(wanted.assistance_type) if wanted.assistance_type else None,
+        )
+        overview = overview_view(result, wanted.period)
     except ApiError as refusal:
         if refusal.status_code != 422:
-            raise
+            raise  # 403: the error page, nothing of the figures
         errors = {e["field"]: e["message"] for e in refusal.extra.get("errors", [])} or {
             "period": refusal.message
         }
+    regions = await statistics_regions(sessions, actor)
+    report = (
+        urlencode({"county": county_of(overview.region_code), "month": overview.report_month})
+        if overview
+        else ""
+    )
     return render(
         request,
         "statistics/overview.html",
         {
             "title": "统计分析",
             "wanted": wanted,
-            "regions": regions,
+            "region_value": wanted.region or actor.region_code,
+            "regions": [(r.code, r.name if r.level == "county" else f"　{r.name}") for r in regions],
             "types": [(t.value, label) for t, label in ASSISTANCE_TYPE_LABELS.items()],
             "kinds": PERIOD_KINDS,
             "quarters": QUARTERS,
             "overview": overview,
             "errors": errors,
+            "report_csv": f"/staff/statistics/monthly-report.csv?{report}",
+            "report_xlsx": f"/staff/statistics/monthly-report.xlsx?{report}",
         },
         status_code=422 if errors else 200,
     )
