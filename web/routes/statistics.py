@@ -10,7 +10,7 @@ dates only (no personal data), so they stay in the URL.
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -37,7 +37,8 @@ Code = Annotated[FilterCode | None, Query()]
 
 def statistics_filter(
     region: Code = None,
-    type: Annotated[AssistanceType | None, Query()] = None,  # noqa: A002 - the API's parameter name
+    # The API's parameter name; "" is the form's 全部类别.
+    type: Annotated[AssistanceType | Literal[""] | None, Query()] = None,  # noqa: A002
     kind: Code = None,
     month: Code = None,
     year: Code = None,
