@@ -10,19 +10,15 @@ parameter the statistics service and GET /api/v1/statistics/overview take; the s
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import date, datetime
-from typing import Literal
-from urllib.parse import urlencode
+from datetime import date
 
-from domain.calendar import CHINA_TZ
-
-PeriodKind = Literal["month", "quarter", "year", "range"]
-PERIOD_KINDS: dict[str, str] = {"month": "按月", "quarter": "按季度", "year": "按年", "range": "自定义日期范围"}
+PERIOD_KINDS: dict[str, str] = {
+    "month": "按月",
+    "quarter": "按季度",
+    "year": "按年",
+    "range": "自定义日期范围",
+}
 QUARTERS = (("1", "第一季度"), ("2", "第二季度"), ("3", "第三季度"), ("4", "第四季度"))
-
-
-def this_month(now: datetime | None = None) -> str:
-    return (now or datetime.now(CHINA_TZ)).astimezone(CHINA_TZ).strftime("%Y-%m")
 
 
 @dataclass(frozen=True)
@@ -56,6 +52,3 @@ class StatisticsFilter:
         if self.kind == "range":
             return f"{self.start}..{self.end}"
         return self.month
-
-    def query(self) -> str:
-        return urlencode({k: v for k, v in vars(self).items() if v})

@@ -224,7 +224,9 @@ def overview_view(result: StatisticsOverview, period_text: str) -> Overview:
         f"第90百分位 {days(whole.p90)}。{f['durations.whole_process']}",
     )
     type_label = (
-        ASSISTANCE_TYPE_LABELS[AssistanceType(result.assistance_type)] if result.assistance_type else "全部类别"
+        ASSISTANCE_TYPE_LABELS[AssistanceType(result.assistance_type)]
+        if result.assistance_type
+        else "全部类别"
     )
     return Overview(
         region_code=result.region_code,

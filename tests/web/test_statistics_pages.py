@@ -209,3 +209,70 @@ async def test_the_figures_follow_the_filters_charts_draw_and_the_report_downloa
     await expect(count_cell(page, "受理申请（件）")).to_have_text("8")
     assert await charts_drawn(page) == [1, 1, 1, 1, 1]
     assert site.console == []
+
+
+async def test_a_township_reviewer_sees_only_their_township_and_a_forged_one_is_refused(site: Site) -> None:
+    county = await seed_county(site.sessions)
+    reviewer = await site.staff(Role.TOWNSHIP_REVIEWER.value, county.one)
+    page = await site.signed_in(reviewer)
+    await page.goto(f"/staff/statistics?kind=month&month={MONTH}")
+    options = page.get_by_label("地区").locator("option")
+    assert [t.strip() for t in await options.all_inner_texts()] == ["甲街道"]  # nothing else to choose
+    await expect(count_cell(page, "受理申请（件）")).to_have_text("5")
+    await expect(headline(page, "on_time").locator(".value")).to_have_text("75.00 %")
+    # The other township, the whole county, another county: typed into the URL.
+    for forged in (county.two, county.code, "440105"):
+        response = await page.goto(f"/staff/statistics?region={forged}&kind=month&month={MONTH}")
+        assert response is not None and response.status == 403, forged
+        await expect(page.get_by_role("heading", name="无权访问", level=1)).to_be_visible()
+        await expect(page.get_by_role("alert")).to_contain_text("所选地区不在您的管辖范围内")
+        assert await page.locator(".headline, .chart, table.counts").count() == 0  # no figure leaks
+    # An operator runs the system and is no part of the reporting line: no link, and refused.
+    operator = await site.signed_in("operator_haizhu")
+    assert await operator.get_by_role("link", name="统计分析").count() == 0
+    response = await operator.goto("/staff/statistics")
+    assert response is not None and response.status == 403
+    assert site.console == []
+
+
+async def test_a_period_not_begun_or_reversed_is_answered_beside_the_period_fields(site: Site) -> None:
+    county = await seed_county(site.sessions)
+    page = await site.signed_in(await site.staff(Role.COUNTY_APPROVER.value, county.code))
+    await page.goto("/staff/statistics")
+    await choose(page, month="2099-01")
+    await expect(page.locator("#e-period")).to_contain_text("统计期间尚未开始")
+    assert await page.locator(".headline").count() == 0
+    await expect(page.get_by_label("月份")).to_have_value("2099-01")  # the form keeps what was asked
+    await choose(page, kind="range", start="2026-10-31", end="2026-10-01")
+    await expect(page.locator("#e-period")).to_contain_text("结束日期早于开始日期")
+    assert await accessibility_problems(page) == []
+    await choose(page, kind="range", start="2026-10-01", end="2026-10-31")
+    await expect(count_cell(page, "受理申请（件）")).to_have_text("7")
+    assert site.console == []
+
+
+async def test_the_page_fits_a_laptop_and_a_phone_and_draws_without_animation(site: Site) -> None:
+    county = await seed_county(site.sessions)
+    supervisor = await site.staff(Role.SUPERVISOR.value, county.code)
+    query = f"/staff/statistics?region={county.code}&kind=month&month={MONTH}"
+    for width, height in ((1366, 768), (390, 844)):
+        page = await site.signed_in(supervisor, width=width, height=height)
+        await page.goto(query)
+        await expect(count_cell(page, "受理申请（件）")).to_have_text("7")
+        assert await charts_drawn(page) == [1, 1, 1, 1, 1]
+        scroll: int = await page.evaluate("document.documentElement.scrollWidth")
+        assert scroll <= width, (width, scroll)  # no sideways scrolling
+        for box in [await c.bounding_box() for c in await page.locator(".chart svg").all()]:
+            assert box is not None and box["x"] >= 0 and box["x"] + box["width"] <= width
+        # Animation is off (a printed page shows the finished chart), and printing redraws them.
+        animated = await page.evaluate(
+            "[...document.querySelectorAll('.chart')].map(el => echarts.getInstanceByDom(el).getOption().animation)"
+        )
+        assert animated == [False] * 5
+        if width == 390:
+            await screenshot(page, "statistics-phone")
+        await page.emulate_media(media="print")
+        await page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
+        assert await charts_drawn(page) == [1, 1, 1, 1, 1]
+        await expect(page.get_by_role("button", name="查询")).to_be_hidden()
+    assert site.console == []

@@ -38,7 +38,7 @@ Code = Annotated[FilterCode | None, Query()]
 def statistics_filter(
     region: Code = None,
     # The API's parameter name; "" is the form's 全部类别.
-    type: Annotated[AssistanceType | Literal[""] | None, Query()] = None,  # noqa: A002
+    type: Annotated[AssistanceType | Literal[""] | None, Query()] = None,
     kind: Code = None,
     month: Code = None,
     year: Code = None,
