@@ -8,6 +8,7 @@ over the application database (services/statistics_queries.py), never Temporal's
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime
 from functools import cache
@@ -26,6 +27,7 @@ from infra.policy_config import load_policy_book
 from services import statistics_queries as q
 from services.errors import ApiError, forbidden
 from services.statistics_formulas import FORMULAS
+from services.statistics_report import MonthlyReport, monthly_report
 
 # Who reads the figures: every staff role of a county or township, and supervisors. Operators run
 # the system, they are not in the bureau's reporting line.
@@ -123,6 +125,28 @@ class StatisticsService:
             precise_identification=precise,
             formulas=FORMULAS,
         )
+
+    async def monthly_report(self, actor: Actor, county_code: str | None, month: str) -> MonthlyReport:
+        """The ministry's monthly table of a county: the caller's county by default. Township staff
+        are refused (the report is the county's); so is anyone asking for another county."""
+        region = await self.region(actor, county_code or actor.region_code[:6])
+        if region.level != RegionLevel.COUNTY.value:
+            raise ApiError(
+                422, "invalid_region", "月报按县（区）编制：请选择县（区）",
+                errors=[{"field": "county", "type": "invalid_region", "message": "月报按县（区）编制：请选择县（区）"}],
+            )  # fmt: skip
+        now = self.now()
+        if not re.fullmatch(r"\d{4}-\d{2}", month.strip()):
+            raise ApiError(
+                422, "invalid_period", "月份格式有误：请填写如 2026-11",
+                errors=[{"field": "month", "type": "invalid_period", "message": "月份格式有误：请填写如 2026-11"}],
+            )  # fmt: skip
+        period = period_or_422(month, now)
+        standards = self._standards(region.code)
+        async with self._sessions() as session:
+            return await monthly_report(
+                session, region.code, region.name, period, standards.dibao_standard_fen, standards.payroll_day
+            )
 
 
 @cache

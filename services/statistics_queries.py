@@ -223,9 +223,12 @@ def _counts(tally: dict[str, int]) -> dict[str, Any]:
 
 async def limits(session: AsyncSession, s: Scope) -> LimitFigures:
     c = CaseLimit
-    state = limit_state(s).label("state")
-    rows = await session.execute(
-        select(c.limit_name, c.township_code, c.assistance_type, c.green_channel, state, func.count())
+    # The state in a subquery: grouping by an expression with bound values fails on PostgreSQL
+    # (the SELECT's and the GROUP BY's parameters are numbered apart).
+    judged = (
+        select(
+            c.limit_name, c.township_code, c.assistance_type, c.green_channel, limit_state(s).label("state")
+        )
         .join(Application, Application.application_number == c.application_number)
         .where(
             c.county_code == s.county,
@@ -233,7 +236,13 @@ async def limits(session: AsyncSession, s: Scope) -> LimitFigures:
             *s.type_is(c.assistance_type),
             s.in_period(c.deadline),
         )
-        .group_by(c.limit_name, c.township_code, c.assistance_type, c.green_channel, state)
+        .subquery()
+    )
+    j = judged.c
+    rows = await session.execute(
+        select(
+            j.limit_name, j.township_code, j.assistance_type, j.green_channel, j.state, func.count()
+        ).group_by(j.limit_name, j.township_code, j.assistance_type, j.green_channel, j.state)
     )
     overall: dict[str, int] = defaultdict(int)
     per_limit: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
@@ -436,18 +445,18 @@ async def roster(session: AsyncSession, s: Scope, standard_fen: int | None) -> R
     month = s.period.months[-1]
     rows = await session.execute(
         select(
-            b.assistance_type, func.coalesce(b.category, ""), func.coalesce(Region.urban_rural, ""),
+            b.assistance_type, b.category, Region.urban_rural,
             b.status, func.count(), func.sum(Application.household_size), func.sum(b.monthly_amount_fen),
         )
         .join(Application, Application.application_number == b.application_number)
         .outerjoin(Region, Region.code == b.community_code)
         .where(*on_roster(s, month))
-        .group_by(b.assistance_type, func.coalesce(b.category, ""), func.coalesce(Region.urban_rural, ""), b.status)
+        .group_by(b.assistance_type, b.category, Region.urban_rural, b.status)
     )  # fmt: skip
     groups: dict[str, dict[str, list[int]]] = {"type": {}, "class": {}, "area": {}}
     households = persons = benefit = phase_out = 0
     for kind, category, area, status, count, size, fen in rows:
-        size, fen = int(size or 0), int(fen or 0)
+        size, fen, category, area = int(size or 0), int(fen or 0), category or "", area or ""
         households, persons, benefit = households + count, persons + size, benefit + fen
         if status == "phase_out":
             phase_out += count
@@ -491,8 +500,8 @@ async def exits(session: AsyncSession, s: Scope) -> list[ExitGroup]:
         (found_ineligible, literal("ineligible")), (b.phase_out_until.is_not(None), literal("phase_out")),
         else_=literal("other"),
     ).label("reason")  # fmt: skip
-    rows = await session.execute(
-        select(reason, func.count())
+    exited = (
+        select(reason)
         .where(
             b.county_code == s.county,
             b.community_code.startswith(s.region, autoescape=True),
@@ -500,9 +509,10 @@ async def exits(session: AsyncSession, s: Scope) -> list[ExitGroup]:
             b.status != "stopped",
             b.exit_month.in_(s.period.months),
         )
-        .group_by(reason)
+        .subquery()
     )
-    tally = dict(rows.tuples().all())
+    rows = await session.execute(select(exited.c.reason, func.count()).group_by(exited.c.reason))
+    tally: dict[str, int] = {str(k): int(v) for k, v in rows}
     tally["fraud"] = await fraud_stops(session, s)
     return [ExitGroup(reason=k, label=v, households=int(tally.get(k, 0))) for k, v in EXIT_LABELS.items()]
 
@@ -559,7 +569,7 @@ async def money(session: AsyncSession, s: Scope) -> MoneyFigures:
     rows = (
         await session.execute(
             select(
-                o.assistance_type, func.coalesce(o.month, ""), o.kind, func.count(),
+                o.assistance_type, o.month, o.kind, func.count(),
                 func.sum(case((paid, 1), else_=0)), func.sum(case((paid, o.amount_fen), else_=0)),
                 func.sum(case((o.status == OrderStatus.FAILED.value, 1), else_=0)),
                 func.sum(case((o.attempts > 1, 1), else_=0)),
@@ -569,7 +579,7 @@ async def money(session: AsyncSession, s: Scope) -> MoneyFigures:
                 func.sum(case((and_(paid, o.batch_id.is_not(None)), 1), else_=0)),
             )
             .where(*orders_in_period(s))
-            .group_by(o.assistance_type, func.coalesce(o.month, ""), o.kind)
+            .group_by(o.assistance_type, o.month, o.kind)
         )
     ).all()  # fmt: skip
     total: dict[str, int] = defaultdict(int)
@@ -596,7 +606,7 @@ async def money(session: AsyncSession, s: Scope) -> MoneyFigures:
         }  # fmt: skip
         for key, value in values.items():
             total[key] += int(value or 0)
-        for bucket, key in ((by_type, kind or ""), (by_month, month)):
+        for bucket, key in ((by_type, kind or ""), (by_month, month or "")):
             acc = bucket.setdefault(key, [0, 0])
             acc[0], acc[1] = acc[0] + int(n_paid or 0), acc[1] + int(fen or 0)
     recovered = await session.scalar(

@@ -7,14 +7,16 @@ their county, township staff their township, supervisors their jurisdiction (ser
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
+from fastapi.responses import Response
 
 from api.deps import ClockDep, CurrentStaff, SessionsDep, SettingsDep
 from domain.enums import AssistanceType
 from domain.statistics import StatisticsOverview
 from services.statistics import StatisticsService, statistics_service
+from services.statistics_report import MonthlyReport, report_csv, report_xlsx
 
 router = APIRouter(prefix="/api/v1/statistics", tags=["统计分析"])
 
@@ -61,3 +63,45 @@ async def overview(
     type: Annotated[AssistanceType | None, Query(description="救助类别；默认全部")] = None,
 ) -> StatisticsOverview:
     return await statistics.overview(actor, region, period, type)
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+@router.get(
+    "/monthly-report",
+    response_model=MonthlyReport,
+    summary="民政统计月报：城市/农村低保、特困、临时救助及资金支出（JSON、CSV 或 xlsx）",
+    responses={
+        **_ERRORS,
+        200: {
+            "description": "format=json：各行指标（金额单位：分）；format=csv：UTF-8（带BOM）；format=xlsx：Excel 工作簿（金额单位：元）",
+            "content": {"text/csv": {}, XLSX: {}},
+        },
+    },
+)
+async def monthly_report(
+    actor: CurrentStaff,
+    statistics: StatisticsDep,
+    month: Annotated[str, Query(max_length=7, description="月份，如 2026-11")],
+    county: Annotated[
+        str | None,
+        Query(min_length=6, max_length=6, pattern=r"^\d{6}$", description="县（区）代码；默认本人所在县"),
+    ] = None,
+    format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json、csv 或 xlsx")] = "json",
+) -> Any:
+    report = await statistics.monthly_report(actor, county, month)
+    name = f"monthly-report-{report.county_code}-{report.month}"
+    if format == "csv":
+        return Response(
+            content=report_csv(report).encode(),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{name}.csv"'},
+        )
+    if format == "xlsx":
+        return Response(
+            content=report_xlsx(report),
+            media_type=XLSX,
+            headers={"Content-Disposition": f'attachment; filename="{name}.xlsx"'},
+        )
+    return report
