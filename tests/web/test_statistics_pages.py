@@ -8,12 +8,15 @@ beside the period fields."""
 
 from __future__ import annotations
 
+import csv
+import io
 import random
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+import openpyxl
 from playwright.async_api import Page, expect
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -157,7 +160,7 @@ async def charts_drawn(page: Page) -> list[int]:
     return [await c.locator("svg").count() for c in await page.locator(".chart").all()]
 
 
-async def test_the_figures_follow_the_filters_charts_draw_and_the_report_downloads(site: Site) -> None:
+async def test_the_figures_follow_the_filters_the_charts_draw_and_the_report_downloads(site: Site) -> None:
     county = await seed_county(site.sessions)
     supervisor = await site.staff(Role.SUPERVISOR.value, county.code)
     page = await site.signed_in(supervisor)
@@ -185,6 +188,29 @@ async def test_the_figures_follow_the_filters_charts_draw_and_the_report_downloa
     assert await page.locator("section[aria-labelledby='h-limits'] .chart svg path").count() > 0
     assert await accessibility_problems(page) == []
     await screenshot(page, "statistics-overview")
+
+    # The monthly report of the county and month: the CSV (BOM, Chinese header) and the workbook
+    # hold the same rows; October's spending is the three payments.
+    await expect(page.locator("#h-report + p")).to_contain_text(f"{county.name} · {MONTH}")
+    async with page.expect_download() as csv_download:
+        await page.get_by_role("link", name="导出月报 CSV").click()
+    saved = await (await csv_download.value).path()
+    raw = saved.read_bytes().decode("utf-8")
+    assert raw.startswith("\ufeff")
+    header, *rows = list(csv.reader(io.StringIO(raw.removeprefix("\ufeff"))))
+    assert header == ["序号", "类别", "指标", "计量单位", "本月数"]
+    assert [r[4] for r in rows if r[2] == "当月社会救助资金支出"] == ["1800.00"]
+    async with page.expect_download() as xlsx_download:
+        await page.get_by_role("link", name="导出月报 Excel（xlsx）").click()
+    download = await xlsx_download.value
+    assert download.suggested_filename == f"monthly-report-{county.code}-{MONTH}.xlsx"
+    sheet = openpyxl.load_workbook(io.BytesIO((await download.path()).read_bytes())).active
+    assert sheet is not None
+    cells = [list(r) for r in sheet.iter_rows(min_row=3, values_only=True)]
+    assert [[str(c[0]), c[1], c[2], c[3]] for c in cells] == [r[:4] for r in rows]
+    assert [c[4] for c in cells] == [
+        float(r[4]) if "." in r[4] else int(r[4]) if r[4] else None for r in rows
+    ]
 
     # A township: its own figures, on target (not red).
     await choose(page, region=county.two, month=MONTH)
@@ -218,6 +244,11 @@ async def test_a_township_reviewer_sees_only_their_township_and_a_forged_one_is_
     await page.goto(f"/staff/statistics?kind=month&month={MONTH}")
     options = page.get_by_label("地区").locator("option")
     assert [t.strip() for t in await options.all_inner_texts()] == ["甲街道"]  # nothing else to choose
+    assert await page.get_by_role("link", name="导出月报 CSV").count() == 0  # the county's report
+    async with site.http() as http:  # typed in anyway: the service's refusal
+        http.cookies.update({c["name"]: c["value"] for c in await page.context.cookies()})
+        refused = await http.get(f"/staff/statistics/monthly-report.csv?county={county.code}&month={MONTH}")
+    assert refused.status_code == 403 and "序号" not in refused.text
     await expect(count_cell(page, "受理申请（件）")).to_have_text("5")
     await expect(headline(page, "on_time").locator(".value")).to_have_text("75.00 %")
     # The other township, the whole county, another county: typed into the URL.

@@ -14,16 +14,17 @@ from typing import Annotated, Literal
 from urllib.parse import urlencode
 
 from fastapi import APIRouter, Depends, Query, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 from api.deps import ClockDep, SessionsDep, SettingsDep
 from api.schemas.codes import FilterCode
 from domain.calendar import CHINA_TZ
-from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType
+from domain.enums import ASSISTANCE_TYPE_LABELS, AssistanceType, RegionLevel
 from domain.staff import county_of
 from services.errors import ApiError
 from services.statistics import StatisticsService, statistics_service
 from services.statistics_regions import statistics_regions
+from services.statistics_report import MonthlyReport, report_csv, report_xlsx
 from web.csrf import require_csrf
 from web.pages import PageActor, PageRoute
 from web.statistics_filter import PERIOD_KINDS, QUARTERS, StatisticsFilter
@@ -83,9 +84,13 @@ async def statistics_page(
             "period": refusal.message
         }
     regions = await statistics_regions(sessions, actor)
+    # The report is a county's: offered when the figures' county is one of the caller's choices
+    # (township staff have none; the service refuses them the report anyway).
+    counties = {r.code: r.name for r in regions if r.level == RegionLevel.COUNTY.value}
+    county = county_of(overview.region_code) if overview else ""
     report = (
-        urlencode({"county": county_of(overview.region_code), "month": overview.report_month})
-        if overview
+        urlencode({"county": county, "month": overview.report_month})
+        if overview and county in counties
         else ""
     )
     return render(
@@ -101,8 +106,38 @@ async def statistics_page(
             "quarters": QUARTERS,
             "overview": overview,
             "errors": errors,
-            "report_csv": f"/staff/statistics/monthly-report.csv?{report}",
-            "report_xlsx": f"/staff/statistics/monthly-report.xlsx?{report}",
+            "report_county": counties.get(county, ""),
+            "report_csv": f"/staff/statistics/monthly-report.csv?{report}" if report else "",
+            "report_xlsx": f"/staff/statistics/monthly-report.xlsx?{report}" if report else "",
         },
         status_code=422 if errors else 200,
     )
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+Month = Annotated[FilterCode, Query()]
+
+
+def _attachment(report: MonthlyReport, suffix: str) -> dict[str, str]:
+    name = f"monthly-report-{report.county_code}-{report.month}.{suffix}"
+    return {"Content-Disposition": f'attachment; filename="{name}"'}
+
+
+# The same files as GET /api/v1/statistics/monthly-report?format=csv|xlsx (the same service and
+# writers), for the page's session: township staff and other counties are refused there.
+@router.get("/statistics/monthly-report.csv", include_in_schema=False)
+async def monthly_report_csv(
+    actor: PageActor, statistics: Statistics, month: Month, county: Code = None
+) -> Response:
+    report = await statistics.monthly_report(actor, county or None, month)
+    return Response(
+        report_csv(report).encode(), media_type="text/csv; charset=utf-8", headers=_attachment(report, "csv")
+    )
+
+
+@router.get("/statistics/monthly-report.xlsx", include_in_schema=False)
+async def monthly_report_xlsx(
+    actor: PageActor, statistics: Statistics, month: Month, county: Code = None
+) -> Response:
+    report = await statistics.monthly_report(actor, county or None, month)
+    return Response(report_xlsx(report), media_type=XLSX, headers=_attachment(report, "xlsx"))
