@@ -40,8 +40,9 @@ def upgrade() -> None:
     )
     op.create_index("ix_case_limits_county_deadline", "case_limits", ["county_code", "deadline"])
     _fill_case_limits()
-    with op.batch_alter_table("regions") as t:
-        t.add_column(sa.Column("urban_rural", sa.String(8), nullable=True))
+    # Plain ALTER TABLE (no batch copy): on SQLite a batch would rebuild `regions`, which every
+    # case row references.
+    op.add_column("regions", sa.Column("urban_rural", sa.String(8), nullable=True))
     op.execute(
         "UPDATE regions SET urban_rural = 'rural' WHERE level = 'community' AND (name LIKE '%村' OR name LIKE '%村委会')"
     )
@@ -77,5 +78,4 @@ def _fill_case_limits() -> None:
 def downgrade() -> None:
     op.drop_index("ix_case_limits_county_deadline", table_name="case_limits")
     op.drop_table("case_limits")
-    with op.batch_alter_table("regions") as t:
-        t.drop_column("urban_rural")
+    op.execute("ALTER TABLE regions DROP COLUMN urban_rural")  # SQLite ≥ 3.35 and PostgreSQL
