@@ -95,6 +95,18 @@ class Chart:
 
 
 @dataclass(frozen=True)
+class DetailTable:
+    """A breakdown without a chart (by type, channel, area …): a titled table with its formula."""
+
+    key: str
+    title: str
+    category_label: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, tuple[str, ...]], ...]
+    note: str = ""
+
+
+@dataclass(frozen=True)
 class Overview:
     """The page body for one region, period and type."""
 
@@ -106,6 +118,7 @@ class Overview:
     counts: tuple[Count, ...]
     charts: tuple[Chart, ...]
     report_month: str  # the month the monthly report's export links are for
+    details: tuple[DetailTable, ...] = field(default_factory=tuple)
     notes: tuple[str, ...] = field(default_factory=tuple)
 
 
@@ -218,6 +231,38 @@ def overview_view(result: StatisticsOverview, period_text: str) -> Overview:
             unit="个工作日", note=f["durations.per_stage"],
         ),
     )  # fmt: skip
+    details = (
+        DetailTable(
+            "by_type", "按救助类别的申请", "救助类别", ("受理", "已批准", "不予批准", "撤回", "其他终结", "在办"),
+            tuple((t.label, (str(t.received), str(t.approved), str(t.rejected), str(t.withdrawn),
+                             str(t.closed), str(t.open))) for t in apps.by_type),
+            f["applications.totals.received"],
+        ),
+        DetailTable(
+            "by_channel", "按受理渠道的申请", "受理渠道", ("受理件数",),
+            tuple((c.label, (str(c.received),)) for c in apps.by_channel), f["applications.by_channel"],
+        ),
+        DetailTable(
+            "limits_by_type", "按救助类别的时限达标率", "救助类别", LIMIT_COLUMNS,
+            tuple((x.label, _limit_cells(x)) for x in limits.per_type), f["limits.on_time_rate"],
+        ),
+        DetailTable(
+            "roster", "在册救助对象（期末月）", "分组", ("户数", "人数", "月救助金额（元）"),
+            tuple((g.label, (str(g.households), str(g.persons), yuan(g.benefit_fen)))
+                  for g in (*roster.by_type, *roster.by_area, *roster.by_class)),
+            f["roster.by_area"],
+        ),
+        DetailTable(
+            "exits", "期内退出（按原因）", "退出原因", ("户数",),
+            tuple((x.label, (str(x.households),)) for x in roster.exits), f["roster.exits"],
+        ),
+        DetailTable(
+            "warnings", "预警（按规则）", "预警规则", ("生成", "待核实", "已排除", "已确认"),
+            tuple((w.title, (str(w.raised), str(w.open), str(w.cleared), str(w.confirmed)))
+                  for w in oversight.warnings),
+            f["oversight.warnings"],
+        ),
+    )  # fmt: skip
     whole = result.durations.whole_process
     notes = (
         f"全流程办理工作日：{whole.count} 件，平均 {days(whole.mean)}，中位数 {days(whole.median)}，"
@@ -237,5 +282,6 @@ def overview_view(result: StatisticsOverview, period_text: str) -> Overview:
         counts=counts,
         charts=charts,
         report_month=result.period.months[-1],
+        details=details,
         notes=notes,
     )

@@ -11,6 +11,7 @@ from __future__ import annotations
 import csv
 import io
 import random
+import re
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
@@ -186,6 +187,11 @@ async def test_the_figures_follow_the_filters_the_charts_draw_and_the_report_dow
     await expect(stages.get_by_role("row", name="审批")).to_contain_text("2")
     assert await charts_drawn(page) == [1, 1, 1, 1, 1]
     assert await page.locator("section[aria-labelledby='h-limits'] .chart svg path").count() > 0
+    by_type = page.locator("#detail-by_type table")
+    await expect(by_type.get_by_role("row", name="城乡低保")).to_have_text(
+        re.compile(r"城乡低保\s*5\s*3\s*1\s*0\s*0\s*1")
+    )
+    await expect(page.locator("#detail-by_channel").get_by_role("row", name="窗口受理")).to_contain_text("7")
     assert await accessibility_problems(page) == []
     await screenshot(page, "statistics-overview")
 
