@@ -312,4 +312,6 @@ async def test_the_page_fits_a_laptop_and_a_phone_and_draws_without_animation(si
         await page.evaluate("window.dispatchEvent(new Event('beforeprint'))")
         assert await charts_drawn(page) == [1, 1, 1, 1, 1]
         await expect(page.get_by_role("button", name="查询")).to_be_hidden()
+        await expect(page.get_by_role("form", name="统计条件")).to_be_hidden()  # paper has no filters
+        await expect(page.get_by_role("link", name="导出月报 CSV")).to_be_hidden()  # nor links
     assert site.console == []
