@@ -21,7 +21,7 @@ from domain.calendar import CHINA_TZ
 from domain.enums import AssistanceType, RegionLevel
 from domain.policy import RegionStandards
 from domain.staff import Actor, Role, covers
-from domain.statistics import Period, PeriodError, PeriodOut, StatisticsOverview, parse_period
+from domain.statistics import Period, PeriodError, PeriodOut, StatisticsOverview, parse_period, previous_month
 from infra.models import Region
 from infra.policy_config import load_policy_book
 from services import statistics_queries as q
@@ -126,7 +126,7 @@ class StatisticsService:
             formulas=FORMULAS,
         )
 
-    async def monthly_report(self, actor: Actor, county_code: str | None, month: str) -> MonthlyReport:
+    async def monthly_report(self, actor: Actor, county_code: str | None, month: str | None) -> MonthlyReport:
         """The ministry's monthly table of a county: the caller's county by default. Township staff
         are refused (the report is the county's); so is anyone asking for another county."""
         region = await self.region(actor, county_code or actor.region_code[:6])
@@ -136,6 +136,7 @@ class StatisticsService:
                 errors=[{"field": "county", "type": "invalid_region", "message": "月报按县（区）编制：请选择县（区）"}],
             )  # fmt: skip
         now = self.now()
+        month = month or previous_month(now.astimezone(CHINA_TZ).date())
         if not re.fullmatch(r"\d{4}-\d{2}", month.strip()):
             raise ApiError(
                 422, "invalid_period", "月份格式有误：请填写如 2026-11",

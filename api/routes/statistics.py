@@ -11,8 +11,10 @@ from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import Response
+from pydantic import Field
 
 from api.deps import ClockDep, CurrentStaff, SessionsDep, SettingsDep
+from api.schemas.codes import ASCII, CountyCode, Example, Month, RegionCode
 from domain.enums import AssistanceType
 from domain.statistics import StatisticsOverview
 from services.statistics import StatisticsService, statistics_service
@@ -27,22 +29,19 @@ _ERRORS: dict[int | str, dict[str, Any]] = {
     },
 }
 
-RegionQuery = Annotated[
-    str | None,
-    Query(
-        min_length=6,
-        max_length=12,
-        pattern=r"^\d{6,12}$",
-        description="县（区）或乡镇（街道）代码；默认本人辖区",
-    ),
-]
-PeriodQuery = Annotated[
+# A period is code-like (ASCII digits, Q, "..") and normalised as the other codes: a full-width
+# "２０２６－１１" reads as 2026-11 or is refused, never a second period.
+PeriodCode = Annotated[
     str,
-    Query(
+    Field(
+        min_length=4,
         max_length=40,
         description="统计期间：月份 2026-11、季度 2026Q4、年份 2026，或日期区间 2026-11-01..2026-11-15（含首尾）",
     ),
+    ASCII,
+    Example("2026-11"),
 ]
+RegionQuery = Annotated[RegionCode | None, Query(description="县（区）或乡镇（街道）代码；默认本人辖区")]
 
 
 def service(sessions: SessionsDep, settings: SettingsDep, clock: ClockDep) -> StatisticsService:
@@ -58,7 +57,7 @@ StatisticsDep = Annotated[StatisticsService, Depends(service)]
 async def overview(
     actor: CurrentStaff,
     statistics: StatisticsDep,
-    period: PeriodQuery,
+    period: Annotated[PeriodCode, Query()],
     region: RegionQuery = None,
     type: Annotated[AssistanceType | None, Query(description="救助类别；默认全部")] = None,
 ) -> StatisticsOverview:
@@ -83,11 +82,8 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 async def monthly_report(
     actor: CurrentStaff,
     statistics: StatisticsDep,
-    month: Annotated[str, Query(max_length=7, description="月份，如 2026-11")],
-    county: Annotated[
-        str | None,
-        Query(min_length=6, max_length=6, pattern=r"^\d{6}$", description="县（区）代码；默认本人所在县"),
-    ] = None,
+    month: Annotated[Month | None, Query(description="月份，如 2026-11；默认上月")] = None,
+    county: Annotated[CountyCode | None, Query(description="县（区）代码；默认本人所在县")] = None,
     format: Annotated[Literal["json", "csv", "xlsx"], Query(description="json、csv 或 xlsx")] = "json",
 ) -> Any:
     report = await statistics.monthly_report(actor, county, month)
