@@ -232,7 +232,7 @@ async def test_the_figures_follow_the_filters_the_charts_draw_and_the_report_dow
     await choose(page, region=county.code, type="", month="2026-09")
     await expect(count_cell(page, "受理申请（件）")).to_have_text("1")
     await expect(count_cell(page, "发放金额（元）")).to_have_text("500.00")
-    await choose(page, region=county.code, kind="quarter", year="2026", quarter="4")
+    await choose(page, region=county.code, kind="quarter", year="２０２６", quarter="4")  # pasted full-width
     await expect(count_cell(page, "受理申请（件）")).to_have_text("7")
     payments = page.locator("section[aria-labelledby='h-payments'] table tbody tr")
     await expect(payments).to_have_count(3)
