@@ -21,6 +21,7 @@ from web.routes import (
     payments,
     public_publicity,
     publicity,
+    statistics,
     task_page,
     tasks,
     warnings,
@@ -44,6 +45,7 @@ def install_web(app: FastAPI) -> None:
         payments,
         warnings,
         audit,
+        statistics,
         admin,
         public_publicity,
     )

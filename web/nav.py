@@ -29,6 +29,11 @@ NAV: tuple[NavItem, ...] = (
     NavItem("救助对象", "/staff/beneficiaries", ALL - {R.INTAKE_CLERK}),
     NavItem("资金发放", "/staff/payments", frozenset({R.FINANCE_OFFICER, R.COUNTY_APPROVER, R.SUPERVISOR})),
     NavItem("预警清单", "/staff/warnings", frozenset({R.COUNTY_APPROVER, R.SUPERVISOR, R.TOWNSHIP_HEAD})),
+    NavItem(
+        "统计分析",
+        "/staff/statistics",
+        frozenset({R.SUPERVISOR, R.COUNTY_APPROVER, R.TOWNSHIP_HEAD, R.TOWNSHIP_REVIEWER}),
+    ),
     NavItem("审计", "/staff/audit", frozenset({R.SUPERVISOR})),
     NavItem("系统管理", "/staff/admin", frozenset({R.OPERATOR, R.PROVINCIAL_OPERATOR})),
 )
