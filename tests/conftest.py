@@ -62,13 +62,27 @@ def temporal_cli() -> str:
 
 
 @pytest_asyncio.fixture(scope="session")
-async def dev_env() -> AsyncIterator[WorkflowEnvironment]:
-    """The real Temporal dev server (temporal server start-dev), in memory, headless."""
+async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[WorkflowEnvironment]:
+    """The real Temporal dev server (temporal server start-dev), headless, on a database file of
+    the session. Not in memory: under heavy load the server's SQLite driver can drop a connection
+    after an interrupted query ("Error interrupted (9)"), and an in-memory database vanishes with its
+    last connection — the namespace with it, so every later call answered "Namespace default is not
+    found" for the rest of the run (seen in a fresh-clone run; temporalio/temporal#3784)."""
+    database = tmp_path_factory.mktemp("temporal-dev-server") / "temporal.db"
     env = await WorkflowEnvironment.start_local(
         dev_server_existing_path=temporal_cli(),
         search_attributes=sa.ALL_KEYS,
         data_converter=make_data_converter(load_settings()),
         dev_server_log_level="error",
+        dev_server_extra_args=[
+            "--db-filename",
+            str(database),
+            # The file only has to outlive a dropped connection, not a power cut: no fsync.
+            "--sqlite-pragma",
+            "journal_mode=wal",
+            "--sqlite-pragma",
+            "synchronous=off",
+        ],
     )
     yield env
     await env.shutdown()
