@@ -307,7 +307,9 @@ def test_the_api_and_the_worker_need_the_real_sms_provider(services: dict[str, A
         settings = settings_from(_env(services[service]))
         assert settings.sms_base_url == REQUIRED_ENV["SMS_BASE_URL"], service
         assert (
-            settings.sms_api_key == REQUIRED_ENV["SMS_API_KEY"] != Settings.model_fields["sms_api_key"].default
+            settings.sms_api_key
+            == REQUIRED_ENV["SMS_API_KEY"]
+            != Settings.model_fields["sms_api_key"].default
         ), service
     others = {k: v for k, v in REQUIRED_ENV.items() if k != "SMS_API_KEY"}
     with pytest.raises(MissingVariable, match="SMS_API_KEY"):
