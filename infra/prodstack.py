@@ -240,6 +240,8 @@ async def run_production(stop: asyncio.Event) -> None:
         "APP_ENV": "production",
         "DEPARTMENT_BASE_URL": settings.department_base_url,
         "BANK_BASE_URL": settings.bank_base_url,
+        # Every child gets these: the API instances send the sign-in and objection codes through
+        # the SMS simulator with the same generated SMS_API_KEY as the workers' notices.
         "SMS_BASE_URL": settings.sms_base_url,
         # The workers poll as a version of the Worker Deployment, made current once they poll: a
         # restart with new code is a new build (README, "Deploying a new version").

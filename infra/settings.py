@@ -245,8 +245,10 @@ class UnsafeProductionSettings(RuntimeError):
 
 
 # The secrets each process holds, as the variables an operator sets. The worker has no JWT_SECRET
-# (only the API signs and checks tokens); both encrypt Temporal payloads and seal personal data.
-API_SECRETS = ("JWT_SECRET", "PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY")
+# (only the API signs and checks tokens); both encrypt Temporal payloads and seal personal data, and
+# both talk to the SMS provider (the API sends the portal's sign-in and the objections' codes, the
+# worker the notices to applicants).
+API_SECRETS = ("JWT_SECRET", "PAYLOAD_KEYS", "PII_KEYS", "PII_HASH_KEY", "SMS_API_KEY")
 WORKER_SECRETS = (
     "PAYLOAD_KEYS",
     "PII_KEYS",

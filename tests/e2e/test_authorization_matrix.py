@@ -419,7 +419,10 @@ async def _probe(world: World, route: Route, role: Role, actor: str, target: str
 
 
 def is_page(path: str) -> bool:
-    return path == "/" or path.startswith(("/staff", "/static"))
+    # /portal (掌上办) takes no bearer token either: its own session cookie, tested in
+    # tests/web/test_portal_pages.py (every portal route without a session → the portal's login;
+    # staff cookie, API token and tampered cookies refused both ways).
+    return path == "/" or path.startswith(("/staff", "/static", "/portal"))
 
 
 def served_routes(app: FastAPI) -> set[tuple[str, str]]:

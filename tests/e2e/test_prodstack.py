@@ -485,6 +485,20 @@ def test_production_topology_serves_cases_pays_and_hides_personal_data_on_postgr
     tasks = _until(lambda: _open_tasks(stack, clerk, application_number), 120, "first tasks via API 2")
     assert tasks == ["home_visit"]
 
+    # SMS through the simulator with the installation's generated key: the workers' 受理 notice of
+    # that case, and a portal sign-in code sent by API instance 2 (an API with the development
+    # SMS_API_KEY would not have started; with no SMS settings the code would not arrive).
+    sms = f"http://127.0.0.1:{stack.ports['SMS']}/admin/messages"
+
+    def received(phone: str, template: str) -> list[Any] | None:
+        listed = httpx.get(sms, params={"phone": phone}, timeout=30).json()
+        return [m for m in listed if m["template"] == template] or None
+
+    _until(lambda: received("13812345678", "application_accepted"), 120, "the 受理 SMS")
+    asked = httpx.post(stack.api(1) + "/portal/login/code", data={"phone": "13912340000"}, timeout=30)
+    assert asked.status_code == 200 and "验证码已发送" in asked.text, asked.text[-2000:] + stack.tail()
+    assert received("13912340000", "verification_code")
+
     # The history lives in the Temporal server's PostgreSQL database.
     executions, nodes, leaked = asyncio.run(
         _temporal_rows(port, workflow_id, payload["applicant"]["id_number"])

@@ -297,6 +297,25 @@ def test_worker_needs_the_real_bank_and_payer_account(services: dict[str, Any]) 
     assert settings.bank_batch_size == 5000
 
 
+def test_the_api_and_the_worker_need_the_real_sms_provider(services: dict[str, Any]) -> None:
+    """The worker sends the notices, the API the portal's sign-in and the objections' codes: both
+    must name the provider and our key there, never fall back to the SMS simulator's."""
+    for service in ("api", "worker"):
+        raw = _load()["services"][service]["environment"]
+        for name in ("SMS_BASE_URL", "SMS_API_KEY"):
+            assert f"${{{name}:?" in str(raw[name]), f"{service}: {name} must be required in production"
+        settings = settings_from(_env(services[service]))
+        assert settings.sms_base_url == REQUIRED_ENV["SMS_BASE_URL"], service
+        assert (
+            settings.sms_api_key
+            == REQUIRED_ENV["SMS_API_KEY"]
+            != Settings.model_fields["sms_api_key"].default
+        ), service
+    others = {k: v for k, v in REQUIRED_ENV.items() if k != "SMS_API_KEY"}
+    with pytest.raises(MissingVariable, match="SMS_API_KEY"):
+        _interpolate({"api": _load()["services"]["api"]}, others)
+
+
 def test_the_worker_polls_as_a_version_and_finishes_its_activities_before_the_kill(
     services: dict[str, Any],
 ) -> None:

@@ -89,6 +89,15 @@ def test_the_api_refuses_to_be_built_in_production_with_a_development_secret() -
     create_app(settings_from({**real_secrets(), "APP_ENV": "production"}))  # real secrets: built
 
 
+def test_the_api_refuses_the_development_sms_key_in_production() -> None:
+    """The API sends the portal's sign-in codes and the objections' codes: with the SMS simulator's
+    key it would either fail at the real provider or talk to a stand-in holding the codes."""
+    leaked = {**real_secrets(), "APP_ENV": "production"}
+    del leaked["SMS_API_KEY"]  # falls back to the simulator's dev-sms-key
+    with pytest.raises(UnsafeProductionSettings, match="SMS_API_KEY"):
+        create_app(settings_from(leaked))
+
+
 def test_development_keeps_its_defaults() -> None:
     settings = settings_from({})
     assert settings.app_env == "development"

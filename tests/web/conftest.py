@@ -31,6 +31,7 @@ from infra.pii import make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import REPO_ROOT, Settings, load_settings
+from infra.sms.http import sms_gateway_from_settings
 from tests.browser import chromium_path
 from tests.e2e.addresses import unique_ip
 from tests.sms_sim import SmsSimulator
@@ -160,7 +161,8 @@ async def _serving(
     department_adapters: AdapterFactory,
     sms_simulator: SmsSimulator,
 ) -> AsyncIterator[Site]:
-    # The app's SMS gateway (sign-in codes) points at the test session's SMS simulator.
+    # The app's SMS gateway (sign-in codes) and the worker's (the notices to applicants) point at
+    # the test session's SMS simulator, so a browser test reads both there as a family would.
     settings = load_settings(
         database_url=sqlite_url,
         temporal_task_queue=task_queue,
@@ -169,20 +171,28 @@ async def _serving(
     )
     await seed_demo(sessions)
     app = create_app(settings, session_factory=sessions, temporal_client=env.client)
+    sms = sms_gateway_from_settings(settings)
     resources = WorkerResources(
-        sessions, load_policy_book(settings.policy_file), department_adapters, pii=make_pii_vault(settings)
+        sessions,
+        load_policy_book(settings.policy_file),
+        department_adapters,
+        sms=sms,
+        pii=make_pii_vault(settings),
     )
     worker = build_worker(env.client, task_queue, resources)
-    async with worker:
-        server, task, url = await serve(app)
-        site = Site(url, settings, sessions, browser, [], [], env)
-        try:
-            yield site
-        finally:
-            for context in site.contexts:
-                await context.close()
-            server.should_exit = True
-            await task
+    try:
+        async with worker:
+            server, task, url = await serve(app)
+            site = Site(url, settings, sessions, browser, [], [], env)
+            try:
+                yield site
+            finally:
+                for context in site.contexts:
+                    await context.close()
+                server.should_exit = True
+                await task
+    finally:
+        await sms.aclose()
 
 
 @pytest_asyncio.fixture

@@ -10,6 +10,8 @@ import hashlib
 import random
 import re
 import uuid
+from datetime import timedelta
+from typing import Any
 
 import fastapi.routing
 import httpx
@@ -18,8 +20,11 @@ from playwright.async_api import Page, expect
 from sqlalchemy import func, select
 
 from api.app import create_app
+from domain.notices import yuan
 from infra.models import Application, OnlineApplication, PortalUpload
 from infra.settings import load_settings
+from tests.e2e.support import eventually, login
+from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM, OPINION_FORM, REVIEW_FORM
 from tests.factories import id_number, pii_vault
 from tests.sms_sim import SmsSimulator
 from tests.web.conftest import Site, accessibility_problems, screenshot
@@ -478,4 +483,114 @@ async def test_two_clerks_accepting_at_once_make_one_case(site: Site, sms_simula
             .where(Application.applicant_id_number_digest == pii_vault().digest(applicant_id))
         )
     assert cases == 1
+    assert script_errors(site) == []
+
+
+def sms_of(sms: SmsSimulator, phone: str, template: str) -> dict[str, str] | None:
+    found = [m for m in sms.messages(phone) if m["template"] == template]
+    return found[0] if found else None
+
+
+async def until_sms(sms: SmsSimulator, phone: str, template: str, within: float = 60) -> dict[str, str]:
+    """The newest message of this template the phone received, once the worker has sent it."""
+
+    async def sent() -> dict[str, str] | None:
+        return sms_of(sms, phone, template)
+
+    return await eventually(sent, within=within)
+
+
+async def test_the_family_applies_by_phone_and_is_told_acceptance_and_approval_with_its_amount(
+    ts_site: Site, sms_simulator: SmsSimulator
+) -> None:
+    """Issue 14's browser scenario end to end: the code read from the SMS simulator → an application
+    with photos → the window accepts it in the staff front → the family sees the stage and the 受理
+    message (SMS and portal) → the case walked to the county's approval (the publicity's 7 working
+    days passed on the time-skipping server) → the approval SMS and the portal show the amount and
+    the first month."""
+    site = ts_site
+    assert site.env is not None
+    phone, applicant_id = unique_phone(), unique_id()
+    page = await sign_in(site, sms_simulator, phone, applicant_id)
+    await fill_application(page, applicant_id, "孙凤英")
+    # A photo of every material on the checklist: the window has nothing to ask for, the case is 受理.
+    for field in await page.locator("#materials input[type=file]").all():
+        await field.set_input_files(files=[{"name": "材料.jpg", "mimeType": "image/jpeg", "buffer": JPEG}])
+    await page.get_by_role("button", name="提交申请").click()
+    await expect(page.locator(".status-line")).to_contain_text("等待乡镇（街道）窗口受理")
+    reference = page.url.rsplit("/", 1)[1]
+
+    clerk = await site.signed_in("clerk_chigang")
+    await clerk.goto(f"/staff/online-applications/{reference}")
+    await clerk.get_by_label("我已核对，确认受理").check()
+    clerk.once("dialog", lambda d: d.accept())
+    await clerk.get_by_role("button", name="受理", exact=True).click()
+    await expect(clerk.get_by_role("heading", name="受理登记完成")).to_be_visible()
+    [row] = await online_rows(site, applicant_id)
+    number = row.application_number
+    assert number
+
+    accepted = await until_sms(sms_simulator, phone, "application_accepted")
+    assert number in accepted["text"] and "已受理" in accepted["text"]
+    assert sms_of(sms_simulator, phone, "materials_missing") is None  # every material was there
+    notices = page.get_by_role("region", name="给您的通知")
+
+    async def case_page_shows(text: str) -> bool:
+        await page.goto(f"/portal/cases/{number}")
+        return text in await notices.inner_text()
+
+    await eventually(lambda: case_page_shows(accepted["text"]), within=30)
+    await expect(page.locator("dl.facts")).to_contain_text(number)
+    await expect(page.locator(".status-line")).to_contain_text(re.compile("已受理|正在"))
+    await until_sms(sms_simulator, phone, "stage_investigation")
+
+    # The township's work, through the staff API as the desk tests do (the pages of each task
+    # are the walkthrough's subject): 入户调查 → 民主评议 → 初审意见 → 公示 → 县级审批.
+    async with site.http() as api:
+        desks = {u: await login(api, u) for u in ("inv_chigang_1", "reviewer_chigang", "approver_haizhu")}
+
+        async def complete(username: str, task_type: str, outcome: str, form: dict[str, Any]) -> None:
+            async def opened() -> dict[str, Any] | None:
+                listed = await api.get(
+                    "/api/v1/tasks", params={"application_number": number}, headers=desks[username]
+                )
+                return next((t for t in listed.json()["items"] if t["task_type"] == task_type), None)
+
+            task = await eventually(opened, within=60)
+            done = await api.post(
+                f"/api/v1/tasks/{task['task_id']}/complete",
+                json={"outcome": outcome, "form": form},
+                headers=desks[username],
+            )
+            assert done.status_code == 200, done.text
+
+        await complete(
+            "inv_chigang_1",
+            "home_visit",
+            "completed",
+            {**HOME_VISIT_FORM, "found_monthly_income_fen": 30_000},
+        )
+        await complete("reviewer_chigang", "democratic_review", "completed", REVIEW_FORM)
+        await complete("reviewer_chigang", "township_opinion", "recommend_approve", OPINION_FORM)
+        await until_sms(sms_simulator, phone, "stage_publicity")
+        await site.env.sleep(timedelta(days=12))  # the publicity's 7 working days
+        await complete(
+            "approver_haizhu",
+            "county_approval",
+            "approve",
+            {"opinion": "符合城乡低保条件，同意纳入保障", "category": "B"},
+        )
+        case = (await api.get(f"/api/v1/applications/{number}", headers=desks["approver_haizhu"])).json()
+    amount_fen = case["approved_amount_fen"]
+    assert amount_fen and amount_fen > 0
+
+    approved = await until_sms(sms_simulator, phone, "approved")
+    assert f"每月{yuan(amount_fen)}元" in approved["text"], approved
+    first_month = re.search(r"自([0-9]{4}年[0-9]{1,2}月)起发放", approved["text"])
+    assert first_month, approved
+    await eventually(lambda: case_page_shows(approved["text"]), within=30)
+    await expect(page.locator("dl.facts")).to_contain_text(f"每月 {amount_fen / 100:,.2f} 元")
+    await expect(notices).to_contain_text(first_month.group(1))
+    assert await accessibility_problems(page) == []
+    await screenshot(page, "portal-case-approved")
     assert script_errors(site) == []

@@ -24,8 +24,9 @@ from domain.tasks import TASK_LABELS, TaskType
 from infra.models import AuditEntry, CaseEvent, Region, Task
 from tests.e2e.money_support import enrol_household
 from tests.e2e.support import DIBAO_MATERIALS, case_tasks, eventually, login, waiting_on
-from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM
+from tests.e2e.test_dibao_through_api import HOME_VISIT_FORM, REVIEW_FORM
 from tests.factories import application_payload, id_number, store_application
+from tests.sms_sim import SmsSimulator
 from tests.web.conftest import Site, accessibility_problems, screenshot, sign_in
 
 HOME_VISIT = {
@@ -356,8 +357,23 @@ async def submitted(site: Site, page: Page, details: Locator, label: str) -> Non
     await expect(page.get_by_role("status")).to_contain_text("该待办已办结")
 
 
-async def test_a_dibao_case_through_review_opinion_county_refusal_and_its_notice(site: Site) -> None:
-    n = await file_case(site)
+def unique_phone() -> str:
+    return f"13{random.randint(0, 9)}{random.randint(0, 99_999_999):08d}"
+
+
+def with_phone(phone: str) -> dict[str, Any]:
+    """The factory's applicant (its ID number is the self member's) with a phone of this test's."""
+    return {"name": "张小明", "id_number": id_number(seq=101), "phone": phone}
+
+
+async def test_a_dibao_case_through_review_opinion_county_refusal_and_its_notice(
+    site: Site, sms_simulator: SmsSimulator
+) -> None:
+    # The refusal SMS to this applicant is reported undelivered, so the notice is the staff's to
+    # deliver (an SMS delivered would complete the task by itself: the next test).
+    phone = unique_phone()
+    sms_simulator.state.fail_delivery([phone])
+    n = await file_case(site, applicant=with_phone(phone))
     visit = await waiting_on(site.sessions, n, "home_visit")
     await _api_complete(site, "inv_chigang_1", visit.task_id, "completed", HOME_VISIT_FORM)
 
@@ -440,6 +456,47 @@ async def test_a_dibao_case_through_review_opinion_county_refusal_and_its_notice
     await reviewer.get_by_label("送达方式").select_option("in_person")
     await submitted(site, reviewer, outcome_form(reviewer, "已送达"), "已送达")
     assert script_errors(site, 422) == []
+
+
+async def test_a_refusal_delivered_by_sms_is_shown_as_an_electronic_delivery_on_the_task_and_case(
+    site: Site, sms_simulator: SmsSimulator
+) -> None:
+    """Issue 14: the refusal's SMS, reported delivered, completes the 送达不予批准告知书 task — staff
+    see on the task, in the inbox and on the case that it was delivered electronically, by whom."""
+    phone = unique_phone()
+    n = await file_case(site, applicant=with_phone(phone))
+    visit = await waiting_on(site.sessions, n, "home_visit")
+    await _api_complete(site, "inv_chigang_1", visit.task_id, "completed", HOME_VISIT_FORM)
+    review = await waiting_on(site.sessions, n, "democratic_review")
+    await _api_complete(site, "reviewer_chigang", review.task_id, "completed", REVIEW_FORM)
+    opinion = await waiting_on(site.sessions, n, "township_opinion")
+    reasons = {"reasons": "家庭人均收入高于当地低保标准"}
+    await _api_complete(site, "reviewer_chigang", opinion.task_id, "recommend_reject", reasons)
+    approval = await waiting_on(site.sessions, n, "county_approval")
+    await _api_complete(site, "approver_haizhu", approval.task_id, "reject", reasons)
+
+    async def delivered() -> Task | None:
+        [notice] = [t for t in await case_tasks(site.sessions, n) if t.task_type == "refusal_notice"] or [
+            None
+        ]
+        return notice if notice is not None and notice.status == "completed" else None
+
+    notice = await eventually(delivered, within=60)  # nobody completes it: the delivery report does
+    [sms] = [m for m in sms_simulator.messages(phone) if m["template"] == "refused"]
+    assert sms["status"] == "delivered"
+    reviewer = await site.signed_in("reviewer_chigang")
+    await reviewer.goto(f"/staff/tasks/{notice.task_id}")
+    facts = reviewer.locator("dl.task-facts")
+    await expect(facts).to_contain_text("已办结（系统：短信送达回执")
+    await expect(facts).to_contain_text("结果：已送达")
+    await expect(facts).to_contain_text("电子送达（短信，回执确认送达")
+    await expect(facts).to_contain_text(f"短信{n}:refused")
+    await expect(reviewer.get_by_text("该待办已办结，无需再办理。")).to_be_visible()
+    assert await accessibility_problems(reviewer) == []
+    await screenshot(reviewer, "task-refusal_notice-electronic")
+    await reviewer.goto(f"/staff/cases/{n}")
+    await expect(reviewer.locator("main")).to_contain_text("结果：已送达（短信电子送达，回执确认）")
+    assert script_errors(site) == []
 
 
 async def test_a_rescue_approved_by_the_township_head_then_its_paperwork(site: Site) -> None:
