@@ -82,7 +82,11 @@ async def wait_for_port(host: str, port: int, within: float = 60.0) -> None:
 
 
 def port_free(host: str, port: int) -> bool:
+    """Whether a server could listen on the port now. SO_REUSEADDR as the servers themselves
+    (uvicorn, the Temporal server) bind: a port whose last connections are in TIME_WAIT — for a
+    minute after the stack stopped — is free to them, while a listening socket still makes bind fail."""
     with socket.socket() as s:
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
             s.bind((host, port))
         except OSError:
