@@ -18,18 +18,12 @@ import pytest
 from infra.seed import DEMO_PASSWORD
 from tests.conftest import REPO, temporal_cli
 from tests.factories import application_payload
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_ports
 
 
 class DevStack:
     def __init__(self, var: Path) -> None:
-        self.temporal_port, self.ui_port, self.api_port = _free_port(), _free_port(), _free_port()
-        self.sms_port = _free_port()
+        self.temporal_port, self.ui_port, self.api_port, self.sms_port = free_ports(4)
         self.env = {
             **os.environ,
             "TEMPORAL_CLI_PATH": temporal_cli(),

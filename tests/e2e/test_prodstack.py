@@ -44,6 +44,7 @@ from tests.conftest import REPO, TOOLS, temporal_cli, toolchain_path
 from tests.e2e.support import DIBAO_MATERIALS
 from tests.factories import application_payload, id_number
 from tests.payroll.households import account_number, seed_households
+from tests.ports import free_ports
 
 pytestmark = pytest.mark.production
 UP = "production topology is up"
@@ -56,18 +57,6 @@ def _free(port: int) -> bool:
         except OSError:
             return False
     return True
-
-
-def _free_ports(count: int) -> list[int]:
-    """`count` distinct free ports: all sockets stay bound until every port is drawn."""
-    sockets = [socket.socket() for _ in range(count)]
-    try:
-        for s in sockets:
-            s.bind(("127.0.0.1", 0))
-        return [int(s.getsockname()[1]) for s in sockets]
-    finally:
-        for s in sockets:
-            s.close()
 
 
 def _free_run(length: int, taken: set[int]) -> int:
@@ -93,7 +82,7 @@ class ProdStack:
     def __init__(self, state: Path, pg_dir: Path) -> None:
         names = ("POSTGRES", "TEMPORAL", "TEMPORAL_HTTP", "HISTORY", "MATCHING", "SYSTEM_WORKER", "UI")
         names += ("DEPARTMENTS", "BANK", "SMS")
-        drawn = _free_ports(len(names) + 2)
+        drawn = free_ports(len(names) + 2)
         self.ports = dict(zip(names, drawn, strict=False))
         self.apis = (drawn[-2], drawn[-1])
         self.ports["MEMBERSHIP"] = _free_run(4, set(drawn))

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ import httpx
 
 from domain.bank import BatchResult
 from tests.conftest import REPO
+from tests.ports import free_port
 from tests.simulators.bank_files import disbursement, line
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_bank_simulator_runs_as_a_process_with_the_configured_key_and_account() -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "BANK_API_KEY": "bank-secret", "BANK_PAYER_ACCOUNT": "11112222333344445555"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators.bank", "--port", str(port), "--processing-seconds", "0.5"],

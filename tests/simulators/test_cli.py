@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -14,17 +13,12 @@ import time
 import httpx
 
 from tests.conftest import REPO
+from tests.ports import free_port
 from tests.simulators.conftest import query_body
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 def test_the_simulator_runs_as_a_process_with_configured_keys() -> None:
-    port = _free_port()
+    port = free_port()
     keys = {"tax": "tax-secret", "440106/tax": "tianhe-tax-secret"}
     env = {**os.environ, "DEPARTMENT_API_KEYS": json.dumps(keys)}
     cmd = [sys.executable, "-m", "simulators.departments", "--port", str(port), "--households", "50"]

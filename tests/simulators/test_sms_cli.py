@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,16 +12,11 @@ import time
 import httpx
 
 from tests.conftest import REPO
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
+from tests.ports import free_port
 
 
 def test_the_sms_simulator_runs_as_a_process_with_the_configured_key() -> None:
-    port = _free_port()
+    port = free_port()
     env = {**os.environ, "SMS_API_KEY": "sms-secret"}
     proc = subprocess.Popen(
         [sys.executable, "-m", "simulators.sms", "--port", str(port), "--delivery-seconds", "0"],
