@@ -171,8 +171,15 @@ class CaseRecordActivities:
 
     @activity.defn
     async def hand_over(self, input: HandOverInput) -> None:
+        async with self._sessions() as session:
+            size = await session.scalar(
+                select(Application.household_size).where(
+                    Application.application_number == input.application_number
+                )
+            )
         await self._insert_once(
             Beneficiary(
+                household_size=size,
                 application_number=input.application_number,
                 assistance_type=input.assistance_type.value,
                 county_code=input.county_code,

@@ -17,7 +17,7 @@ from typing import Literal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import AssistanceType, UrbanRural
@@ -73,22 +73,22 @@ async def _dibao_by_area(session: AsyncSession, s: Scope, month: str) -> dict[st
     b = Beneficiary
     area = Region.urban_rural
     roster = await session.execute(
-        select(area, func.count(), func.sum(Application.household_size), func.sum(b.monthly_amount_fen))
-        .join(Application, Application.application_number == b.application_number)
+        select(area, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen))
         .outerjoin(Region, Region.code == b.community_code)
         .where(*on_roster(s, month))
         .group_by(area)
     )
-    paid = await session.execute(
-        select(area, func.sum(PaymentOrder.amount_fen))
-        .join(Application, Application.application_number == PaymentOrder.application_number)
-        .outerjoin(Region, Region.code == Application.community_code)
-        .where(*_paid_in(s, month), PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
-        .group_by(area)
-    )
     spent: dict[str, int] = defaultdict(int)
-    for key, fen in paid:
-        spent[key or ""] += int(fen or 0)
+    for selection in _paid_in(s, month):
+        paid = await session.execute(
+            select(area, func.sum(PaymentOrder.amount_fen))
+            .join(Application, Application.application_number == PaymentOrder.application_number)
+            .outerjoin(Region, Region.code == Application.community_code)
+            .where(*selection, PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
+            .group_by(area)
+        )
+        for key, fen in paid:
+            spent[key or ""] += int(fen or 0)
     out: dict[str, _Area] = {}
     for key, households, persons, benefit in roster:
         key = key or ""
@@ -98,19 +98,16 @@ async def _dibao_by_area(session: AsyncSession, s: Scope, month: str) -> dict[st
     return out
 
 
-def _paid_in(s: Scope, month: str) -> list[ColumnElement[bool]]:
+def _paid_in(s: Scope, month: str) -> list[list[ColumnElement[bool]]]:
     """Orders of the county paid (or handed over) for `month`: monthly and staged payments of the
-    month, and one-off and rescue payments ordered in it."""
+    month, and one-off and rescue payments ordered in it. Two selections, each served by the
+    (county, month) index: their OR made the database read every order of the county."""
     o = PaymentOrder
     period = s.period
+    common = [o.county_code == s.county, o.kind != OrderKind.RECOVERY.value, o.status.in_(PAID)]
     return [
-        o.county_code == s.county,
-        o.kind != OrderKind.RECOVERY.value,
-        o.status.in_(PAID),
-        or_(
-            o.month == month,
-            and_(o.month.is_(None), o.ordered_at >= period.start_at, o.ordered_at < period.end_at),
-        ),
+        [*common, o.month == month],
+        [*common, o.month.is_(None), o.ordered_at >= period.start_at, o.ordered_at < period.end_at],
     ]
 
 
@@ -129,15 +126,16 @@ async def monthly_report(
     tekun = Scope(county_code, period, AssistanceType.TEKUN, period.end_at, payroll_day)
     tekun_row = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(Application.household_size), 0))
+            select(func.count(), func.coalesce(func.sum(Beneficiary.household_size), 0))
             .select_from(Beneficiary)
-            .join(Application, Application.application_number == Beneficiary.application_number)
             .where(*on_roster(tekun, month))
         )
     ).one()
     o = PaymentOrder
-    by_type = (
-        await session.execute(
+    by_type = [
+        row
+        for selection in _paid_in(s, month)
+        for row in await session.execute(
             select(
                 o.assistance_type,
                 func.count(),
@@ -145,11 +143,13 @@ async def monthly_report(
                 func.sum(case((o.kind.in_(TEMP_KINDS), 1), else_=0)),
                 func.sum(case((o.kind.in_(TEMP_KINDS), o.amount_fen), else_=0)),
             )
-            .where(*_paid_in(s, month))
+            .where(*selection)
             .group_by(o.assistance_type)
         )
-    ).all()
-    spent = {kind: int(fen or 0) for kind, _, fen, _, _ in by_type}
+    ]
+    spent: dict[str | None, int] = defaultdict(int)
+    for kind, _, fen, _, _ in by_type:
+        spent[kind] += int(fen or 0)
     temp_times = sum(int(n or 0) for kind, _, _, n, _ in by_type if kind in TEMPORARY)
     temp_fen = sum(int(f or 0) for kind, _, _, _, f in by_type if kind in TEMPORARY)
     rows: list[ReportRow] = []

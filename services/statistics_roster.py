@@ -69,9 +69,8 @@ async def roster(session: AsyncSession, s: Scope, standard_fen: int | None) -> R
     rows = await session.execute(
         select(
             b.assistance_type, b.category, Region.urban_rural,
-            b.status, func.count(), func.sum(Application.household_size), func.sum(b.monthly_amount_fen),
+            b.status, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen),
         )
-        .join(Application, Application.application_number == b.application_number)
         .outerjoin(Region, Region.code == b.community_code)
         .where(*on_roster(s, month))
         .group_by(b.assistance_type, b.category, Region.urban_rural, b.status)

@@ -86,6 +86,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
         ("ST-H4", U2, "tekun", 1), ("ST-H5", U1, "dibao", 4), ("ST-H6", U1, "dibao", 2),
         ("ST-H8", OTHER_COMMUNITY, "dibao", 2),
     ]  # fmt: skip
+    assert HOME_SIZES == {number: size for number, _, _, size in homes}
     seq = 300
     for number, community, accepted, kw in apps:
         seq += 1
@@ -205,6 +206,9 @@ def _oversight() -> list[Any]:
     ]
 
 
+HOME_SIZES = {"ST-H1": 3, "ST-H2": 2, "ST-H3": 1, "ST-H4": 1, "ST-H5": 4, "ST-H6": 2, "ST-H8": 2}
+
+
 def _home(
     number: str, community: str, kind: str, category: str | None, fen: int, status: str, **kw: Any
 ) -> Beneficiary:
@@ -212,6 +216,8 @@ def _home(
         "application_number": number, "assistance_type": kind, "county_code": community[:6],
         "township_code": _township(community), "community_code": community, "category": category,
         "monthly_amount_fen": fen, "start_month": "2026-04", "status": status,
+        # As hand-over and enrolment copy it from the application (the sizes of `homes` above).
+        "household_size": HOME_SIZES[number],
     }  # fmt: skip
     values.update(kw)
     return Beneficiary(**values)

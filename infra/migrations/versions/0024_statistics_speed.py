@@ -1,0 +1,51 @@
+"""beneficiaries.household_size; covering indexes for a county's orders and roster
+
+Revision ID: 0024
+Revises: 0023
+Create Date: 2026-12-01
+
+Statistics speed (issue 11, "Speed"): the roster and the monthly report summed every household's
+size through a join with its application (one lookup per household); the size is now kept on the
+beneficiary row by the activities that write it (hand-over and enrolment copy it from the
+application, which never changes it) and filled here for the rows written before. The money
+figures and the monthly report read a county's orders of a month from an index holding every
+column they aggregate, the roster its households likewise, so neither reads the table rows.
+"""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+from alembic import op
+
+revision = "0024"
+down_revision = "0023"
+branch_labels = None
+depends_on = None
+
+ORDERS_INDEX = "ix_payment_orders_county_month_figures"
+ORDERS_COLUMNS = [
+    "county_code", "month", "township_code", "assistance_type", "kind", "status", "amount_fen",
+    "attempts", "paid_at", "batch_id", "ordered_at", "application_number",
+]  # fmt: skip
+ROSTER_INDEX = "ix_beneficiaries_county_roster"
+ROSTER_COLUMNS = [
+    "county_code", "status", "assistance_type", "community_code", "start_month", "exit_month",
+    "category", "household_size", "monthly_amount_fen",
+]  # fmt: skip
+
+
+def upgrade() -> None:
+    # Plain ALTER TABLE (no batch copy of the table).
+    op.add_column("beneficiaries", sa.Column("household_size", sa.Integer, nullable=True))
+    op.execute(
+        "UPDATE beneficiaries SET household_size = (SELECT a.household_size FROM applications a"
+        " WHERE a.application_number = beneficiaries.application_number)"
+    )
+    op.create_index(ORDERS_INDEX, "payment_orders", ORDERS_COLUMNS)
+    op.create_index(ROSTER_INDEX, "beneficiaries", ROSTER_COLUMNS)
+
+
+def downgrade() -> None:
+    op.drop_index(ROSTER_INDEX, table_name="beneficiaries")
+    op.drop_index(ORDERS_INDEX, table_name="payment_orders")
+    op.execute("ALTER TABLE beneficiaries DROP COLUMN household_size")  # SQLite ≥ 3.35 and PostgreSQL
