@@ -202,7 +202,11 @@ async def limits(session: AsyncSession, s: Scope) -> LimitFigures:
         select(
             c.limit_name, c.township_code, c.assistance_type, c.green_channel, limit_state(s).label("state")
         )
-        .join(Application, Application.application_number == c.application_number)
+        # The limit's county is its case's: said twice so the case is found in the covering index.
+        .join(
+            Application,
+            and_(Application.application_number == c.application_number, Application.county_code == s.county),
+        )
         .where(
             c.county_code == s.county,
             c.township_code.startswith(s.region, autoescape=True),
@@ -234,7 +238,10 @@ async def limits(session: AsyncSession, s: Scope) -> LimitFigures:
     )
     overdue = await session.scalar(
         select(func.count(func.distinct(c.application_number)))
-        .join(Application, Application.application_number == c.application_number)
+        .join(
+            Application,
+            and_(Application.application_number == c.application_number, Application.county_code == s.county),
+        )
         .where(
             c.county_code == s.county,
             c.township_code.startswith(s.region, autoescape=True),
@@ -309,21 +316,27 @@ async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
     thousands of stage moves, a few thousand distinct day pairs. Each nesting level names its
     columns so that GROUP BY never repeats an expression with bound values (PostgreSQL)."""
     e = CaseEvent
-    moved = (
-        select(e.application_number)
+    # The stage entry each move leaves: the case's previous `stage` entry, looked up by the case
+    # (the (case, seq) key) for the period's moves only; a window over every entry of the moved
+    # cases sorted them all.
+    before = CaseEvent.__table__.alias("before")
+
+    def previous(column: Any) -> Any:
+        return (
+            select(column)
+            .where(before.c.application_number == e.application_number, before.c.seq < e.seq, before.c.kind == "stage")
+            .order_by(before.c.seq.desc())
+            .limit(1)
+            .scalar_subquery()
+        )
+
+    timeline = (
+        select(e.at, previous(before.c.at).label("entered_at"), previous(before.c.stage).label("left_stage"))
         .join(Application, Application.application_number == e.application_number)
         .where(e.kind == "stage", s.in_period(e.at), *s.case_in_region())
-        .distinct()
-        .subquery()
-    )
-    timeline = (
-        select(
-            e.at,
-            func.lag(e.at).over(partition_by=e.application_number, order_by=e.seq).label("entered_at"),
-            func.lag(e.stage).over(partition_by=e.application_number, order_by=e.seq).label("left_stage"),
-        )
-        .join(moved, moved.c.application_number == e.application_number)
-        .where(e.kind == "stage")
+        # OFFSET 0: kept a subquery of its own (SQLite would copy the lookups into every
+        # expression of the outer queries that names them and run each of them again).
+        .offset(0)
         .subquery()
     )
     t = timeline.c
@@ -333,7 +346,7 @@ async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
             china_day(session, t.entered_at).label("entered"),
             china_day(session, t.at).label("left"),
         )
-        .where(t.entered_at.is_not(None), t.at >= s.start, t.at < s.end)
+        .where(t.entered_at.is_not(None))
         .subquery()
     )
     stage_rows = (
@@ -361,7 +374,7 @@ async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
         .where(first.c.application_number == decided.c.application_number)
         .scalar_subquery()
     )
-    pairs_of = select(accepted_at.label("accepted_at"), decided.c.decided_at).subquery()
+    pairs_of = select(accepted_at.label("accepted_at"), decided.c.decided_at).offset(0).subquery()
     spans = (
         select(
             china_day(session, pairs_of.c.accepted_at).label("entered"),

@@ -9,7 +9,10 @@ size through a join with its application (one lookup per household); the size is
 beneficiary row by the activities that write it (hand-over and enrolment copy it from the
 application, which never changes it) and filled here for the rows written before. The money
 figures and the monthly report read a county's orders of a month from an index holding every
-column they aggregate, the roster its households likewise, so neither reads the table rows.
+column they aggregate, the roster its households likewise, so neither reads the table rows; the
+limits, the working days and the overdue count find a case's region and stage, its stage entries
+and a county's breached limits in covering indexes (wider ones replace the (kind, at) and
+(county, breached_at) indexes, of which they are extensions).
 """
 
 from __future__ import annotations
@@ -34,6 +37,19 @@ ROSTER_COLUMNS = [
 ]  # fmt: skip
 
 
+# (name, table, columns): the covering indexes that replace narrower ones (None: a new one).
+REPLACED = [
+    ("ix_case_events_kind_at_figures", "case_events", ["kind", "at", "application_number", "seq", "stage"],
+     ("ix_case_events_kind_at", ["kind", "at"])),
+    ("ix_case_events_case_figures", "case_events", ["application_number", "seq", "kind", "at", "stage"], None),
+    ("ix_applications_case_figures", "applications",
+     ["application_number", "county_code", "community_code", "assistance_type", "stage"], None),
+    ("ix_case_limits_county_breached_figures", "case_limits",
+     ["county_code", "breached_at", "township_code", "assistance_type", "application_number"],
+     ("ix_case_limits_county_breached", ["county_code", "breached_at"])),
+]  # fmt: skip
+
+
 def upgrade() -> None:
     # Plain ALTER TABLE (no batch copy of the table).
     op.add_column("beneficiaries", sa.Column("household_size", sa.Integer, nullable=True))
@@ -43,9 +59,17 @@ def upgrade() -> None:
     )
     op.create_index(ORDERS_INDEX, "payment_orders", ORDERS_COLUMNS)
     op.create_index(ROSTER_INDEX, "beneficiaries", ROSTER_COLUMNS)
+    for name, table, columns, old in REPLACED:
+        op.create_index(name, table, columns)
+        if old:
+            op.drop_index(old[0], table_name=table)
 
 
 def downgrade() -> None:
+    for name, table, _, old in reversed(REPLACED):
+        if old:
+            op.create_index(old[0], table, old[1])
+        op.drop_index(name, table_name=table)
     op.drop_index(ROSTER_INDEX, table_name="beneficiaries")
     op.drop_index(ORDERS_INDEX, table_name="payment_orders")
     op.execute("ALTER TABLE beneficiaries DROP COLUMN household_size")  # SQLite ≥ 3.35 and PostgreSQL
