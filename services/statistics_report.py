@@ -17,16 +17,16 @@ from typing import Literal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, case, func, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import AssistanceType, UrbanRural
 from domain.payroll import OrderKind
 from domain.statistics import Period, mean_fen
 from infra.csv_export import csv_text
-from infra.models import Application, Beneficiary, PaymentOrder, Region
+from infra.models import Application, Beneficiary, PaymentOrder
 from services.statistics_queries import Scope
-from services.statistics_roster import PAID, on_roster
+from services.statistics_roster import PAID, on_roster, urban_rural_of
 
 TEMPORARY = (AssistanceType.TEMP_EMERGENCY.value, AssistanceType.TEMP_EXPENDITURE.value)
 TEMP_KINDS = (OrderKind.ONE_OFF.value, OrderKind.STAGE.value, OrderKind.RESCUE.value)
@@ -71,28 +71,45 @@ class _Area:
 
 async def _dibao_by_area(session: AsyncSession, s: Scope, month: str) -> dict[str, _Area]:
     b = Beneficiary
-    area = Region.urban_rural
-    roster = await session.execute(
-        select(area, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen))
-        .outerjoin(Region, Region.code == b.community_code)
-        .where(*on_roster(s, month))
-        .group_by(area)
-    )
-    spent: dict[str, int] = defaultdict(int)
-    for selection in _paid_in(s, month):
-        paid = await session.execute(
-            select(area, func.sum(PaymentOrder.amount_fen))
-            .join(Application, Application.application_number == PaymentOrder.application_number)
-            .outerjoin(Region, Region.code == Application.community_code)
-            .where(*selection, PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
-            .group_by(area)
+    # Grouped by community, its urban/rural looked up once per community (joining the regions
+    # made one lookup per household and per order).
+    by_community = (
+        await session.execute(
+            select(b.community_code, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen))
+            .where(*on_roster(s, month))
+            .group_by(b.community_code)
         )
-        for key, fen in paid:
-            spent[key or ""] += int(fen or 0)
+    ).all()
+    paid_by_community: list[tuple[str, int]] = []
+    for selection in _paid_in(s, month):
+        paid_by_community += [
+            (community, int(fen or 0))
+            for community, fen in await session.execute(
+                select(Application.community_code, func.sum(PaymentOrder.amount_fen))
+                .join(
+                    Application,
+                    # The order's county is its case's: said twice so the case is found in the
+                    # covering index.
+                    and_(
+                        Application.application_number == PaymentOrder.application_number,
+                        Application.county_code == s.county,
+                    ),
+                )
+                .where(*selection, PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
+                .group_by(Application.community_code)
+            )
+        ]
+    kinds = await urban_rural_of(session, {c for c, *_ in by_community} | {c for c, _ in paid_by_community})
+    roster: dict[str, list[int]] = {}
+    for community, households, persons, benefit in by_community:
+        acc = roster.setdefault(kinds.get(community) or "", [0, 0, 0])
+        acc[0], acc[1], acc[2] = acc[0] + int(households), acc[1] + int(persons or 0), acc[2] + int(benefit or 0)
+    spent: dict[str, int] = defaultdict(int)
+    for community, fen in paid_by_community:
+        spent[kinds.get(community) or ""] += fen
     out: dict[str, _Area] = {}
-    for key, households, persons, benefit in roster:
-        key = key or ""
-        out[key] = _Area(int(households), int(persons or 0), int(benefit or 0), spent.pop(key, 0))
+    for key, (households, persons, benefit) in roster.items():
+        out[key] = _Area(households, persons, benefit, spent.pop(key, 0))
     for key, fen in spent.items():
         out[key] = _Area(spent_fen=int(fen or 0))
     return out

@@ -397,16 +397,23 @@ async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: As
     async with sessions() as session:
         handed = await session.scalar(select(Beneficiary).where(Beneficiary.application_number == "ST-P1"))
     assert handed is not None and handed.household_size == 3 and handed.status == "pending_enrolment"
-    await BeneficiaryActivities(sessions, pii_vault()).enrol(
-        EnrolInput("ST-P1", AssistanceType.DIBAO, data.COUNTY, data.T1, data.U1, "A", 60_000, "2026-04")
-    )
+    # ST-P2 is enrolled without a hand-over row before (the enrolment writes the row itself).
+    await store_application(
+        sessions, "ST-P2", data.cst(3, 3), county_code=data.COUNTY, township_code=data.T1,
+        community_code=data.U1, household_size=2, stage="approved",
+    )  # fmt: skip
+    enrolment = BeneficiaryActivities(sessions, pii_vault())
+    for number in ("ST-P1", "ST-P2"):
+        await enrolment.enrol(
+            EnrolInput(number, AssistanceType.DIBAO, data.COUNTY, data.T1, data.U1, "A", 60_000, "2026-04")
+        )
     service = _service(migrated)
     overview = await service.overview(APPROVER, data.COUNTY, "2026-11")
-    assert (overview.roster.households, overview.roster.persons) == (1, 3)
-    assert overview.roster.mean_benefit_fen == 20_000
+    assert (overview.roster.households, overview.roster.persons) == (2, 5)
+    assert overview.roster.mean_benefit_fen == 24_000  # 120,000 fen ÷ 5 persons
     report = await service.monthly_report(APPROVER, data.COUNTY, "2026-11")
     rows = {r.code: r.value for r in report.rows}
-    assert (rows["dibao_urban_households"], rows["dibao_urban_persons"]) == (1, 3)
+    assert (rows["dibao_urban_households"], rows["dibao_urban_persons"]) == (2, 5)
 
 
 async def test_migration_fills_the_household_size_of_beneficiaries(migrated: AsyncEngine, db_url: str) -> None:
