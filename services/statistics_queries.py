@@ -316,37 +316,16 @@ async def stage_durations(session: AsyncSession, s: Scope) -> DurationFigures:
     thousands of stage moves, a few thousand distinct day pairs. Each nesting level names its
     columns so that GROUP BY never repeats an expression with bound values (PostgreSQL)."""
     e = CaseEvent
-    # The stage entry each move leaves: the case's previous `stage` entry, looked up by the case
-    # (the (case, seq) key) for the period's moves only; a window over every entry of the moved
-    # cases sorted them all.
-    before = CaseEvent.__table__.alias("before")
-
-    def previous(column: Any) -> Any:
-        return (
-            select(column)
-            .where(before.c.application_number == e.application_number, before.c.seq < e.seq, before.c.kind == "stage")
-            .order_by(before.c.seq.desc())
-            .limit(1)
-            .scalar_subquery()
-        )
-
-    timeline = (
-        select(e.at, previous(before.c.at).label("entered_at"), previous(before.c.stage).label("left_stage"))
-        .join(Application, Application.application_number == e.application_number)
-        .where(e.kind == "stage", s.in_period(e.at), *s.case_in_region())
-        # OFFSET 0: kept a subquery of its own (SQLite would copy the lookups into every
-        # expression of the outer queries that names them and run each of them again).
-        .offset(0)
-        .subquery()
-    )
-    t = timeline.c
+    # Each move's stage left and when it was entered are on the stage entry itself (kept by the
+    # activity that writes the timeline: CaseRecordActivities.record_event).
     days = (
         select(
-            t.left_stage,
-            china_day(session, t.entered_at).label("entered"),
-            china_day(session, t.at).label("left"),
+            e.previous_stage.label("left_stage"),
+            china_day(session, e.previous_stage_at).label("entered"),
+            china_day(session, e.at).label("left"),
         )
-        .where(t.entered_at.is_not(None))
+        .join(Application, Application.application_number == e.application_number)
+        .where(e.kind == "stage", s.in_period(e.at), e.previous_stage_at.is_not(None), *s.case_in_region())
         .subquery()
     )
     stage_rows = (

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.case_records import CaseRecordActivities
 from domain.calendar import CHINA_TZ
+from domain.records import CaseEventInput
 from infra.models import (
     Beneficiary,
     BeneficiaryEvent,
@@ -98,7 +100,14 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
             household_size=size, member_ids=[id_number(seq=600 + (seq - 300) * 6 + i) for i in range(size)],
         )  # fmt: skip
     async with sessions.begin() as session:
-        session.add_all(_limits() + _events() + _oversight() + _roster() + _money())
+        session.add_all(_limits() + _oversight() + _roster() + _money())
+    # The timeline through the activity that writes it (it keeps each stage entry's previous
+    # stage), newest first: an entry written late still ends up the previous of the next one.
+    records = CaseRecordActivities(sessions)
+    for event in reversed(_events()):
+        await records.record_event(
+            CaseEventInput(event.application_number, event.seq, event.at, event.kind, event.stage, event.summary)
+        )
 
 
 def _limit(

@@ -22,7 +22,7 @@ from domain.records import CaseEventInput, HandOverInput
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
 from infra.migrate import downgrade, upgrade
-from infra.models import Beneficiary, CaseLimit, Region
+from infra.models import Beneficiary, CaseEvent, CaseLimit, Region
 from services.errors import ApiError
 from services.statistics import StatisticsService
 from services.statistics_report import report_csv, report_xlsx
@@ -417,7 +417,8 @@ async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: As
 
 
 async def test_migration_fills_the_household_size_of_beneficiaries(migrated: AsyncEngine, db_url: str) -> None:
-    """Beneficiaries written before 0024 get their application's household size."""
+    """Beneficiaries written before 0024 get their application's household size, stage entries the
+    stage they leave."""
     await asyncio.to_thread(downgrade, db_url, "0023")
     sessions = make_session_factory(migrated)
     async with sessions.begin() as session:
@@ -437,9 +438,30 @@ async def test_migration_fills_the_household_size_of_beneficiaries(migrated: Asy
             ),
             {"county": data.COUNTY, "township": data.T1, "community": data.U1},
         )
+        for seq, kind, stage, day in ((1, "accepted", "intake", 2), (2, "stage", "intake", 2), (3, "stage", "verification", 4)):
+            await connection.execute(
+                text(
+                    "INSERT INTO case_events (application_number, seq, at, kind, stage, summary, data) "
+                    "VALUES ('ST-M2', :seq, :at, :kind, :stage, '', '{}')"
+                ),
+                {
+                    "seq": seq, "kind": kind, "stage": stage,
+                    "at": data.cst(3, day).astimezone(UTC).replace(tzinfo=None) if "sqlite" in db_url else data.cst(3, day),
+                },
+            )  # fmt: skip
     await asyncio.to_thread(upgrade, db_url)
     async with sessions() as session:
         size = await session.scalar(
             select(Beneficiary.household_size).where(Beneficiary.application_number == "ST-M2")
         )
     assert size == 4
+    async with sessions() as session:
+        moves = (
+            await session.execute(
+                select(CaseEvent.seq, CaseEvent.previous_stage, CaseEvent.previous_stage_at)
+                .where(CaseEvent.application_number == "ST-M2")
+                .order_by(CaseEvent.seq)
+            )
+        ).all()
+    # Each stage entry gets the stage it leaves: none before the first one.
+    assert moves == [(1, None, None), (2, None, None), (3, "intake", data.cst(3, 2).astimezone(UTC))]

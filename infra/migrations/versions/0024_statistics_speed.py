@@ -39,7 +39,8 @@ ROSTER_COLUMNS = [
 
 # (name, table, columns): the covering indexes that replace narrower ones (None: a new one).
 REPLACED = [
-    ("ix_case_events_kind_at_figures", "case_events", ["kind", "at", "application_number", "seq", "stage"],
+    ("ix_case_events_kind_at_figures", "case_events",
+     ["kind", "at", "application_number", "seq", "stage", "previous_stage", "previous_stage_at"],
      ("ix_case_events_kind_at", ["kind", "at"])),
     ("ix_case_events_case_figures", "case_events", ["application_number", "seq", "kind", "at", "stage"], None),
     ("ix_applications_case_figures", "applications",
@@ -59,10 +60,27 @@ def upgrade() -> None:
     )
     op.create_index(ORDERS_INDEX, "payment_orders", ORDERS_COLUMNS)
     op.create_index(ROSTER_INDEX, "beneficiaries", ROSTER_COLUMNS)
+    op.add_column("case_events", sa.Column("previous_stage", sa.String(32), nullable=True))
+    op.add_column("case_events", sa.Column("previous_stage_at", sa.DateTime(timezone=True), nullable=True))
+    # The case index first: the fill looks each stage entry's previous one up by (case, seq).
+    op.create_index("ix_case_events_case_figures", "case_events", REPLACED[1][2])
+    fill_previous_stages()
     for name, table, columns, old in REPLACED:
+        if name == "ix_case_events_case_figures":
+            continue
         op.create_index(name, table, columns)
         if old:
             op.drop_index(old[0], table_name=table)
+
+
+def fill_previous_stages() -> None:
+    """Each stage entry's previous stage entry of its case (the timeline written before 0024)."""
+    for target, column in (("previous_stage", "stage"), ("previous_stage_at", "at")):
+        op.execute(
+            f"UPDATE case_events SET {target} = (SELECT b.{column} FROM case_events b"
+            " WHERE b.application_number = case_events.application_number AND b.kind = 'stage'"
+            " AND b.seq < case_events.seq ORDER BY b.seq DESC LIMIT 1) WHERE kind = 'stage'"
+        )
 
 
 def downgrade() -> None:
@@ -72,4 +90,6 @@ def downgrade() -> None:
         op.drop_index(name, table_name=table)
     op.drop_index(ROSTER_INDEX, table_name="beneficiaries")
     op.drop_index(ORDERS_INDEX, table_name="payment_orders")
+    op.execute("ALTER TABLE case_events DROP COLUMN previous_stage_at")
+    op.execute("ALTER TABLE case_events DROP COLUMN previous_stage")
     op.execute("ALTER TABLE beneficiaries DROP COLUMN household_size")  # SQLite ≥ 3.35 and PostgreSQL
