@@ -113,6 +113,7 @@ def _case_rows(
         }
     ]
     at = accepted
+    previous: tuple[str | None, datetime | None] = (None, None)  # as record_event keeps them
     for seq, name in enumerate((*STAGES, stage) if decided else STAGES[: STAGES.index(stage) + 1], 2):
         events.append(
             {
@@ -123,8 +124,11 @@ def _case_rows(
                 "stage": name,
                 "summary": "",
                 "data": {},
+                "previous_stage": previous[0],
+                "previous_stage_at": previous[1],
             }
         )
+        previous = (name, at)
         at += timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 8))
     return app, limits, events
 
