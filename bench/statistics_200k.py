@@ -210,9 +210,7 @@ async def timed(label: str, call: Any) -> tuple[float, Any]:
     return seconds, result
 
 
-async def run(
-    database_url: str | None, applications: int, households: int, reuse: Path | None = None
-) -> int:
+async def run(database_url: str | None, applications: int, households: int, reuse: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-statistics-") as tmp:
         url = database_url or f"sqlite+aiosqlite:///{reuse or Path(tmp) / 'app.db'}"
         # Migrating a kept file runs the migrations written since it was seeded (their fills).

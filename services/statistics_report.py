@@ -103,7 +103,11 @@ async def _dibao_by_area(session: AsyncSession, s: Scope, month: str) -> dict[st
     roster: dict[str, list[int]] = {}
     for community, households, persons, benefit in by_community:
         acc = roster.setdefault(kinds.get(community) or "", [0, 0, 0])
-        acc[0], acc[1], acc[2] = acc[0] + int(households), acc[1] + int(persons or 0), acc[2] + int(benefit or 0)
+        acc[0], acc[1], acc[2] = (
+            acc[0] + int(households),
+            acc[1] + int(persons or 0),
+            acc[2] + int(benefit or 0),
+        )
     spent: dict[str, int] = defaultdict(int)
     for community, fen in paid_by_community:
         spent[kinds.get(community) or ""] += fen
@@ -183,7 +187,7 @@ async def monthly_report(
     rows += [
         ReportRow(code="dibao_unclassified_households", section="低保", item="所在社区未标注城乡属性的低保户数", unit="户", kind="count", value=unclassified.households),
         ReportRow(code="tekun_households", section="特困人员", item="特困供养户数", unit="户", kind="count", value=int(tekun_row[0])),
-        ReportRow(code="tekun_persons", section="特困人员", item="特困供养人数", unit="人", kind="count", value=int(tekun_row[1])),
+        ReportRow(code="tekun_persons", section="特困人员", item="特困供养人数", unit="人", kind="count", value=int(tekun_row[1] or 0)),
         ReportRow(code="tekun_spending", section="特困人员", item="当月特困供养资金支出", unit="元", kind="fen", value=spent.get(AssistanceType.TEKUN.value, 0)),
         ReportRow(code="temporary_times", section="临时救助", item="临时救助人次", unit="人次", kind="count", value=temp_times),
         ReportRow(code="temporary_amount", section="临时救助", item="临时救助金额", unit="元", kind="fen", value=temp_fen),

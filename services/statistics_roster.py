@@ -78,7 +78,10 @@ async def roster(session: AsyncSession, s: Scope, standard_fen: int | None) -> R
         )
     ).all()  # fmt: skip
     kinds = await urban_rural_of(session, {row[2] for row in grouped_rows})
-    rows = [(kind, category, kinds.get(community), *rest) for kind, category, community, *rest in grouped_rows]
+    rows: list[tuple[str, str | None, str | None, str, int, int | None, int | None]] = [
+        (kind, category, kinds.get(community), status, count, size, fen)
+        for kind, category, community, status, count, size, fen in grouped_rows
+    ]
     groups: dict[str, dict[str, list[int]]] = {"type": {}, "class": {}, "area": {}}
     households = persons = benefit = phase_out = 0
     for kind, category, area, status, count, size, fen in rows:

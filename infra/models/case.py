@@ -51,8 +51,14 @@ class CaseEvent(Base):
         # one; both covering what the working days read (migration 0024).
         Index(
             "ix_case_events_kind_at_figures",
-            "kind", "at", "application_number", "seq", "stage", "previous_stage", "previous_stage_at",
-        ),  # fmt: skip
+            "kind",
+            "at",
+            "application_number",
+            "seq",
+            "stage",
+            "previous_stage",
+            "previous_stage_at",
+        ),
         Index("ix_case_events_case_figures", "application_number", "seq", "kind", "at", "stage"),
     )
 

@@ -36,8 +36,12 @@ class CaseLimit(Base):
         # … and its breached limits (the cases overdue now), covering too (migration 0024).
         Index(
             "ix_case_limits_county_breached_figures",
-            "county_code", "breached_at", "township_code", "assistance_type", "application_number",
-        ),  # fmt: skip
+            "county_code",
+            "breached_at",
+            "township_code",
+            "assistance_type",
+            "application_number",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

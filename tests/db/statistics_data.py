@@ -106,7 +106,9 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
     records = CaseRecordActivities(sessions)
     for event in reversed(_events()):
         await records.record_event(
-            CaseEventInput(event.application_number, event.seq, event.at, event.kind, event.stage, event.summary)
+            CaseEventInput(
+                event.application_number, event.seq, event.at, event.kind, event.stage, event.summary
+            )
         )
 
 

@@ -18,7 +18,7 @@ from activities.case_records import CaseRecordActivities
 from domain.beneficiary import EnrolInput
 from domain.enums import AssistanceType
 from domain.policy import RegionStandards
-from domain.records import CaseEventInput, HandOverInput
+from domain.records import CaseEventInput
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
 from infra.migrate import downgrade, upgrade
@@ -381,8 +381,8 @@ async def test_migration_fills_case_limits_and_classifies_communities(
 
 
 async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: AsyncEngine) -> None:
-    """The household size is kept on the beneficiary by hand-over and enrolment (from the
-    application): the roster's persons and the monthly report's 低保人数 count it, no join."""
+    """The household size is kept on the beneficiary by the enrolment (from the application): the
+    roster's persons and the monthly report's 低保人数 count it, no join."""
     sessions = make_session_factory(migrated)
     async with sessions.begin() as session:
         for code, name, level, parent, kind in data.REGIONS[:3]:
@@ -391,13 +391,6 @@ async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: As
         sessions, "ST-P1", data.cst(3, 2), county_code=data.COUNTY, township_code=data.T1,
         community_code=data.U1, household_size=3, stage="approved",
     )  # fmt: skip
-    await CaseRecordActivities(sessions).hand_over(
-        HandOverInput("ST-P1", AssistanceType.DIBAO, data.COUNTY, data.T1, data.U1, "A", 60_000, "2026-04")
-    )
-    async with sessions() as session:
-        handed = await session.scalar(select(Beneficiary).where(Beneficiary.application_number == "ST-P1"))
-    assert handed is not None and handed.household_size == 3 and handed.status == "pending_enrolment"
-    # ST-P2 is enrolled without a hand-over row before (the enrolment writes the row itself).
     await store_application(
         sessions, "ST-P2", data.cst(3, 3), county_code=data.COUNTY, township_code=data.T1,
         community_code=data.U1, household_size=2, stage="approved",
@@ -416,7 +409,9 @@ async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: As
     assert (rows["dibao_urban_households"], rows["dibao_urban_persons"]) == (2, 5)
 
 
-async def test_migration_fills_the_household_size_of_beneficiaries(migrated: AsyncEngine, db_url: str) -> None:
+async def test_migration_fills_the_household_size_of_beneficiaries(
+    migrated: AsyncEngine, db_url: str
+) -> None:
     """Beneficiaries written before 0024 get their application's household size, stage entries the
     stage they leave."""
     await asyncio.to_thread(downgrade, db_url, "0023")
@@ -438,7 +433,11 @@ async def test_migration_fills_the_household_size_of_beneficiaries(migrated: Asy
             ),
             {"county": data.COUNTY, "township": data.T1, "community": data.U1},
         )
-        for seq, kind, stage, day in ((1, "accepted", "intake", 2), (2, "stage", "intake", 2), (3, "stage", "verification", 4)):
+        for seq, kind, stage, day in (
+            (1, "accepted", "intake", 2),
+            (2, "stage", "intake", 2),
+            (3, "stage", "verification", 4),
+        ):
             await connection.execute(
                 text(
                     "INSERT INTO case_events (application_number, seq, at, kind, stage, summary, data) "
