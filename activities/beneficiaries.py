@@ -71,6 +71,7 @@ class BeneficiaryActivities:
             row.community_code = input.community_code
             row.category, row.monthly_amount_fen = input.category, input.monthly_amount_fen
             row.start_month = input.start_month
+            row.household_size = app.household_size  # the roster's persons (statistics)
             row.status = BeneficiaryStatus.ACTIVE.value
             row.masked_name, row.masked_id_number = mask_name(app.applicant_name), masked_id
             # Re-entry (重新纳入): an earlier enrolment of the same applicant that has ended.

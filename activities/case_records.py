@@ -124,6 +124,9 @@ class CaseRecordActivities:
             summary=input.summary,
             data=input.data,
         )
+        if input.kind == "stage":
+            await self._record_stage(event)
+            return
         change = limit_change(input.kind, input.data)
         if change is None:
             await self._insert_once(event)
@@ -137,6 +140,36 @@ class CaseRecordActivities:
                 connection = await session.connection()
                 number, seq, at = input.application_number, input.seq, input.at
                 await connection.run_sync(lambda c: apply_limit_change(c, number, seq, at, change))
+        except IntegrityError:
+            return
+
+    async def _record_stage(self, event: CaseEvent) -> None:
+        """A stage entry with the stage it leaves (the case's previous stage entry), in one
+        transaction; an entry written late (a lower seq than one already there) also becomes the
+        previous of the next stage entry. A retry finds the entry written and changes nothing."""
+        e = CaseEvent
+        number, seq = event.application_number, event.seq
+
+        def neighbour(before: bool) -> Any:
+            return (
+                select(e)
+                .where(
+                    e.application_number == number, e.kind == "stage", e.seq < seq if before else e.seq > seq
+                )
+                .order_by(e.seq.desc() if before else e.seq)
+                .limit(1)
+            )
+
+        try:
+            async with self._sessions.begin() as session:
+                previous = await session.scalar(neighbour(before=True))
+                if previous is not None:
+                    event.previous_stage, event.previous_stage_at = previous.stage, previous.at
+                session.add(event)
+                await session.flush()
+                following = await session.scalar(neighbour(before=False))
+                if following is not None:
+                    following.previous_stage, following.previous_stage_at = event.stage, event.at
         except IntegrityError:
             return
 
@@ -171,8 +204,15 @@ class CaseRecordActivities:
 
     @activity.defn
     async def hand_over(self, input: HandOverInput) -> None:
+        async with self._sessions() as session:
+            size = await session.scalar(
+                select(Application.household_size).where(
+                    Application.application_number == input.application_number
+                )
+            )
         await self._insert_once(
             Beneficiary(
+                household_size=size,
                 application_number=input.application_number,
                 assistance_type=input.assistance_type.value,
                 county_code=input.county_code,

@@ -113,6 +113,7 @@ def _case_rows(
         }
     ]
     at = accepted
+    previous: tuple[str | None, datetime | None] = (None, None)  # as record_event keeps them
     for seq, name in enumerate((*STAGES, stage) if decided else STAGES[: STAGES.index(stage) + 1], 2):
         events.append(
             {
@@ -123,8 +124,11 @@ def _case_rows(
                 "stage": name,
                 "summary": "",
                 "data": {},
+                "previous_stage": previous[0],
+                "previous_stage_at": previous[1],
             }
         )
+        previous = (name, at)
         at += timedelta(days=rng.randint(1, 9), hours=rng.randint(0, 8))
     return app, limits, events
 
@@ -158,7 +162,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], applications: int, ho
             homes.append({
                 "application_number": number, "assistance_type": kind, "county_code": COUNTY,
                 "township_code": community[:9], "community_code": community, "category": "ABC"[n % 3],
-                "monthly_amount_fen": 40_000 + (n % 7) * 10_000, "start_month": "2025-12",
+                "monthly_amount_fen": 40_000 + (n % 7) * 10_000, "household_size": 1 + n % 4, "start_month": "2025-12",
                 "status": "exited" if exit_month else ("phase_out" if n % 41 == 0 else "active"),
                 "exit_month": exit_month, "masked_name": "张*", "masked_id_number": "4401**********0000",
             })  # fmt: skip
@@ -206,24 +210,32 @@ async def timed(label: str, call: Any) -> tuple[float, Any]:
     return seconds, result
 
 
-async def run(database_url: str | None, applications: int, households: int) -> int:
+async def run(database_url: str | None, applications: int, households: int, reuse: Path | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-statistics-") as tmp:
-        url = database_url or f"sqlite+aiosqlite:///{Path(tmp) / 'app.db'}"
+        url = database_url or f"sqlite+aiosqlite:///{reuse or Path(tmp) / 'app.db'}"
+        # Migrating a kept file runs the migrations written since it was seeded (their fills).
         engine, sessions = await migrated_database(url)
         try:
             async with sessions() as session:
-                if await session.scalar(select(func.count()).select_from(Application)):
-                    out("FAIL: the database is not empty (the bench fills a fresh one)")
-                    return 1
+                seeded = int(await session.scalar(select(func.count()).select_from(Application)) or 0)
             out(
                 f"statistics benchmark on {engine.dialect.name}: {applications:,} applications, {households:,} households × 12 months"
             )
-            started = time.perf_counter()
-            await seed(sessions, applications, households)
+            if seeded and reuse is None:
+                out("FAIL: the database is not empty (the bench fills a fresh one; --reuse keeps a file)")
+                return 1
+            if seeded and seeded != applications:
+                out(f"FAIL: {reuse} holds {seeded:,} applications, not {applications:,}")
+                return 1
+            if seeded:
+                out(f"reusing {reuse} (seeded before; not reseeded)")
+            else:
+                started = time.perf_counter()
+                await seed(sessions, applications, households)
+                out(f"seeded in {time.perf_counter() - started:.1f} s (not timed)")
             if engine.dialect.name == "postgresql":
                 async with engine.begin() as connection:
                     await connection.execute(text("ANALYZE"))
-            out(f"seeded in {time.perf_counter() - started:.1f} s (not timed)")
             service = StatisticsService(sessions, lambda county: RegionStandards(), lambda: NOW)
             actor = Actor("bench", "基准", Role.SUPERVISOR, COUNTY)
             await service.overview(actor, COUNTY, MONTH)  # warm the caches once, as a running server has them
@@ -277,10 +289,18 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--database-url", default=None, help="默认：临时 SQLite 文件；PostgreSQL 须为空库")
     parser.add_argument("--applications", type=int, default=200_000)
     parser.add_argument("--households", type=int, default=100_000)
+    parser.add_argument(
+        "--reuse",
+        type=Path,
+        default=None,
+        help="SQLite 文件：不存在或为空则填充并保留，已填充则直接复用（不重新填充）",
+    )
     args = parser.parse_args(argv)
     if args.households > args.applications:
         parser.error("--households must not exceed --applications")
-    return asyncio.run(run(args.database_url, args.applications, args.households))
+    if args.reuse and args.database_url:
+        parser.error("--reuse is for a SQLite file; a --database-url database is reused as it is")
+    return asyncio.run(run(args.database_url, args.applications, args.households, args.reuse))
 
 
 if __name__ == "__main__":

@@ -17,16 +17,16 @@ from typing import Literal
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Font
 from pydantic import BaseModel, ConfigDict
-from sqlalchemy import ColumnElement, and_, case, func, or_, select
+from sqlalchemy import ColumnElement, and_, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.enums import AssistanceType, UrbanRural
 from domain.payroll import OrderKind
 from domain.statistics import Period, mean_fen
 from infra.csv_export import csv_text
-from infra.models import Application, Beneficiary, PaymentOrder, Region
+from infra.models import Application, Beneficiary, PaymentOrder
 from services.statistics_queries import Scope
-from services.statistics_roster import PAID, on_roster
+from services.statistics_roster import PAID, on_roster, urban_rural_of
 
 TEMPORARY = (AssistanceType.TEMP_EMERGENCY.value, AssistanceType.TEMP_EXPENDITURE.value)
 TEMP_KINDS = (OrderKind.ONE_OFF.value, OrderKind.STAGE.value, OrderKind.RESCUE.value)
@@ -71,46 +71,64 @@ class _Area:
 
 async def _dibao_by_area(session: AsyncSession, s: Scope, month: str) -> dict[str, _Area]:
     b = Beneficiary
-    area = Region.urban_rural
-    roster = await session.execute(
-        select(area, func.count(), func.sum(Application.household_size), func.sum(b.monthly_amount_fen))
-        .join(Application, Application.application_number == b.application_number)
-        .outerjoin(Region, Region.code == b.community_code)
-        .where(*on_roster(s, month))
-        .group_by(area)
-    )
-    paid = await session.execute(
-        select(area, func.sum(PaymentOrder.amount_fen))
-        .join(Application, Application.application_number == PaymentOrder.application_number)
-        .outerjoin(Region, Region.code == Application.community_code)
-        .where(*_paid_in(s, month), PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
-        .group_by(area)
-    )
+    # Grouped by community, its urban/rural looked up once per community (joining the regions
+    # made one lookup per household and per order).
+    by_community = (
+        await session.execute(
+            select(b.community_code, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen))
+            .where(*on_roster(s, month))
+            .group_by(b.community_code)
+        )
+    ).all()
+    paid_by_community: list[tuple[str, int]] = []
+    for selection in _paid_in(s, month):
+        paid_by_community += [
+            (community, int(fen or 0))
+            for community, fen in await session.execute(
+                select(Application.community_code, func.sum(PaymentOrder.amount_fen))
+                .join(
+                    Application,
+                    # The order's county is its case's: said twice so the case is found in the
+                    # covering index.
+                    and_(
+                        Application.application_number == PaymentOrder.application_number,
+                        Application.county_code == s.county,
+                    ),
+                )
+                .where(*selection, PaymentOrder.assistance_type == AssistanceType.DIBAO.value)
+                .group_by(Application.community_code)
+            )
+        ]
+    kinds = await urban_rural_of(session, {c for c, *_ in by_community} | {c for c, _ in paid_by_community})
+    roster: dict[str, list[int]] = {}
+    for community, households, persons, benefit in by_community:
+        acc = roster.setdefault(kinds.get(community) or "", [0, 0, 0])
+        acc[0], acc[1], acc[2] = (
+            acc[0] + int(households),
+            acc[1] + int(persons or 0),
+            acc[2] + int(benefit or 0),
+        )
     spent: dict[str, int] = defaultdict(int)
-    for key, fen in paid:
-        spent[key or ""] += int(fen or 0)
+    for community, fen in paid_by_community:
+        spent[kinds.get(community) or ""] += fen
     out: dict[str, _Area] = {}
-    for key, households, persons, benefit in roster:
-        key = key or ""
-        out[key] = _Area(int(households), int(persons or 0), int(benefit or 0), spent.pop(key, 0))
+    for key, (households, persons, benefit) in roster.items():
+        out[key] = _Area(households, persons, benefit, spent.pop(key, 0))
     for key, fen in spent.items():
         out[key] = _Area(spent_fen=int(fen or 0))
     return out
 
 
-def _paid_in(s: Scope, month: str) -> list[ColumnElement[bool]]:
+def _paid_in(s: Scope, month: str) -> list[list[ColumnElement[bool]]]:
     """Orders of the county paid (or handed over) for `month`: monthly and staged payments of the
-    month, and one-off and rescue payments ordered in it."""
+    month, and one-off and rescue payments ordered in it. Two selections, each served by the
+    (county, month) index: their OR made the database read every order of the county."""
     o = PaymentOrder
     period = s.period
+    common = [o.county_code == s.county, o.kind != OrderKind.RECOVERY.value, o.status.in_(PAID)]
     return [
-        o.county_code == s.county,
-        o.kind != OrderKind.RECOVERY.value,
-        o.status.in_(PAID),
-        or_(
-            o.month == month,
-            and_(o.month.is_(None), o.ordered_at >= period.start_at, o.ordered_at < period.end_at),
-        ),
+        [*common, o.month == month],
+        [*common, o.month.is_(None), o.ordered_at >= period.start_at, o.ordered_at < period.end_at],
     ]
 
 
@@ -129,15 +147,16 @@ async def monthly_report(
     tekun = Scope(county_code, period, AssistanceType.TEKUN, period.end_at, payroll_day)
     tekun_row = (
         await session.execute(
-            select(func.count(), func.coalesce(func.sum(Application.household_size), 0))
+            select(func.count(), func.coalesce(func.sum(Beneficiary.household_size), 0))
             .select_from(Beneficiary)
-            .join(Application, Application.application_number == Beneficiary.application_number)
             .where(*on_roster(tekun, month))
         )
     ).one()
     o = PaymentOrder
-    by_type = (
-        await session.execute(
+    by_type = [
+        row
+        for selection in _paid_in(s, month)
+        for row in await session.execute(
             select(
                 o.assistance_type,
                 func.count(),
@@ -145,11 +164,13 @@ async def monthly_report(
                 func.sum(case((o.kind.in_(TEMP_KINDS), 1), else_=0)),
                 func.sum(case((o.kind.in_(TEMP_KINDS), o.amount_fen), else_=0)),
             )
-            .where(*_paid_in(s, month))
+            .where(*selection)
             .group_by(o.assistance_type)
         )
-    ).all()
-    spent = {kind: int(fen or 0) for kind, _, fen, _, _ in by_type}
+    ]
+    spent: dict[str | None, int] = defaultdict(int)
+    for kind, _, fen, _, _ in by_type:
+        spent[kind] += int(fen or 0)
     temp_times = sum(int(n or 0) for kind, _, _, n, _ in by_type if kind in TEMPORARY)
     temp_fen = sum(int(f or 0) for kind, _, _, _, f in by_type if kind in TEMPORARY)
     rows: list[ReportRow] = []
@@ -166,7 +187,7 @@ async def monthly_report(
     rows += [
         ReportRow(code="dibao_unclassified_households", section="低保", item="所在社区未标注城乡属性的低保户数", unit="户", kind="count", value=unclassified.households),
         ReportRow(code="tekun_households", section="特困人员", item="特困供养户数", unit="户", kind="count", value=int(tekun_row[0])),
-        ReportRow(code="tekun_persons", section="特困人员", item="特困供养人数", unit="人", kind="count", value=int(tekun_row[1])),
+        ReportRow(code="tekun_persons", section="特困人员", item="特困供养人数", unit="人", kind="count", value=int(tekun_row[1] or 0)),
         ReportRow(code="tekun_spending", section="特困人员", item="当月特困供养资金支出", unit="元", kind="fen", value=spent.get(AssistanceType.TEKUN.value, 0)),
         ReportRow(code="temporary_times", section="临时救助", item="临时救助人次", unit="人次", kind="count", value=temp_times),
         ReportRow(code="temporary_amount", section="临时救助", item="临时救助金额", unit="元", kind="fen", value=temp_fen),

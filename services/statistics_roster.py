@@ -26,7 +26,6 @@ from domain.statistics import (
 )
 from domain.tasks import TaskType
 from infra.models import (
-    Application,
     Beneficiary,
     BeneficiaryEvent,
     PaymentOrder,
@@ -66,16 +65,23 @@ def on_roster(s: Scope, month: str) -> list[ColumnElement[bool]]:
 async def roster(session: AsyncSession, s: Scope, standard_fen: int | None) -> RosterFigures:
     b = Beneficiary
     month = s.period.months[-1]
-    rows = await session.execute(
-        select(
-            b.assistance_type, b.category, Region.urban_rural,
-            b.status, func.count(), func.sum(Application.household_size), func.sum(b.monthly_amount_fen),
+    # Grouped by community (a few dozen), its urban/rural looked up once per community after:
+    # joining the regions made one lookup per household.
+    grouped_rows = (
+        await session.execute(
+            select(
+                b.assistance_type, b.category, b.community_code,
+                b.status, func.count(), func.sum(b.household_size), func.sum(b.monthly_amount_fen),
+            )
+            .where(*on_roster(s, month))
+            .group_by(b.assistance_type, b.category, b.community_code, b.status)
         )
-        .join(Application, Application.application_number == b.application_number)
-        .outerjoin(Region, Region.code == b.community_code)
-        .where(*on_roster(s, month))
-        .group_by(b.assistance_type, b.category, Region.urban_rural, b.status)
-    )  # fmt: skip
+    ).all()  # fmt: skip
+    kinds = await urban_rural_of(session, {row[2] for row in grouped_rows})
+    rows: list[tuple[str, str | None, str | None, str, int, int | None, int | None]] = [
+        (kind, category, kinds.get(community), status, count, size, fen)
+        for kind, category, community, status, count, size, fen in grouped_rows
+    ]
     groups: dict[str, dict[str, list[int]]] = {"type": {}, "class": {}, "area": {}}
     households = persons = benefit = phase_out = 0
     for kind, category, area, status, count, size, fen in rows:
@@ -109,6 +115,16 @@ async def roster(session: AsyncSession, s: Scope, standard_fen: int | None) -> R
         mean_standard_fen=standard_fen,
         mean_benefit_fen=mean_fen(benefit, persons),
     )
+
+
+async def urban_rural_of(session: AsyncSession, communities: set[str]) -> dict[str, str | None]:
+    """The urban/rural kind of each community (None: not set, or no such region)."""
+    if not communities:
+        return {}
+    rows = await session.execute(
+        select(Region.code, Region.urban_rural).where(Region.code.in_(sorted(communities)))
+    )
+    return {code: kind for code, kind in rows}
 
 
 async def exits(session: AsyncSession, s: Scope) -> list[ExitGroup]:

@@ -47,8 +47,19 @@ class CaseEvent(Base):
     __tablename__ = "case_events"
     __table_args__ = (
         UniqueConstraint("application_number", "seq", name="uq_case_events_seq"),
-        # Statistics: the stage moves (and objections) of a period.
-        Index("ix_case_events_kind_at", "kind", "at"),
+        # Statistics: the stage moves (and objections) of a period, and a case's entries before
+        # one; both covering what the working days read (migration 0024).
+        Index(
+            "ix_case_events_kind_at_figures",
+            "kind",
+            "at",
+            "application_number",
+            "seq",
+            "stage",
+            "previous_stage",
+            "previous_stage_at",
+        ),
+        Index("ix_case_events_case_figures", "application_number", "seq", "kind", "at", "stage"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -62,6 +73,11 @@ class CaseEvent(Base):
     actor_name: Mapped[str | None] = mapped_column(String(64))
     summary: Mapped[str] = mapped_column(Text)
     data: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # A `stage` entry's previous `stage` entry of the case (the stage it leaves, entered then):
+    # kept by the activity that writes the timeline, so the working days per stage need no
+    # lookup of the case's earlier entries (statistics; migration 0024 filled the older rows).
+    previous_stage: Mapped[str | None] = mapped_column(String(32))
+    previous_stage_at: Mapped[datetime | None] = mapped_column(UtcDateTime())
 
 
 class Notification(Base):

@@ -38,7 +38,15 @@ class Application(Base):
 
     __tablename__ = "applications"
     # Statistics: a county's applications received in a period.
-    __table_args__ = (Index("ix_applications_county_accepted", "county_code", "accepted_at"),)
+    __table_args__ = (
+        Index("ix_applications_county_accepted", "county_code", "accepted_at"),
+        # Statistics: a case's region, type and stage looked up from the index alone, for every
+        # limit and stage move counted (migration 0024).
+        Index(
+            "ix_applications_case_figures",
+            "application_number", "county_code", "community_code", "assistance_type", "stage",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)

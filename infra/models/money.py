@@ -22,7 +22,14 @@ class PaymentOrder(Base):
         UniqueConstraint("application_number", "kind", "month", name="uq_payment_household_month"),
         # Statistics: a county's orders of a month (and, month empty, its one-off orders).
         Index("ix_payment_orders_county_month", "county_code", "month"),
-    )
+        # Statistics: every column the money figures and the monthly report aggregate, so a
+        # county's month is read from the index alone (migration 0024).
+        Index(
+            "ix_payment_orders_county_month_figures",
+            "county_code", "month", "township_code", "assistance_type", "kind", "status", "amount_fen",
+            "attempts", "paid_at", "batch_id", "ordered_at", "application_number",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_key: Mapped[str] = mapped_column(String(80), unique=True)  # business identity: never paid twice
@@ -57,7 +64,15 @@ class Beneficiary(Base):
 
     __tablename__ = "beneficiaries"
     # Statistics: a county's exits of a period.
-    __table_args__ = (Index("ix_beneficiaries_county_exit", "county_code", "exit_month"),)
+    __table_args__ = (
+        Index("ix_beneficiaries_county_exit", "county_code", "exit_month"),
+        # The roster of a month from the index alone (migration 0024).
+        Index(
+            "ix_beneficiaries_county_roster",
+            "county_code", "status", "assistance_type", "community_code", "start_month", "exit_month",
+            "category", "household_size", "monthly_amount_fen",
+        ),
+    )  # fmt: skip
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     application_number: Mapped[str] = mapped_column(String(40), unique=True)
@@ -67,6 +82,9 @@ class Beneficiary(Base):
     community_code: Mapped[str] = mapped_column(String(12))
     category: Mapped[str | None] = mapped_column(String(1))
     monthly_amount_fen: Mapped[int] = mapped_column(Integer)
+    # Persons in the household, copied from the application when the row is written (the
+    # application never changes it): the roster's persons without a join (statistics).
+    household_size: Mapped[int | None] = mapped_column(Integer)
     start_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
     status: Mapped[str] = mapped_column(String(16), index=True)
     # What public disclosure shows (脱敏); the full name and ID number stay with the application.

@@ -33,8 +33,15 @@ class CaseLimit(Base):
             "breached_at",
             "application_number",
         ),
-        # … and its breached limits (the cases overdue now).
-        Index("ix_case_limits_county_breached", "county_code", "breached_at"),
+        # … and its breached limits (the cases overdue now), covering too (migration 0024).
+        Index(
+            "ix_case_limits_county_breached_figures",
+            "county_code",
+            "breached_at",
+            "township_code",
+            "assistance_type",
+            "application_number",
+        ),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)

@@ -9,7 +9,9 @@ from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from activities.case_records import CaseRecordActivities
 from domain.calendar import CHINA_TZ
+from domain.records import CaseEventInput
 from infra.models import (
     Beneficiary,
     BeneficiaryEvent,
@@ -86,6 +88,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
         ("ST-H4", U2, "tekun", 1), ("ST-H5", U1, "dibao", 4), ("ST-H6", U1, "dibao", 2),
         ("ST-H8", OTHER_COMMUNITY, "dibao", 2),
     ]  # fmt: skip
+    assert HOME_SIZES == {number: size for number, _, _, size in homes}
     seq = 300
     for number, community, accepted, kw in apps:
         seq += 1
@@ -97,7 +100,16 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
             household_size=size, member_ids=[id_number(seq=600 + (seq - 300) * 6 + i) for i in range(size)],
         )  # fmt: skip
     async with sessions.begin() as session:
-        session.add_all(_limits() + _events() + _oversight() + _roster() + _money())
+        session.add_all(_limits() + _oversight() + _roster() + _money())
+    # The timeline through the activity that writes it (it keeps each stage entry's previous
+    # stage), newest first: an entry written late still ends up the previous of the next one.
+    records = CaseRecordActivities(sessions)
+    for event in reversed(_events()):
+        await records.record_event(
+            CaseEventInput(
+                event.application_number, event.seq, event.at, event.kind, event.stage, event.summary
+            )
+        )
 
 
 def _limit(
@@ -205,6 +217,9 @@ def _oversight() -> list[Any]:
     ]
 
 
+HOME_SIZES = {"ST-H1": 3, "ST-H2": 2, "ST-H3": 1, "ST-H4": 1, "ST-H5": 4, "ST-H6": 2, "ST-H8": 2}
+
+
 def _home(
     number: str, community: str, kind: str, category: str | None, fen: int, status: str, **kw: Any
 ) -> Beneficiary:
@@ -212,6 +227,8 @@ def _home(
         "application_number": number, "assistance_type": kind, "county_code": community[:6],
         "township_code": _township(community), "community_code": community, "category": category,
         "monthly_amount_fen": fen, "start_month": "2026-04", "status": status,
+        # As hand-over and enrolment copy it from the application (the sizes of `homes` above).
+        "household_size": HOME_SIZES[number],
     }  # fmt: skip
     values.update(kw)
     return Beneficiary(**values)

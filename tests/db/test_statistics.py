@@ -13,19 +13,21 @@ from openpyxl import load_workbook
 from sqlalchemy import select, text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from activities.beneficiaries import BeneficiaryActivities
 from activities.case_records import CaseRecordActivities
+from domain.beneficiary import EnrolInput
 from domain.enums import AssistanceType
 from domain.policy import RegionStandards
 from domain.records import CaseEventInput
 from domain.staff import Actor, Role
 from infra.db import make_session_factory
 from infra.migrate import downgrade, upgrade
-from infra.models import CaseLimit, Region
+from infra.models import Beneficiary, CaseEvent, CaseLimit, Region
 from services.errors import ApiError
 from services.statistics import StatisticsService
 from services.statistics_report import report_csv, report_xlsx
 from tests.db import statistics_data as data
-from tests.factories import store_application
+from tests.factories import pii_vault, store_application
 
 pytestmark = pytest.mark.db
 
@@ -376,3 +378,89 @@ async def test_migration_fills_case_limits_and_classifies_communities(
     assert row is not None and row.limit_name == "approval" and row.deadline == deadline.astimezone(UTC)
     assert row.breached_at is not None
     assert kinds == {data.COUNTY: None, data.T1: None, data.U1: "urban", data.R1: "rural"}
+
+
+async def test_the_roster_counts_the_persons_the_enrolment_recorded(migrated: AsyncEngine) -> None:
+    """The household size is kept on the beneficiary by the enrolment (from the application): the
+    roster's persons and the monthly report's 低保人数 count it, no join."""
+    sessions = make_session_factory(migrated)
+    async with sessions.begin() as session:
+        for code, name, level, parent, kind in data.REGIONS[:3]:
+            session.add(Region(code=code, name=name, level=level, parent_code=parent, urban_rural=kind))
+    await store_application(
+        sessions, "ST-P1", data.cst(3, 2), county_code=data.COUNTY, township_code=data.T1,
+        community_code=data.U1, household_size=3, stage="approved",
+    )  # fmt: skip
+    await store_application(
+        sessions, "ST-P2", data.cst(3, 3), county_code=data.COUNTY, township_code=data.T1,
+        community_code=data.U1, household_size=2, stage="approved",
+    )  # fmt: skip
+    enrolment = BeneficiaryActivities(sessions, pii_vault())
+    for number in ("ST-P1", "ST-P2"):
+        await enrolment.enrol(
+            EnrolInput(number, AssistanceType.DIBAO, data.COUNTY, data.T1, data.U1, "A", 60_000, "2026-04")
+        )
+    service = _service(migrated)
+    overview = await service.overview(APPROVER, data.COUNTY, "2026-11")
+    assert (overview.roster.households, overview.roster.persons) == (2, 5)
+    assert overview.roster.mean_benefit_fen == 24_000  # 120,000 fen ÷ 5 persons
+    report = await service.monthly_report(APPROVER, data.COUNTY, "2026-11")
+    rows = {r.code: r.value for r in report.rows}
+    assert (rows["dibao_urban_households"], rows["dibao_urban_persons"]) == (2, 5)
+
+
+async def test_migration_fills_the_household_size_of_beneficiaries(
+    migrated: AsyncEngine, db_url: str
+) -> None:
+    """Beneficiaries written before 0024 get their application's household size, stage entries the
+    stage they leave."""
+    await asyncio.to_thread(downgrade, db_url, "0023")
+    sessions = make_session_factory(migrated)
+    async with sessions.begin() as session:
+        for code, name, level, parent, kind in data.REGIONS[:3]:
+            session.add(Region(code=code, name=name, level=level, parent_code=parent, urban_rural=kind))
+    await store_application(
+        sessions, "ST-M2", data.cst(3, 2), county_code=data.COUNTY, township_code=data.T1,
+        community_code=data.U1, household_size=4,
+    )  # fmt: skip
+    async with migrated.begin() as connection:
+        await connection.execute(
+            text(
+                "INSERT INTO beneficiaries (application_number, assistance_type, county_code, township_code,"
+                " community_code, monthly_amount_fen, start_month, status, masked_name, masked_id_number,"
+                " integrity_mark) VALUES ('ST-M2', 'dibao', :county, :township, :community, 50000, '2026-04',"
+                " 'active', '', '', false)"
+            ),
+            {"county": data.COUNTY, "township": data.T1, "community": data.U1},
+        )
+        for seq, kind, stage, day in (
+            (1, "accepted", "intake", 2),
+            (2, "stage", "intake", 2),
+            (3, "stage", "verification", 4),
+        ):
+            await connection.execute(
+                text(
+                    "INSERT INTO case_events (application_number, seq, at, kind, stage, summary, data) "
+                    "VALUES ('ST-M2', :seq, :at, :kind, :stage, '', '{}')"
+                ),
+                {
+                    "seq": seq, "kind": kind, "stage": stage,
+                    "at": data.cst(3, day).astimezone(UTC).replace(tzinfo=None) if "sqlite" in db_url else data.cst(3, day),
+                },
+            )  # fmt: skip
+    await asyncio.to_thread(upgrade, db_url)
+    async with sessions() as session:
+        size = await session.scalar(
+            select(Beneficiary.household_size).where(Beneficiary.application_number == "ST-M2")
+        )
+    assert size == 4
+    async with sessions() as session:
+        moves = (
+            await session.execute(
+                select(CaseEvent.seq, CaseEvent.previous_stage, CaseEvent.previous_stage_at)
+                .where(CaseEvent.application_number == "ST-M2")
+                .order_by(CaseEvent.seq)
+            )
+        ).all()
+    # Each stage entry gets the stage it leaves: none before the first one.
+    assert moves == [(1, None, None), (2, None, None), (3, "intake", data.cst(3, 2).astimezone(UTC))]
