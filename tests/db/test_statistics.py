@@ -329,8 +329,9 @@ async def test_case_limits_follow_the_timeline_once(migrated: AsyncEngine) -> No
 async def test_migration_fills_case_limits_and_classifies_communities(
     migrated: AsyncEngine, db_url: str
 ) -> None:
-    """Timelines written before 0020 give their limits; communities named …村委会 are rural."""
-    await asyncio.to_thread(downgrade, db_url, "0019")
+    """Timelines written before 0020 give their limits; communities named …村委会 are rural. The
+    regions and the case are written at head (the models are today's), then the schema goes back to
+    0019 — dropping what 0020 added — before the old-style timeline is written."""
     async with migrated.begin() as connection:
         for code, name, level, parent in (
             (data.COUNTY, "统计测试县", "county", None), (data.T1, "东街道", "township", data.COUNTY),
@@ -349,6 +350,7 @@ async def test_migration_fills_case_limits_and_classifies_communities(
         township_code=data.T1,
         community_code=data.R1,
     )
+    await asyncio.to_thread(downgrade, db_url, "0019")
     deadline = data.cst(11, 5, 24)
     async with migrated.begin() as connection:
         for seq, kind, payload in (
