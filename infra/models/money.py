@@ -86,7 +86,7 @@ class Beneficiary(Base):
     # application never changes it): the roster's persons without a join (statistics).
     household_size: Mapped[int | None] = mapped_column(Integer)
     start_month: Mapped[str] = mapped_column(String(7))  # YYYY-MM
-    status: Mapped[str] = mapped_column(String(16), index=True)
+    status: Mapped[str] = mapped_column(String(24), index=True)  # pending_enrolment is 17 (0025)
     # What public disclosure shows (脱敏); the full name and ID number stay with the application.
     masked_name: Mapped[str] = mapped_column(String(64), default="")
     masked_id_number: Mapped[str] = mapped_column(String(18), default="")
