@@ -40,6 +40,8 @@ from infra.models import Application, PayeeAccount, PaymentOrder, SmsRecord
 from infra.pii import PiiVault
 from infra.sms.base import SmsGateway, SmsMessage, SmsRejected, SmsUnavailable
 
+SENT_QUERY_SLICE = 5000  # message ids per query of those already sent
+
 log = logging.getLogger(__name__)
 SMS_UNAVAILABLE = "SmsUnavailable"
 SMS_PENDING = "SmsPending"
@@ -138,20 +140,21 @@ class NoticeActivities:
                     .order_by(PaymentOrder.id)
                 )
             ).all()
-            done = (
-                set(
+            # Asked in slices: a county pays up to 100,000 households, and one IN list of them all
+            # would pass the drivers' limit of bound parameters (32,767 in asyncpg and SQLite).
+            ids = [f"{o.order_key}:credited" for o, _, _ in rows]
+            done: set[str] = set()
+            for start in range(0, len(ids), SENT_QUERY_SLICE):
+                done.update(
                     (
                         await session.scalars(
                             select(SmsRecord.message_id).where(
-                                SmsRecord.message_id.in_([f"{o.order_key}:credited" for o, _, _ in rows]),
+                                SmsRecord.message_id.in_(ids[start : start + SENT_QUERY_SLICE]),
                                 SmsRecord.status.not_in(["unavailable"]),
                             )
                         )
                     ).all()
                 )
-                if rows
-                else set()
-            )
         for n, (order, app, last4) in enumerate(rows):
             if n % 100 == 0:
                 activity.heartbeat(n)

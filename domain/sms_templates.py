@@ -22,12 +22,12 @@ TEMPLATES: dict[str, str] = {
     # Sign-in to the applicant portal, and an objector's phone on the public publicity page.
     "verification_code": "您的验证码为{code}，{minutes}分钟内有效。请勿告诉他人，工作人员不会向您索要验证码。",
     "application_accepted": (
-        "您的{assistance}申请已受理，申请编号{application_number}。可凭编号在“掌上办”查询办理进度。"
+        "您的{assistance}申请已受理，申请编号{application_number}。用申请时登记的手机号登录“掌上办”可查询办理进度。"
     ),
     # 一次性告知: everything missing, in one message.
     "materials_missing": (
         "您的{assistance}申请（编号{application_number}）还需补充以下材料：{materials}。"
-        "请一次补齐后交社区（村）或在“掌上办”上传。"
+        "请一次补齐后交乡镇（街道）便民服务窗口，或请村（社区）工作人员帮办。"
     ),
     "stage_investigation": (
         "您的{assistance}申请（编号{application_number}）已进入入户调查，工作人员将与您联系上门核实，请保持电话畅通。"

@@ -144,6 +144,8 @@ class CaseView:
     amount_fen: int | None
     withdrawal_requested: bool
     ended: bool = field(default=False)
+    # A monthly benefit (低保, 特困 …) or a one-off grant (临时救助): the family reads the amount so.
+    monthly: bool = field(default=True)
 
 
 class PortalService:
@@ -379,8 +381,9 @@ class PortalService:
             deadline=label,
             notices=notices,
             decision=decision,
-            amount_fen=case.approved_amount_fen,
+            amount_fen=case.approved_amount_fen or None,
             withdrawal_requested=asked is not None,
+            monthly=policy.recurring,
             ended=case.stage in (Stage.APPROVED, Stage.REJECTED, Stage.WITHDRAWN, Stage.CLOSED),
         )
 

@@ -27,7 +27,7 @@ import unicodedata
 import uuid
 from collections.abc import Awaitable
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Annotated, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, ValidationError
@@ -37,6 +37,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.schemas.applications import ApplicationOut
 from api.schemas.cases import Reason
+from domain.calendar import CHINA_TZ
 from domain.enums import STAGE_LABELS, Stage
 from domain.evidence_files import check_evidence
 from domain.masking import mask_name, mask_phone
@@ -428,10 +429,16 @@ class PublicObjections:
 
     @staticmethod
     def _already(row: PublicObjection) -> ApiError:
-        when = row.decided_at.strftime("%Y-%m-%d %H:%M") if row.decided_at else ""
+        at = row.decided_at
+        # Beijing time, as every page shows it (SQLite hands the stored UTC instant back naive).
+        when = (
+            (at if at.tzinfo else at.replace(tzinfo=UTC)).astimezone(CHINA_TZ).strftime("%Y-%m-%d %H:%M")
+            if at
+            else ""
+        )
         return ApiError(
             409, "objection_decided",
-            f"该异议已由 {row.decided_by or '他人'} 于 {when}（UTC）处理：{STATUS_LABELS.get(row.status, row.status)}",
+            f"该异议已由 {row.decided_by or '他人'} 于 {when} 处理：{STATUS_LABELS.get(row.status, row.status)}",
         )  # fmt: skip
 
     async def register(self, objection_id: str, actor: Actor, cases: CaseService) -> ApplicationOut:

@@ -28,12 +28,16 @@ async def test_an_approved_case_is_handed_over_waiting_for_its_enrolment(migrate
     await seed_demo(sessions)
     number = f"HND-{uuid.uuid4().hex[:10]}"
     await store_application(sessions, number, datetime(2026, 11, 2, 2, tzinfo=UTC), household_size=3)
-    handed = HandOverInput(number, AssistanceType.DIBAO, "440105", "440105001", "440105001001", "B", 61500, "2026-12")
+    handed = HandOverInput(
+        number, AssistanceType.DIBAO, "440105", "440105001", "440105001001", "B", 61500, "2026-12"
+    )
     records = CaseRecordActivities(sessions)
     await records.hand_over(handed)
     await records.hand_over(handed)  # the activity's retry: still one household
     async with sessions() as session:
-        rows = (await session.scalars(select(Beneficiary).where(Beneficiary.application_number == number))).all()
+        rows = (
+            await session.scalars(select(Beneficiary).where(Beneficiary.application_number == number))
+        ).all()
     assert [(r.status, r.household_size, r.monthly_amount_fen) for r in rows] == [
         (BeneficiaryStatus.PENDING_ENROLMENT.value, 3, 61500)
     ]

@@ -113,6 +113,12 @@ async def test_apply_online_with_a_photo_the_window_accepts_and_the_applicant_fo
     await page.get_by_label("身份证明").set_input_files(
         files=[{"name": "身份证.jpg", "mimeType": "image/jpeg", "buffer": JPEG}]
     )
+    # A hostile applicant forges the window's green channel (shorter limits) into the form.
+    await page.evaluate(
+        """() => { const f = document.querySelector('form[enctype="multipart/form-data"]');
+        const i = document.createElement('input'); i.type = 'hidden'; i.name = 'green_channel';
+        i.value = '1'; f.appendChild(i); }"""
+    )
     await page.get_by_role("button", name="提交申请").click()
     await expect(page.locator(".status-line")).to_contain_text("等待乡镇（街道）窗口受理")
     await expect(page.get_by_role("link", name="身份证明")).to_be_visible()
@@ -154,6 +160,7 @@ async def test_apply_online_with_a_photo_the_window_accepts_and_the_applicant_fo
             select(Application).where(Application.application_number == row.application_number)
         )
     assert case is not None and case.channel == "online"
+    assert case.green_channel is False  # the window's decision, never the applicant's
 
     await page.goto("/portal/")
     await page.get_by_role("link", name=re.compile("最低生活保障|低保")).first.click()

@@ -260,6 +260,9 @@ async def apply(
     form.channel = Channel.ONLINE.value  # whatever was posted: this is the online channel
     form.applicant_phone = applicant.phone
     form.proxy_name = form.proxy_relation = form.grid_code = form.grid_reporter = ""
+    # The green channel (shorter limits for the township and the county) is the window's decision,
+    # never the applicant's: a posted green_channel=1 is dropped.
+    form.green_channel = False
     key_raw = raw.get("form_key")
     form_key = key_raw if isinstance(key_raw, str) and 8 <= len(key_raw) <= 64 else str(uuid.uuid4())
     action = raw.get("action")
