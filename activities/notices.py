@@ -11,6 +11,7 @@ is an outcome, not a failure: no retry could help, and the case goes on.
 from __future__ import annotations
 
 import logging
+import re
 from typing import Any
 
 from sqlalchemy import select
@@ -41,6 +42,13 @@ from infra.pii import PiiVault
 from infra.sms.base import SmsGateway, SmsMessage, SmsRejected, SmsUnavailable
 
 SENT_QUERY_SLICE = 5000  # message ids per query of those already sent
+
+
+def staff_reason(exc: Exception) -> str:
+    """The adapter's reason as staff read it on the timeline: its Chinese part (the English after
+    "/ " is for the operators' logs)."""
+    return re.split(r"\s*/\s", str(exc), maxsplit=1)[0]
+
 
 log = logging.getLogger(__name__)
 SMS_UNAVAILABLE = "SmsUnavailable"
@@ -86,7 +94,7 @@ class NoticeActivities:
             await self._record(input, "unavailable", text, detail=str(exc))
             raise ApplicationError(f"短信平台暂不可用：{exc}", type=SMS_UNAVAILABLE) from None
         except SmsRejected as exc:
-            return await self._record(input, REFUSED, text, detail=str(exc))
+            return await self._record(input, REFUSED, text, detail=staff_reason(exc))
         sent = await self._record(input, SENT, text, receipt=receipt)
         if not report:
             return sent

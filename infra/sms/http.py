@@ -89,9 +89,11 @@ class HttpSmsGateway:
                 f"短信平台暂时无法处理{what}（HTTP {status}{said}）/ temporarily unavailable"
             )
         if status in (401, 403):
-            raise SmsRejected(
-                f"短信平台拒绝了接口密钥（HTTP {status}{said}），请检查 SMS_API_KEY 配置，重试无效 "
-                "/ the provider refused our API key"
+            # Our own credentials, never the family's number: retried like an outage (the same
+            # message_id), so the notices go out once an operator has corrected SMS_API_KEY.
+            raise SmsUnavailable(
+                f"短信平台拒绝了本系统的接口密钥（HTTP {status}{said}） "
+                "/ the provider refused our API key: check SMS_API_KEY"
             )
         raise SmsRejected(f"短信平台拒绝了{what}（HTTP {status}{said}）/ refused")
 

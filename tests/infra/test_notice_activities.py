@@ -75,6 +75,17 @@ async def test_a_full_id_number_in_a_parameter_is_refused_before_it_leaves(
     assert row is not None and row.status == "refused" and leaked not in row.detail + row.text
 
 
+async def test_a_number_the_provider_refuses_is_told_to_staff_in_chinese_only(
+    sessions: Sessions, gateway: HttpSmsGateway, sms_simulator: SmsSimulator
+) -> None:
+    number = await a_case(sessions, "12345")  # no mobile number: the provider answers 422
+    result = await ActivityEnvironment().run(
+        NoticeActivities(sessions, gateway, pii_vault()).send_notice, refusal(number, "收入超过标准")
+    )
+    assert result.outcome == "refused" and result.detail.startswith("短信平台拒绝了")
+    assert result.detail.endswith("）") and "/ refused" not in result.detail  # the timeline's words
+
+
 async def test_an_outage_fails_the_attempt_for_a_retry_and_is_recorded(
     sessions: Sessions, gateway: HttpSmsGateway, sms_simulator: SmsSimulator
 ) -> None:
