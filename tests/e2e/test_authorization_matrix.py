@@ -306,6 +306,16 @@ ROUTES: tuple[Route, ...] = (
     Route("GET", "/api/v1/payments/queue", frozenset({Role.FINANCE_OFFICER}), Scope.LIST,
           lambda w, s: Call("GET", "/api/v1/payments/queue", params={"month": MATRIX_MONTH}),
           rows=_json_rows("township_code", "county_code")),
+    # Statistics: every staff role but the operators, for a region inside their own jurisdiction
+    # (the side's township is inside every one of its staff's regions); the other side's is 403.
+    Route("GET", "/api/v1/statistics/overview", ALL - OPERATORS, Scope.CASE,
+          lambda w, s: Call("GET", "/api/v1/statistics/overview",
+                            params={"region": s.township, "period": "2026-11"})),
+    # The ministry's monthly report is the county's: county-level staff and supervisors only.
+    Route("GET", "/api/v1/statistics/monthly-report",
+          frozenset({Role.COUNTY_APPROVER, Role.FINANCE_OFFICER, Role.SUPERVISOR}), Scope.CASE,
+          lambda w, s: Call("GET", "/api/v1/statistics/monthly-report",
+                            params={"county": s.county, "month": "2026-11"})),
     # Case search: a region filter of the other jurisdiction is refused (403), rows are the caller's.
     Route("GET", APPS, ALL, Scope.LIST, lambda w, s: Call("GET", APPS, params={"region_code": s.county}),
           rows=_json_rows("community_code"), sees_own=ALL),

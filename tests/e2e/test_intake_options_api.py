@@ -27,11 +27,11 @@ async def test_the_options_are_the_policys_types_and_the_clerks_own_villages(api
     assert types["tekun"]["fetchable_materials"] == ["户口簿"]
     assert types["temp_emergency"]["emergency"] is True
     assert [(t["code"], [c["code"] for c in t["communities"]]) for t in body["townships"]] == [
-        ("440105001", ["440105001001", "440105001002"])
+        ("440105001", ["440105001001", "440105001002", "440105001003"])
     ]
     wushan = await login(api, "clerk_wushan")
     other = (await api.get("/api/v1/intake/options", headers=wushan)).json()
-    assert [c["name"] for t in other["townships"] for c in t["communities"]] == ["华农社区"]
+    assert [c["name"] for t in other["townships"] for c in t["communities"]] == ["华农社区", "岑村村委会"]
     approver = await login(api, "approver_haizhu")
     refused = await api.get("/api/v1/intake/options", headers=approver)
     assert refused.status_code == 403

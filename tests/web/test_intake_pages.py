@@ -292,7 +292,9 @@ async def test_a_clerk_cannot_file_for_a_village_outside_their_jurisdiction(site
     page = await site.signed_in("clerk_wushan")  # 五山街道, 天河区
     await page.goto("/staff/intake")
     villages = page.get_by_label("申请人户籍（居住）所在村（社区）")
-    await expect(villages.locator("option")).to_have_text(["请选择", "五山街道 · 华农社区"])
+    await expect(villages.locator("option")).to_have_text(
+        ["请选择", "五山街道 · 华农社区", "五山街道 · 岑村村委会"]
+    )
     number = await number_on(page)
     token = await page.locator("input[name=csrf_token]").first.get_attribute("value")
     applicant_id = unique_id()
