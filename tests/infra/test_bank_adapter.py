@@ -25,7 +25,7 @@ from simulators.bank import Account, FaultRequest
 from tests.conftest import BankSimulator
 from tests.simulators.bank_files import bad_card, card, disbursement, line
 
-TIMEOUT = 0.5
+TIMEOUT = 1.5  # under the faults' 3 s; 0.5 s let a loaded machine's slow connect pass for a timeout
 
 
 @pytest_asyncio.fixture
