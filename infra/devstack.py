@@ -94,19 +94,23 @@ def port_free(host: str, port: int) -> bool:
     return True
 
 
-def department_sim_port(settings: Settings) -> int:
-    """The simulator's port: the configured one, or — when it is taken and was not set explicitly
-    (another `make run`, a test's stack) — any free one, which the adapters are then pointed at."""
-    port = settings.department_sim_port
+def _sim_port(settings: Settings, field: str, what: str) -> int:
+    """A simulator's port: the configured one, or — when it is taken and was not set explicitly
+    (another `make run`, a test's stack) — any free one, which its clients are then pointed at."""
+    port: int = getattr(settings, field)
     if port_free(SIM_HOST, port):
         return port
-    if "department_sim_port" in settings.model_fields_set:
-        raise SystemExit(f"DEPARTMENT_SIM_PORT {port} is in use: free it or choose another port.")
+    if field in settings.model_fields_set:
+        raise SystemExit(f"{field.upper()} {port} is in use: free it or choose another port.")
     with socket.socket() as s:
         s.bind((SIM_HOST, 0))
         free = int(s.getsockname()[1])
-    log.warning("port %d is in use: the department simulator takes %d instead", port, free)
+    log.warning("port %d is in use: the %s simulator takes %d instead", port, what, free)
     return free
+
+
+def department_sim_port(settings: Settings) -> int:
+    return _sim_port(settings, "department_sim_port", "department")
 
 
 def department_sim_command(settings: Settings, port: int) -> list[str]:
@@ -126,17 +130,7 @@ def department_sim_command(settings: Settings, port: int) -> list[str]:
 
 
 def bank_sim_port(settings: Settings) -> int:
-    """As for the department simulator: the configured port, or a free one unless set explicitly."""
-    port = settings.bank_sim_port
-    if port_free(SIM_HOST, port):
-        return port
-    if "bank_sim_port" in settings.model_fields_set:
-        raise SystemExit(f"BANK_SIM_PORT {port} is in use: free it or choose another port.")
-    with socket.socket() as s:
-        s.bind((SIM_HOST, 0))
-        free = int(s.getsockname()[1])
-    log.warning("port %d is in use: the bank simulator takes %d instead", port, free)
-    return free
+    return _sim_port(settings, "bank_sim_port", "bank")
 
 
 def bank_sim_command(port: int) -> list[str]:
@@ -144,17 +138,7 @@ def bank_sim_command(port: int) -> list[str]:
 
 
 def sms_sim_port(settings: Settings) -> int:
-    """As for the other simulators: the configured port, or a free one unless set explicitly."""
-    port = settings.sms_sim_port
-    if port_free(SIM_HOST, port):
-        return port
-    if "sms_sim_port" in settings.model_fields_set:
-        raise SystemExit(f"SMS_SIM_PORT {port} is in use: free it or choose another port.")
-    with socket.socket() as s:
-        s.bind((SIM_HOST, 0))
-        free = int(s.getsockname()[1])
-    log.warning("port %d is in use: the SMS simulator takes %d instead", port, free)
-    return free
+    return _sim_port(settings, "sms_sim_port", "SMS")
 
 
 def sms_sim_command(port: int) -> list[str]:
