@@ -228,10 +228,16 @@ async def test_a_month_long_outage_of_every_department_keeps_the_history_bounded
         assert all(label in manual.note for label in ("税务", "人社", "医保", "不动产", "金融"))
         assert len(await case.events("department_handed_over")) == eight
         assert not (await case.search_attributes()).get("WaitingFor")
-        # … and the month's outage ends with a history of a few hundred events, not ~15,000.
+        handed_over, _ = await history()
+        # … the rest of the month's outage costs the case nothing more (at most a time limit's
+        # notice), and it ends with a history of a few hundred events, not ~15,000. The count
+        # itself varies by a few dozen with how the worker batches activity results into workflow
+        # tasks (each hand-over is its own timeline event and search-attribute change).
         await case.advance_to(start + timedelta(days=31))
         length, queries = await history()
-        assert queries == 2 * eight and length < 400
+        assert queries == 2 * eight
+        assert length - handed_over < 30, (handed_over, length)
+        assert length < 500, length
         await case.complete(TaskType.HOME_VISIT, INVESTIGATOR, "completed", home_visit(60_000))
         await case.complete(TaskType.DATA_CHECK, INVESTIGATOR, "completed", data_check(50_000))
         await case.stage(Stage.DEMOCRATIC_REVIEW)
