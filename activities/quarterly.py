@@ -10,7 +10,7 @@ import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
-from datetime import date
+from datetime import UTC, date, datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -24,7 +24,7 @@ from domain.beneficiary import PAYABLE_STATUSES, BeneficiaryStatus
 from domain.departments import DepartmentBadData
 from domain.household_assessment import assess_household
 from domain.policy import PolicyBook
-from infra.models import Application, Beneficiary, RecheckFailure
+from infra.models import Application, Beneficiary, QuarterlyCheck, RecheckFailure
 from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
@@ -162,4 +162,14 @@ class QuarterlyActivities:
                         beneficiary.township_code, list(assessment.warnings),
                     )
                 )  # fmt: skip
+            # A check in 精准识别率's denominator (once per period: a retry of the batch that
+            # reaches this household again writes nothing).
+            await insert_once(
+                self._sessions,
+                QuarterlyCheck(
+                    period=input.period, application_number=beneficiary.application_number,
+                    county_code=beneficiary.county_code, warned=bool(assessment.warnings),
+                    checked_at=datetime.now(UTC),
+                ),
+            )  # fmt: skip
         return result

@@ -36,6 +36,7 @@ from infra.models import (
     CaseEvent,
     CaseLimit,
     PaymentOrder,
+    QuarterlyCheck,
     Region,
     RiskWarningRow,
     Task,
@@ -57,7 +58,7 @@ CHUNK = 10_000
 STAGES = ("intake", "verification", "approval")
 TYPES = ("dibao", "dibao", "dibao", "tekun", "temp_expenditure")
 CHANNELS = ("walk_in", "online", "proxy", "grid_report")
-TABLES = (Application, CaseLimit, CaseEvent, Beneficiary, PaymentOrder, Task, RiskWarningRow)
+TABLES = (Application, CaseLimit, CaseEvent, Beneficiary, PaymentOrder, Task, RiskWarningRow, QuarterlyCheck)
 
 
 def out(line: str = "") -> None:
@@ -153,7 +154,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], applications: int, ho
         await _bulk(sessions, CaseLimit, limits)
         await _bulk(sessions, CaseEvent, events)
     for start in range(0, households, 20_000):
-        homes, orders, tasks = [], [], []
+        homes, orders, tasks, checks = [], [], [], []
         for n in range(start, min(start + 20_000, households)):
             number = f"{COUNTY}-S{n:07d}"
             community, _ = COMMUNITIES[n % len(COMMUNITIES)]
@@ -178,6 +179,14 @@ async def seed(sessions: async_sessionmaker[AsyncSession], applications: int, ho
                     "ordered_at": datetime(2026, int(month[5:]), 10, 8, tzinfo=CHINA_TZ),
                     "masked_name": "张*", "masked_id_number": "4401**********0000",
                 })  # fmt: skip
+            # The year's four quarterly data exchanges (02:00 on the quarter's first day) checked
+            # every household; one in 37 raised a warning.
+            checks += [
+                {"period": "2025Q4" if q == 1 else f"2026Q{q - 1}", "application_number": number,
+                 "county_code": COUNTY, "warned": n % 37 == 0,
+                 "checked_at": datetime(2026, 3 * q - 2, 1, 2, tzinfo=CHINA_TZ)}
+                for q in (1, 2, 3, 4)
+            ]  # fmt: skip
             if n % 10 == 0:
                 done = datetime(2026, 1 + n % 11, 15, 10, tzinfo=CHINA_TZ)
                 tasks.append({
@@ -189,6 +198,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession], applications: int, ho
         await _bulk(sessions, Beneficiary, homes)
         await _bulk(sessions, PaymentOrder, orders)
         await _bulk(sessions, Task, tasks)
+        await _bulk(sessions, QuarterlyCheck, checks)
 
 
 async def plain_counts(sessions: async_sessionmaker[AsyncSession]) -> tuple[float, dict[str, int]]:
@@ -241,7 +251,7 @@ async def run(database_url: str | None, applications: int, households: int, reus
             await service.overview(actor, COUNTY, MONTH)  # warm the caches once, as a running server has them
             out("timed (warm):")
             count_seconds, (_, counts) = await timed(
-                "plain COUNT(*) of the 7 tables", lambda: plain_counts(sessions)
+                f"plain COUNT(*) of the {len(TABLES)} tables", lambda: plain_counts(sessions)
             )
             overview_seconds, overview = await timed(
                 f"overview {COUNTY} {MONTH}", lambda: service.overview(actor, COUNTY, MONTH)

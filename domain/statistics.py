@@ -335,8 +335,18 @@ class MoneyFigures(_Out):
 class CheckCounts(_Out):
     re_reviews: int
     change_rechecks: int
+    quarterly_checks: int = Field(description="季度数据比对未发现异常的户数（发现异常的经情况变化复核计入）")
     spot_checks: int
     fraud_stops: int
+
+    def total(self) -> int:
+        return (
+            self.re_reviews
+            + self.change_rechecks
+            + self.quarterly_checks
+            + self.spot_checks
+            + self.fraud_stops
+        )
 
 
 class PreciseIdentification(_Out):

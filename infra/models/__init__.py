@@ -13,7 +13,7 @@ from infra.models.portal import OnlineApplication, PortalUpload
 from infra.models.sms import SmsRecord
 from infra.models.staff import Staff
 from infra.models.statistics import CaseLimit
-from infra.models.warnings import RecheckFailure, RiskWarningRow
+from infra.models.warnings import QuarterlyCheck, RecheckFailure, RiskWarningRow
 
 __all__ = [
     "Application",
@@ -43,6 +43,7 @@ __all__ = [
     "PortalUpload",
     "PublicObjection",
     "PublicObjectionEvidence",
+    "QuarterlyCheck",
     "RecheckFailure",
     "Recovery",
     "RecoveryPayment",

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import JSON, Date, Integer, String, Text, UniqueConstraint, func
+from sqlalchemy import JSON, Boolean, Date, Index, Integer, String, Text, UniqueConstraint, func
 from sqlalchemy.orm import Mapped, mapped_column
 
 from infra.models.core import Base
@@ -50,3 +50,23 @@ class RecheckFailure(Base):
     county_code: Mapped[str] = mapped_column(String(12), index=True)
     reason: Mapped[str] = mapped_column(Text)
     recorded_at: Mapped[datetime] = mapped_column(UtcDateTime(), server_default=func.now())
+
+
+class QuarterlyCheck(Base):
+    """A household the quarterly re-check assessed: a check in 精准识别率's denominator (SPEC
+    counts quarterly data re-checks as checks). One row per (period, household), so a batch's
+    retry counts nobody twice. `warned`: the comparison raised warnings — such a household reaches
+    the figure through the change re-check a person opens on it, not through this row."""
+
+    __tablename__ = "quarterly_checks"
+    __table_args__ = (
+        UniqueConstraint("period", "application_number", name="uq_quarterly_check"),
+        Index("ix_quarterly_checks_county_checked", "county_code", "checked_at"),
+    )
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    period: Mapped[str] = mapped_column(String(16))
+    application_number: Mapped[str] = mapped_column(String(40))
+    county_code: Mapped[str] = mapped_column(String(12))
+    warned: Mapped[bool] = mapped_column(Boolean)
+    checked_at: Mapped[datetime] = mapped_column(UtcDateTime())

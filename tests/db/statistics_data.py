@@ -18,6 +18,7 @@ from infra.models import (
     CaseEvent,
     CaseLimit,
     PaymentOrder,
+    QuarterlyCheck,
     Recovery,
     RecoveryPayment,
     Region,
@@ -100,7 +101,7 @@ async def seed(sessions: async_sessionmaker[AsyncSession]) -> None:
             household_size=size, member_ids=[id_number(seq=600 + (seq - 300) * 6 + i) for i in range(size)],
         )  # fmt: skip
     async with sessions.begin() as session:
-        session.add_all(_limits() + _oversight() + _roster() + _money())
+        session.add_all(_limits() + _oversight() + _quarterly() + _roster() + _money())
     # The timeline through the activity that writes it (it keeps each stage entry's previous
     # stage), newest first: an entry written late still ends up the previous of the next one.
     records = CaseRecordActivities(sessions)
@@ -214,6 +215,25 @@ def _oversight() -> list[Any]:
             "completed",
             {"consistent": False, "findings": "与乡镇调查不一致"},
         ),
+    ]
+
+
+def _quarterly() -> list[Any]:
+    """The 2026Q3 data exchange, run 1 November: H1, H2 found nothing (two checks), H3's comparison
+    raised a warning (counted through its change re-check, not here); H6 was checked in October, and
+    the neighbour's H8 is not ours."""
+
+    def check(number: str, at: datetime, warned: bool = False, county: str = COUNTY) -> QuarterlyCheck:
+        return QuarterlyCheck(
+            period="2026Q3", application_number=number, county_code=county, warned=warned, checked_at=at
+        )
+
+    return [
+        check("ST-H1", cst(11, 1, 2)),
+        check("ST-H2", cst(11, 1, 2)),
+        check("ST-H3", cst(11, 1, 2), warned=True),
+        check("ST-H6", cst(10, 31, 23)),
+        check("ST-H8", cst(11, 1, 2), county=OTHER_COUNTY),
     ]
 
 

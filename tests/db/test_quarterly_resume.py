@@ -12,6 +12,7 @@ from datetime import date
 from typing import Any
 
 import pytest
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncEngine
 from temporalio.converter import DataConverter
 from temporalio.testing import ActivityEnvironment
@@ -19,6 +20,7 @@ from temporalio.testing import ActivityEnvironment
 from activities.quarterly import QuarterlyActivities, RecheckBatchInput, RecheckBatchResult
 from domain.departments import Department, DepartmentUnavailable
 from infra.db import make_session_factory
+from infra.models import Beneficiary, QuarterlyCheck
 from infra.policy_config import load_policy_book
 from infra.settings import load_settings
 from tests.factories import pii_vault
@@ -59,3 +61,23 @@ async def test_a_retried_batch_resumes_after_the_last_household_it_heartbeated(m
     assert result.checked == 5 and result.failed == []  # the first attempt's two are counted
     # Asked once each, but the household the department failed on (asked again on the retry).
     assert department.asked == Counter({people[0]: 1, people[1]: 1, people[2]: 2, people[3]: 1, people[4]: 1})
+
+    # Each household is one check of 精准识别率's denominator for the quarter, however many
+    # attempts reached it — and a batch run again from its start (a new attempt without details)
+    # counts nobody twice.
+    await ActivityEnvironment().run(activities.recheck_batch, batch)
+    sessions = make_session_factory(migrated)
+    async with sessions() as session:
+        numbers = list(
+            await session.scalars(
+                select(Beneficiary.application_number).where(Beneficiary.id.in_(beneficiary_ids))
+            )
+        )
+        checks = (
+            await session.execute(
+                select(QuarterlyCheck.application_number, QuarterlyCheck.warned).where(
+                    QuarterlyCheck.period == "2026Q4", QuarterlyCheck.application_number.in_(numbers)
+                )
+            )
+        ).all()
+    assert sorted(checks) == sorted((n, False) for n in numbers)

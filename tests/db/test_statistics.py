@@ -179,22 +179,25 @@ async def test_every_figure_of_the_county_month(migrated: AsyncEngine) -> None:
     assert _rate(m.accuracy) == (4, 5, 80.0)  # H5's November is being recovered
     assert _rate(m.socialised) == (4, 5, 80.0)  # the rescue was handed over in cash
 
-    # -- 精准识别率: re-reviews H4 (exit), H6; change re-check H6; spot check A3 (inconsistent);
-    # fraud stop H5 → 5 checked, 3 found ineligible
+    # -- 精准识别率: re-reviews H4 (exit), H6; change re-check H6; the quarterly exchange's H1, H2
+    # (found nothing; H3 warned, H6 in October); spot check A3 (inconsistent); fraud stop H5
+    # → 7 checked, 3 found ineligible
     p = o.precise_identification
     assert p.checked.model_dump() == {
         "re_reviews": 2,
         "change_rechecks": 1,
+        "quarterly_checks": 2,
         "spot_checks": 1,
         "fraud_stops": 1,
     }
     assert p.ineligible.model_dump() == {
         "re_reviews": 1,
         "change_rechecks": 0,
+        "quarterly_checks": 0,
         "spot_checks": 1,
         "fraud_stops": 1,
     }
-    assert _rate(p.rate) == (2, 5, 40.0)
+    assert _rate(p.rate) == (4, 7, 57.14)
     assert "精准识别率" in o.formulas["precise_identification.rate"]
 
 

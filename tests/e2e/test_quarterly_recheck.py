@@ -12,7 +12,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from activities.quarterly import ACTIVE_STATUSES
 from domain.policy import PolicyBook
-from infra.models import Application, Beneficiary, RecheckFailure, RiskWarningRow
+from infra.models import Application, Beneficiary, QuarterlyCheck, RecheckFailure, RiskWarningRow
 from infra.policy_config import load_policy_book
 from infra.schedules import QUARTERLY_SCHEDULE_ID, ensure_schedules
 from infra.settings import REPO_ROOT
@@ -121,6 +121,20 @@ async def test_quarterly_schedule_rechecks_every_enrolled_household(
     assert "new_vehicle" in by_case[f"Q-CAR-{task_queue[-6:]}"]
     assert f"Q-CLEAN-{task_queue[-6:]}" not in by_case
     assert len(rows) == result.warnings
+    # Every household checked is one check of 精准识别率 (the warned ones marked: they count
+    # through the change re-check a person opens, not twice).
+    async with sessions() as session:
+        checks = dict(
+            (await session.execute(
+                select(QuarterlyCheck.application_number, QuarterlyCheck.warned)
+                .where(QuarterlyCheck.period == result.period)
+            )).tuples().all()
+        )  # fmt: skip
+    # (Other tests' quarterly runs share the database: only this test's households are counted.)
+    ours = {number: warned for number, warned in checks.items() if number.endswith(task_queue[-6:])}
+    assert set(ours) == {*seeded, f"Q-CAR-{task_queue[-6:]}", f"Q-CLEAN-{task_queue[-6:]}"}
+    assert ours[f"Q-CAR-{task_queue[-6:]}"] is True and ours[f"Q-CLEAN-{task_queue[-6:]}"] is False
+    assert sum(ours.values()) == len({n for n in by_case if n.endswith(task_queue[-6:])})
 
 
 async def test_bad_department_data_lists_the_household_for_a_person_instead_of_retrying_forever(
