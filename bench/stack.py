@@ -22,6 +22,7 @@ from infra.pii import PiiVault, make_pii_vault
 from infra.policy_config import load_policy_book
 from infra.settings import REPO_ROOT, load_settings
 from infra.temporal_client import make_data_converter
+from infra.temporal_tuning import dev_server_args
 from simulators.bank import BankState, create_bank_app
 from tests.simulators.server import serve
 from workers.build import WorkerResources, Workers, build_worker
@@ -29,6 +30,7 @@ from workflows import search_attributes as sa
 
 # As infra/devstack.py starts the server: WAL keeps its single SQLite connection from stalling.
 SERVER_PRAGMAS = ["--sqlite-pragma", "journal_mode=wal", "--sqlite-pragma", "synchronous=normal"]
+SERVER_ARGS = [*SERVER_PRAGMAS, *dev_server_args()]
 
 
 @dataclass
@@ -66,7 +68,7 @@ async def payroll_stack(workdir: Path) -> AsyncIterator[Stack]:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
             dev_server_database_filename=str(workdir / "temporal.db"),
-            dev_server_extra_args=SERVER_PRAGMAS,
+            dev_server_extra_args=SERVER_ARGS,
             search_attributes=sa.ALL_KEYS,
             data_converter=make_data_converter(settings),
             dev_server_log_level="error",

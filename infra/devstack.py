@@ -20,6 +20,7 @@ from infra.logging_setup import configure_logging
 from infra.migrate import upgrade_async
 from infra.seed import seed_demo
 from infra.settings import Settings, load_settings
+from infra.temporal_tuning import dev_server_args
 from workflows.search_attributes import DEFINITIONS
 
 log = logging.getLogger("devstack")
@@ -53,6 +54,7 @@ def temporal_server_command(settings: Settings) -> list[str]:
         # The Web UI decrypts payloads through the API's codec endpoint (operators only: see /ops/login).
         "--ui-codec-endpoint",
         ui_codec_endpoint(settings),
+        *dev_server_args(),
     ]
     for name, kind in DEFINITIONS.items():
         cmd += ["--search-attribute", f"{name}={kind}"]

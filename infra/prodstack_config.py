@@ -20,6 +20,7 @@ import yaml
 
 from domain.departments import Department
 from infra.settings import REPO_ROOT
+from infra.temporal_tuning import server_file_content
 
 TOOLS_DIR = Path(os.environ.get("SA_TOOLS_DIR") or REPO_ROOT / ".tools")
 TOOLCHAIN_FIX = "run `scripts/toolchain.sh production` (make run-production does this)"
@@ -216,7 +217,6 @@ def temporal_server_config(ports: Ports, dynamic_config: Path) -> dict[str, Any]
 
 
 # The server's defaults, except: a workflow id holds an application number (short anyway).
-DYNAMIC_CONFIG: dict[str, Any] = {"limit.maxIDLength": [{"value": 255, "constraints": {}}]}
 
 
 def ui_server_config(ports: Ports, namespace: str, codec_endpoint: str) -> dict[str, Any]:
@@ -241,7 +241,7 @@ def write_configs(layout: Layout, ports: Ports, namespace: str, codec_endpoint: 
     for folder in ("temporal", "ui"):
         (layout.state / folder).mkdir(parents=True, exist_ok=True)
     dynamic = layout.state / "temporal" / "dynamicconfig.yaml"
-    dynamic.write_text(yaml.safe_dump(DYNAMIC_CONFIG), encoding="utf-8")
+    dynamic.write_text(yaml.safe_dump(server_file_content()), encoding="utf-8")
     (layout.state / "temporal" / "production.yaml").write_text(
         yaml.safe_dump(temporal_server_config(ports, dynamic), sort_keys=False), encoding="utf-8"
     )

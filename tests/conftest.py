@@ -23,6 +23,7 @@ from infra.migrate import upgrade_async
 from infra.seed import seed_demo
 from infra.settings import load_settings
 from infra.temporal_client import ensure_search_attributes, make_data_converter
+from infra.temporal_tuning import dev_server_args
 from simulators.bank import BankState, create_bank_app
 from simulators.departments import FaultBook, Population, create_app
 
@@ -82,6 +83,7 @@ async def dev_env(tmp_path_factory: pytest.TempPathFactory) -> AsyncIterator[Wor
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=off",
+            *dev_server_args(),  # as `make run` starts it
         ],
     )
     yield env

@@ -23,6 +23,7 @@ from temporalio.testing import WorkflowEnvironment
 
 from infra.settings import load_settings
 from infra.temporal_client import make_data_converter
+from infra.temporal_tuning import dev_server_args
 from tests.conftest import temporal_cli
 from tests.e2e.support import DIBAO_MATERIALS
 from tests.factories import id_number
@@ -136,6 +137,7 @@ async def disk_dev_server(db_file: Path) -> AsyncIterator[WorkflowEnvironment]:
             "journal_mode=wal",
             "--sqlite-pragma",
             "synchronous=normal",
+            *dev_server_args(),
         ],
         search_attributes=sa.ALL_KEYS,
         data_converter=make_data_converter(load_settings()),
