@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run run-production test test-production lint test-postgres bench bench-pages bench-statistics drills drills-quick bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bench-pages bench-staff bench-statistics drills drills-quick bootstrap
 
 PY := .venv/bin/python
 # A temporary root of this run's own: pytest prunes old numbered folders of a shared root, which
@@ -47,6 +47,11 @@ bench: bootstrap
 ## the inbox and case pages with 10,000 open tasks and cases, beside the JSON API (target: p95 ≤ 150 ms)
 bench-pages: bootstrap
 	$(PY) -m bench.pages_10k $(BENCH_ARGS)
+
+## claim / release / complete and the case read and inbox during intake, beside a no-op Update
+## (bench/staff_actions.py; targets: actions and case read p95 ≤ 100 ms, inbox p95 ≤ 50 ms)
+bench-staff: bootstrap
+	$(PY) -m bench.staff_actions $(BENCH_ARGS)
 
 ## the statistics with 200,000 applications and 100,000 households × 12 months (bench/statistics_200k.py);
 ## BENCH_ARGS="--database-url postgresql+asyncpg://…" runs it on an empty PostgreSQL database

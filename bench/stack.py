@@ -1,6 +1,6 @@
 """The benchmark's stack, built as `make run` and the end-to-end tests build theirs: the real
 Temporal dev server on a SQLite file (WAL), a freshly migrated SQLite application database, the bank
-simulator served in-process on a loopback socket, and the worker from `build_worker`."""
+and department simulators served in-process on loopback sockets, and the worker from `build_worker`."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ import uuid
 from collections.abc import AsyncIterator
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
+from datetime import date
 from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -24,6 +25,8 @@ from infra.settings import REPO_ROOT, load_settings
 from infra.temporal_client import make_data_converter
 from infra.temporal_tuning import dev_server_args
 from simulators.bank import BankState, create_bank_app
+from simulators.departments import FaultBook, Population
+from simulators.departments import create_app as create_department_app
 from tests.simulators.server import serve
 from workers.build import WorkerResources, Workers, build_worker
 from workflows import search_attributes as sa
@@ -81,10 +84,15 @@ async def payroll_stack(workdir: Path) -> AsyncIterator[Stack]:
         bank_settings = load_settings(bank_base_url=bank_url, bank_timeout_seconds=60)
         bank = make_bank_gateway(bank_settings)
         stack.push_async_callback(bank.aclose)
-        # The payroll never asks the departments; the worker still needs their adapters.
-        departments = await stack.enter_async_context(make_department_http_client(settings))
+        # The payroll never asks the departments; the cases of the staff-action bench do (their
+        # data check), so the department simulator answers on a loopback socket as in the tests.
+        population = Population.generate(300, 2026, date(2026, 11, 22))
+        department_url = stack.enter_context(serve(create_department_app(population, FaultBook())))
+        department_settings = load_settings(department_base_url=department_url)
+        departments = await stack.enter_async_context(make_department_http_client(department_settings))
         resources = WorkerResources(
-            sessions, load_policy_book(settings.policy_file), department_adapter_factory(settings, departments),
+            sessions, load_policy_book(settings.policy_file),
+            department_adapter_factory(department_settings, departments),
             bank=bank, payer_account=bank_settings.bank_payer_account, pii=vault,
         )  # fmt: skip
         task_queue = f"bench-{uuid.uuid4().hex[:8]}"
