@@ -26,6 +26,7 @@ from domain.records import (
     SaveTaskInput,
     SpotCheckInput,
     SpotCheckResult,
+    TaskWithEventInput,
 )
 from infra.case_limits import apply_limit_change, limit_change
 from infra.models import (
@@ -108,6 +109,14 @@ class CaseRecordActivities:
                 return
             # Created by a concurrent write in between: once more through the guarded update.
         raise RuntimeError(f"task {t.task_id} could not be written")  # retried by the activity
+
+    @activity.defn
+    async def save_task_with_event(self, input: TaskWithEventInput) -> None:
+        """A task's row and its timeline entry: one round trip for a staff action instead of two
+        (a claim waited for both in turn). Each write is idempotent on its own — the row by its
+        revision, the entry by its (case, seq) key — so a retry after either is safe."""
+        await self.save_task(input.task)
+        await self.record_event(input.event)
 
     @activity.defn
     async def record_event(self, input: CaseEventInput) -> None:

@@ -61,6 +61,14 @@ class CaseEventInput:
 
 
 @dataclass
+class TaskWithEventInput:
+    """A task's new state and the timeline entry that says so, written by one activity."""
+
+    task: SaveTaskInput
+    event: CaseEventInput
+
+
+@dataclass
 class NotifyInput:
     key: str
     application_number: str

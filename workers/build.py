@@ -133,6 +133,7 @@ def build_worker(client: Client, task_queue: str, resources: WorkerResources) ->
             reference.compute_deadline,
             records.record_stage,
             records.save_task,
+            records.save_task_with_event,
             records.record_event,
             records.notify,
             records.record_breach,

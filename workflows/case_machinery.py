@@ -34,11 +34,16 @@ with workflow.unsafe.imports_passed_through():
         NotifyInput,
         RecordStageInput,
         SaveTaskInput,
+        TaskWithEventInput,
     )
     from domain.staff import ROLE_LABELS, Actor, Role, covers
     from domain.tasks import TASK_LABELS, TASK_ROLES, TaskRecord, TaskStatus, TaskType
     from workflows import search_attributes as sa
     from workflows.applicant_notices import ApplicantNotices
+
+# A task's row and its timeline entry in one activity (issue 13: a staff action answered after one
+# round trip, not two). Executions that started before it keep the two activities.
+TASK_WITH_EVENT_PATCH = "task-with-event"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Database writes retry for a long time: a case waits out a database outage rather than failing.
@@ -132,6 +137,16 @@ class CaseMachinery(ApplicantNotices):
     ) -> None:
         """Persist a staff action on a task (from an update handler) and put it on the timeline."""
         event = self._reserve_event(kind, summary, actor, {"task_id": task.task_id, **data})
+        await self._save_task_with(task, event)
+
+    async def _save_task_with(self, task: TaskRecord, event: CaseEventInput) -> None:
+        """The task's row and its timeline entry in one activity (the update answers after one
+        round trip, not two); executions started before the patch keep their two activities."""
+        if workflow.patched(TASK_WITH_EVENT_PATCH):
+            task.revision += 1  # as _save_task: this state's number
+            row = SaveTaskInput(self._input.application_number, self._input.county_code, task)
+            await self._act(CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event))
+            return
         await self._save_task(task)
         await self._act(CaseRecordActivities.record_event, event)
 
@@ -219,12 +234,12 @@ class CaseMachinery(ApplicantNotices):
             note=note,
         )
         self._tasks[task.task_id] = task
-        await self._save_task(task)
-        await self._event(
-            "task_opened", f"生成待办：{TASK_LABELS[task_type]}", task_id=task.task_id,
-            task_type=task_type.value, role=task.candidate_role.value, region=region,
-            due=due.due_date_iso if due else None,
+        opened = self._reserve_event(
+            "task_opened", f"生成待办：{TASK_LABELS[task_type]}", None,
+            {"task_id": task.task_id, "task_type": task_type.value, "role": task.candidate_role.value,
+             "region": region, "due": due.due_date_iso if due else None},
         )  # fmt: skip
+        await self._save_task_with(task, opened)
         return task
 
     async def _save_task(self, task: TaskRecord) -> None:

@@ -230,3 +230,39 @@ async def test_extension_needs_a_live_unextended_limit(sessions: Sessions, appli
             ExtendDeadlineInput("再延一次", APPROVER),
             "AlreadyExtended",
         )
+
+
+async def test_a_staff_action_is_one_activity_that_writes_the_row_and_the_timeline(
+    sessions: Sessions, application_number: str
+) -> None:
+    """A claim, a release and a completion each wait for one activity (the task's row and its
+    timeline entry together), not two in turn: the staff member's wait is one round trip."""
+    from domain.tasks import TaskStatus
+    from infra.models import Task
+
+    async with case_at(beijing(2026, 11, 16, 9), sessions, application_number) as case:
+        visit = await case.task(TaskType.HOME_VISIT)
+        await case.idle()
+        before = len((await case.handle.fetch_history()).events)
+        await case.claim(TaskType.HOME_VISIT, INVESTIGATOR)
+        await case.handle.execute_update(
+            ApplicationWorkflow.release_task, ClaimTaskInput(visit.task_id, INVESTIGATOR)
+        )
+        await case.complete(TaskType.HOME_VISIT, INVESTIGATOR, "completed", home_visit(50_000))
+        await case.idle()
+        events = (await case.handle.fetch_history()).events[before:]
+        activities = [
+            e.activity_task_scheduled_event_attributes.activity_type.name
+            for e in events
+            if e.HasField("activity_task_scheduled_event_attributes")
+        ]
+        # The three actions, one activity each, before whatever the completion set going.
+        assert activities[:3] == ["save_task_with_event"] * 3, activities
+        assert "save_task" not in activities[:3] and "record_event" not in activities[:3]
+        kinds = [e.kind for e in await case.events()]
+        assert kinds.count("task_claimed") == 1 and kinds.count("task_released") == 1
+        assert kinds.count("task_completed") == 1
+        async with sessions() as session:
+            row = await session.get(Task, visit.task_id)
+        assert row is not None and row.status == TaskStatus.COMPLETED.value and row.outcome == "completed"
+        assert row.revision >= 4  # opened, claimed, released, completed: each state numbered
