@@ -63,15 +63,16 @@ async def migrated_database(url: str) -> tuple[AsyncEngine, async_sessionmaker[A
 
 
 @asynccontextmanager
-async def payroll_stack(workdir: Path) -> AsyncIterator[Stack]:
-    """Everything up and a worker polling; torn down in reverse order on the way out."""
+async def payroll_stack(workdir: Path, server_args: list[str] | None = None) -> AsyncIterator[Stack]:
+    """Everything up and a worker polling; torn down in reverse order on the way out.
+    `server_args`: the dev server's flags instead of the project's (a benchmark's "before")."""
     settings = load_settings()
     vault = make_pii_vault(settings)
     async with AsyncExitStack() as stack:
         env = await WorkflowEnvironment.start_local(
             dev_server_existing_path=temporal_cli(),
             dev_server_database_filename=str(workdir / "temporal.db"),
-            dev_server_extra_args=SERVER_ARGS,
+            dev_server_extra_args=SERVER_ARGS if server_args is None else server_args,
             search_attributes=sa.ALL_KEYS,
             data_converter=make_data_converter(settings),
             dev_server_log_level="error",

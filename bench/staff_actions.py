@@ -33,7 +33,7 @@ from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
 from api.app import create_app
 from bench.pages_10k import INVESTIGATOR, Timing, bearer, out, seed_cases, serve
-from bench.stack import Stack, payroll_stack
+from bench.stack import SERVER_PRAGMAS, Stack, payroll_stack
 from domain.calendar import CHINA_TZ
 from infra.models import Task
 from infra.seed import seed_demo
@@ -166,9 +166,11 @@ async def reads_during_intake(
     return [Timing("case read", reads), Timing("inbox", inbox)], rate
 
 
-async def run(cases: int, live_count: int, intake: int, floor_count: int) -> int:
+async def run(
+    cases: int, live_count: int, intake: int, floor_count: int, server_args: list[str] | None = None
+) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-staff-") as tmp:
-        async with payroll_stack(Path(tmp)) as stack:
+        async with payroll_stack(Path(tmp), server_args) as stack:
             await seed_demo(stack.sessions)
             out(f"seeding {cases:,} cases with an open task each, and {live_count} running cases …")
             seeded_at = time.perf_counter()
@@ -219,7 +221,17 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=50, help="running cases whose tasks are acted on")
     parser.add_argument("--intake", type=int, default=200, help="applications filed during the reads")
     parser.add_argument("--floor", type=int, default=200, help="no-op Updates for the baseline")
+    parser.add_argument(
+        "--before", action="store_true",
+        help="first a run on the dev server as Temporal ships it (no infra/temporal_tuning.py): the "
+        "figures before the dispatch cap was raised, beside the project's in the same invocation",
+    )  # fmt: skip
     args = parser.parse_args()
+    if args.before:
+        out("== before: the dev server's default dynamic config ==")
+        asyncio.run(run(args.cases, args.live, args.intake, args.floor, list(SERVER_PRAGMAS)))
+        out()
+        out("== the project's server (infra/temporal_tuning.py) ==")
     sys.exit(asyncio.run(run(args.cases, args.live, args.intake, args.floor)))
 
 
