@@ -336,13 +336,14 @@ async def precise_identification(session: AsyncSession, s: Scope) -> PreciseIden
     fraud = await fraud_stops(session, s)
     q = QuarterlyCheck
     # A quarterly comparison that found nothing is a check found eligible; one that raised warnings
-    # is counted through the change re-check a person opens on it (not twice).
+    # is counted through the change re-check a person opens on it (not twice). A whole county of
+    # every type needs no look at the case (a year's checks are ~400,000 rows: 0.6 s with it).
+    narrower = (
+        [] if s.region == s.county and s.assistance_type is None else [s.case_exists(q.application_number)]
+    )
     quarterly = await session.scalar(
         select(func.count()).where(
-            q.county_code == s.county,
-            q.warned.is_(False),
-            s.in_period(q.checked_at),
-            s.case_exists(q.application_number),
+            q.county_code == s.county, q.warned.is_(False), s.in_period(q.checked_at), *narrower
         )
     )
     re_review = reviews.get(TaskType.RE_REVIEW.value, (0, 0))

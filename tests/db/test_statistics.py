@@ -208,6 +208,7 @@ async def test_a_township_and_a_type_narrow_the_figures(migrated: AsyncEngine) -
     assert (west.roster.households, west.roster.persons) == (1, 1)  # H4
     assert (west.money.payments, west.money.paid) == (1, 0)
     assert west.limits.overall.met + west.limits.overall.breached == 0
+    assert west.precise_identification.checked.quarterly_checks == 0  # H1, H2 are the east's
 
     dibao = await service.overview(APPROVER, data.COUNTY, "2026-11", AssistanceType.DIBAO)
     assert dibao.applications.totals.model_dump() == {
@@ -215,11 +216,15 @@ async def test_a_township_and_a_type_narrow_the_figures(migrated: AsyncEngine) -
     }  # fmt: skip
     assert (dibao.limits.overall.met, dibao.limits.overall.breached) == (2, 1)
     assert (dibao.roster.households, dibao.money.paid_fen) == (3, 330_000)
+    assert dibao.precise_identification.checked.quarterly_checks == 2  # H1, H2: 低保
+    tekun = await service.overview(APPROVER, data.COUNTY, "2026-11", AssistanceType.TEKUN)
+    assert tekun.precise_identification.checked.quarterly_checks == 0
 
     quarter = await service.overview(APPROVER, data.COUNTY, "2026Q4")
     assert quarter.period.months == ["2026-10", "2026-11", "2026-12"]
     assert quarter.applications.totals.received == 6  # A6 of October too
     assert quarter.money.paid_fen == 560_000  # H3's October too
+    assert quarter.precise_identification.checked.quarterly_checks == 3  # H6's October check too
 
 
 async def test_regions_outside_and_periods_not_begun_are_refused(migrated: AsyncEngine) -> None:
