@@ -143,8 +143,7 @@ class CaseMachinery(ApplicantNotices):
         """The task's row and its timeline entry in one activity (the update answers after one
         round trip, not two); executions started before the patch keep their two activities."""
         if workflow.patched(TASK_WITH_EVENT_PATCH):
-            task.revision += 1  # as _save_task: this state's number
-            row = SaveTaskInput(self._input.application_number, self._input.county_code, task)
+            row = self._next_row(task)
             await self._act(CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event))
             return
         await self._save_task(task)
@@ -242,12 +241,12 @@ class CaseMachinery(ApplicantNotices):
         await self._save_task_with(task, opened)
         return task
 
-    async def _save_task(self, task: TaskRecord) -> None:
+    def _next_row(self, task: TaskRecord) -> SaveTaskInput:
         task.revision += 1  # this state's number: a late write of an older one cannot replace it
-        await self._act(
-            CaseRecordActivities.save_task,
-            SaveTaskInput(self._input.application_number, self._input.county_code, task),
-        )
+        return SaveTaskInput(self._input.application_number, self._input.county_code, task)
+
+    async def _save_task(self, task: TaskRecord) -> None:
+        await self._act(CaseRecordActivities.save_task, self._next_row(task))
 
     async def _complete(self, task: TaskRecord) -> TaskRecord:
         await self._wait(lambda: task.status is TaskStatus.COMPLETED)
