@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run run-production test test-production lint test-postgres bench bench-pages bench-staff bench-statistics drills drills-quick bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bench-pages bench-staff bench-intake bench-statistics drills drills-quick bootstrap
 
 PY := .venv/bin/python
 # A temporary root of this run's own: pytest prunes old numbered folders of a shared root, which
@@ -52,6 +52,11 @@ bench-pages: bootstrap
 ## (bench/staff_actions.py; targets: actions and case read p95 ≤ 100 ms, inbox p95 ≤ 50 ms)
 bench-staff: bootstrap
 	$(PY) -m bench.staff_actions $(BENCH_ARGS)
+
+## 1,000 applications through the API at concurrency 16 beside raw start_workflow, then until every
+## case's home visit is open (bench/intake_1000.py; targets: ≥ 0.7× the raw rate, ≥ 10 cases/s, p95 ≤ 300 ms)
+bench-intake: bootstrap
+	$(PY) -m bench.intake_1000 $(BENCH_ARGS)
 
 ## the statistics with 200,000 applications and 100,000 households × 12 months (bench/statistics_200k.py);
 ## BENCH_ARGS="--database-url postgresql+asyncpg://…" runs it on an empty PostgreSQL database

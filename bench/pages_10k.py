@@ -26,15 +26,18 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Protocol
 
 import httpx
 import uvicorn
 from sqlalchemy import insert
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from api.app import create_app
-from bench.stack import Stack, payroll_stack
+from bench.stack import payroll_stack
 from domain.application import workflow_id_for
 from infra.models import Application, CaseEvent, Task
+from infra.pii import PiiVault
 from infra.seed import DEMO_PASSWORD, seed_demo
 from infra.settings import load_settings
 from tests.factories import application_payload, id_number
@@ -50,7 +53,14 @@ def out(line: str = "") -> None:
     sys.stdout.flush()
 
 
-async def seed_cases(stack: Stack, count: int) -> list[str]:
+class Seedable(Protocol):
+    """A benchmark stack's database and vault (bench/stack.py's, or bench/run_stack.py's)."""
+
+    sessions: async_sessionmaker[AsyncSession]
+    vault: PiiVault
+
+
+async def seed_cases(stack: Seedable, count: int) -> list[str]:
     """`count` cases and one open task each, inserted in bulk; returns their numbers."""
     now = datetime.now(UTC)
     rng = random.Random(20261201)

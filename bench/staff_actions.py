@@ -2,8 +2,8 @@
 actions of the task inbox — claim, release, complete (workflow Updates through the API) — and for
 the case page's read and the inbox while intake is running.
 
-The stack is `make run`'s (bench/stack.py: the dev server as infra/devstack.py starts it, SQLite,
-the simulators, one worker), served over HTTP on loopback. Seeding is not timed: `--cases` cases
+The stack is `make run`'s, each part in its own process as `make run` starts them
+(bench/run_stack.py: the dev server, the simulators, the worker, the API on loopback; SQLite). Seeding is not timed: `--cases` cases
 with an open task each in the database (the inbox's load) and `--live` cases filed through the API,
 whose running workflows take the actions. The baseline, measured in the same run on the same server,
 is the floor of any Update-based action: a no-op Update on a workflow that does nothing else.
@@ -29,15 +29,13 @@ from typing import Any
 import httpx
 from sqlalchemy import select
 from temporalio import workflow
+from temporalio.client import Client
 from temporalio.worker import UnsandboxedWorkflowRunner, Worker
 
-from api.app import create_app
-from bench.pages_10k import INVESTIGATOR, Timing, bearer, out, seed_cases, serve
-from bench.stack import SERVER_PRAGMAS, Stack, payroll_stack
+from bench.pages_10k import INVESTIGATOR, Timing, bearer, out, seed_cases
+from bench.run_stack import RunStack, run_stack
 from domain.calendar import CHINA_TZ
 from infra.models import Task
-from infra.seed import seed_demo
-from infra.settings import load_settings
 from tests.e2e.support import DIBAO_MATERIALS
 from tests.factories import application_payload
 from tests.workflows.harness import home_visit
@@ -66,13 +64,12 @@ class FloorWorkflow:
         self._stop = True
 
 
-async def floor_updates(stack: Stack, count: int) -> Timing:
-    queue = f"{stack.task_queue}-floor"
+async def floor_updates(client: Client, count: int) -> Timing:
+    queue = f"bench-floor-{uuid.uuid4().hex[:8]}"
     async with Worker(
-        stack.env.client, task_queue=queue, workflows=[FloorWorkflow],
-        workflow_runner=UnsandboxedWorkflowRunner(),
-    ):  # fmt: skip
-        handle = await stack.env.client.start_workflow(
+        client, task_queue=queue, workflows=[FloorWorkflow], workflow_runner=UnsandboxedWorkflowRunner()
+    ):
+        handle = await client.start_workflow(
             FloorWorkflow.run, id=f"floor-{uuid.uuid4().hex[:8]}", task_queue=queue
         )
         await handle.execute_update(FloorWorkflow.touch, -1)  # warm: the workflow is cached
@@ -94,7 +91,7 @@ async def file_case(api: httpx.AsyncClient, clerk: dict[str, str]) -> str:
     return number
 
 
-async def home_visits(stack: Stack, numbers: list[str], within: float = 300.0) -> dict[str, str]:
+async def home_visits(stack: RunStack, numbers: list[str], within: float = 300.0) -> dict[str, str]:
     """application number → its open home-visit task id, once every case has one."""
     async with asyncio.timeout(within):
         while True:
@@ -166,32 +163,21 @@ async def reads_during_intake(
     return [Timing("case read", reads), Timing("inbox", inbox)], rate
 
 
-async def run(
-    cases: int, live_count: int, intake: int, floor_count: int, server_args: list[str] | None = None
-) -> int:
+async def run(cases: int, live_count: int, intake: int, floor_count: int) -> int:
     with tempfile.TemporaryDirectory(prefix="bench-staff-") as tmp:
-        async with payroll_stack(Path(tmp), server_args) as stack:
-            await seed_demo(stack.sessions)
+        async with run_stack(Path(tmp)) as stack:
             out(f"seeding {cases:,} cases with an open task each, and {live_count} running cases …")
             seeded_at = time.perf_counter()
             await seed_cases(stack, cases)
-            settings = load_settings(database_url=f"sqlite+aiosqlite:///{Path(tmp) / 'app.db'}",
-                                     temporal_task_queue=stack.task_queue)  # fmt: skip
-            app = create_app(settings, session_factory=stack.sessions, temporal_client=stack.env.client)
-            server, serving, url = await serve(app)
-            try:
-                async with httpx.AsyncClient(base_url=url, timeout=60) as api:
-                    clerk = await bearer(api, "clerk_chigang")
-                    token = await bearer(api, INVESTIGATOR)
-                    live = [await file_case(api, clerk) for _ in range(live_count)]
-                    tasks = await home_visits(stack, live)
-                    out(f"  seeded in {time.perf_counter() - seeded_at:.1f} s (not timed)")
-                    floor = await floor_updates(stack, floor_count)
-                    actions = await task_actions(api, token, tasks)
-                    reads, rate = await reads_during_intake(api, token, clerk, live, intake)
-            finally:
-                server.should_exit = True
-                await serving
+            async with httpx.AsyncClient(base_url=stack.api_url, timeout=60) as api:
+                clerk = await bearer(api, "clerk_chigang")
+                token = await bearer(api, INVESTIGATOR)
+                live = [await file_case(api, clerk) for _ in range(live_count)]
+                tasks = await home_visits(stack, live)
+                out(f"  seeded in {time.perf_counter() - seeded_at:.1f} s (not timed)")
+                floor = await floor_updates(stack.client, floor_count)
+                actions = await task_actions(api, token, tasks)
+                reads, rate = await reads_during_intake(api, token, clerk, live, intake)
     return report(floor, actions + reads, cases, live_count, intake, rate)
 
 
@@ -221,17 +207,7 @@ def main() -> None:
     parser.add_argument("--live", type=int, default=50, help="running cases whose tasks are acted on")
     parser.add_argument("--intake", type=int, default=200, help="applications filed during the reads")
     parser.add_argument("--floor", type=int, default=200, help="no-op Updates for the baseline")
-    parser.add_argument(
-        "--before", action="store_true",
-        help="first a run on the dev server as Temporal ships it (no infra/temporal_tuning.py): the "
-        "figures before the dispatch cap was raised, beside the project's in the same invocation",
-    )  # fmt: skip
     args = parser.parse_args()
-    if args.before:
-        out("== before: the dev server's default dynamic config ==")
-        asyncio.run(run(args.cases, args.live, args.intake, args.floor, list(SERVER_PRAGMAS)))
-        out()
-        out("== the project's server (infra/temporal_tuning.py) ==")
     sys.exit(asyncio.run(run(args.cases, args.live, args.intake, args.floor)))
 
 
