@@ -14,6 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
+from domain.application import StatusProjection
 from domain.masking import mask_id_number, mask_name
 from domain.records import (
     BreachInput,
@@ -29,6 +30,7 @@ from domain.records import (
     TaskWithEventInput,
 )
 from infra.case_limits import apply_limit_change, limit_change
+from infra.case_projection import write_projection
 from infra.models import (
     Application,
     Beneficiary,
@@ -75,8 +77,19 @@ class CaseRecordActivities:
                 .values(stage=input.stage)
             )
 
+    async def _project(self, application_number: str, projection: StatusProjection | None) -> None:
+        """The case's changed status, after the record that carried it (its own transaction: the
+        record's writes are idempotent on their own, and so is this one, by the projection's seq)."""
+        if projection is not None:
+            async with self._sessions.begin() as session:
+                await write_projection(session, application_number, projection, activity.info().started_time)
+
     @activity.defn
     async def save_task(self, input: SaveTaskInput) -> None:
+        await self._save_task(input)
+        await self._project(input.application_number, input.projection)
+
+    async def _save_task(self, input: SaveTaskInput) -> None:
         """Write the task's row unless a newer state of it is already there: an attempt that lands
         late (a claim retried after its release was written) must not bring back an old state."""
         t = input.task
@@ -98,16 +111,18 @@ class CaseRecordActivities:
                 )
                 if cast(CursorResult[Any], written).rowcount:
                     return
-                if await session.scalar(select(Task.revision).where(Task.task_id == t.task_id)) is not None:
+                stored = await session.scalar(select(Task.revision).where(Task.task_id == t.task_id))
+                if stored is not None and stored >= t.revision:
                     log.info(
                         "task %s: revision %d is older than the stored one, not written",
                         t.task_id,
                         t.revision,
                     )
                     return
-            if await self._insert_once(Task(task_id=t.task_id, **values)):
+            # No row, or (PostgreSQL, READ COMMITTED) one committed by a concurrent first write after
+            # the update's snapshot and older than this state: insert, or update once more.
+            if stored is None and await self._insert_once(Task(task_id=t.task_id, **values)):
                 return
-            # Created by a concurrent write in between: once more through the guarded update.
         raise RuntimeError(f"task {t.task_id} could not be written")  # retried by the activity
 
     @activity.defn
@@ -120,6 +135,10 @@ class CaseRecordActivities:
 
     @activity.defn
     async def record_event(self, input: CaseEventInput) -> None:
+        await self._record_event(input)
+        await self._project(input.application_number, input.projection)
+
+    async def _record_event(self, input: CaseEventInput) -> None:
         actor = input.actor
         event = CaseEvent(
             application_number=input.application_number,
@@ -153,9 +172,10 @@ class CaseRecordActivities:
             return
 
     async def _record_stage(self, event: CaseEvent) -> None:
-        """A stage entry with the stage it leaves (the case's previous stage entry), in one
-        transaction; an entry written late (a lower seq than one already there) also becomes the
-        previous of the next stage entry. A retry finds the entry written and changes nothing."""
+        """A stage entry with the stage it leaves (the case's previous stage entry), and the case
+        row's stage, in one transaction; an entry written late (a lower seq than one already there)
+        becomes the previous of the next stage entry and leaves the row's stage to it. A retry finds
+        the entry written and changes nothing."""
         e = CaseEvent
         number, seq = event.application_number, event.seq
 
@@ -179,6 +199,12 @@ class CaseRecordActivities:
                 following = await session.scalar(neighbour(before=False))
                 if following is not None:
                     following.previous_stage, following.previous_stage_at = event.stage, event.at
+                else:
+                    await session.execute(
+                        update(Application)
+                        .where(Application.application_number == number)
+                        .values(stage=event.stage)
+                    )
         except IntegrityError:
             return
 

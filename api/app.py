@@ -60,7 +60,7 @@ def create_app(
         app.state.clock = clock or (lambda: datetime.now(UTC))
         app.state.pii = make_pii_vault(settings)  # seals and opens personal data at rest
         if session_factory is None:
-            engine = make_engine(settings.database_url, settings.database_echo)
+            engine = make_engine(settings.database_url, settings.database_echo, settings.database_pool_size)
             app.state.session_factory = make_session_factory(engine)
         else:
             app.state.session_factory = session_factory

@@ -77,6 +77,17 @@ class ApplicationStatus:
 
 
 @dataclass
+class StatusProjection:
+    """The workflow's view of its case (the status query's answer, less the open tasks: their rows
+    are the projection of those), numbered, and carried by the activity that writes the case's next
+    record whenever it changed: the case read serves it from the database without asking the
+    worker. `seq` grows with each change, so a retry that lands late never brings an older one back."""
+
+    seq: int
+    status: ApplicationStatus
+
+
+@dataclass
 class WithdrawInput:
     reason: str
     actor: Actor

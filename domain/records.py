@@ -8,6 +8,7 @@ from datetime import datetime
 from enum import StrEnum
 from typing import Any
 
+from domain.application import StatusProjection
 from domain.enums import AssistanceType
 from domain.staff import Actor, Role
 from domain.tasks import TaskRecord
@@ -46,6 +47,7 @@ class SaveTaskInput:
     county_code: str
     task: TaskRecord
     workflow_id: str | None = None  # None: the application workflow of the case
+    projection: StatusProjection | None = None  # the case's status, when it changed (case read)
 
 
 @dataclass
@@ -58,6 +60,7 @@ class CaseEventInput:
     summary: str
     actor: Actor | None = None
     data: dict[str, Any] = field(default_factory=dict)
+    projection: StatusProjection | None = None  # the case's status, when it changed (case read)
 
 
 @dataclass

@@ -12,10 +12,14 @@ from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 
 
-def make_engine(database_url: str, echo: bool = False) -> AsyncEngine:
+def make_engine(database_url: str, echo: bool = False, pool_size: int | None = None) -> AsyncEngine:
+    """`pool_size`: the connections this process keeps (None: SQLAlchemy's 5, plus 10 on demand);
+    a number is the whole pool, no overflow (DATABASE_POOL_SIZE)."""
     # Statement parameters hold case data (free text, amounts, sealed values): keep them out of the
     # error messages that reach logs and Temporal failures.
     kwargs: dict[str, Any] = {"echo": echo, "hide_parameters": True}
+    if pool_size is not None:
+        kwargs.update(pool_size=pool_size, max_overflow=0)
     if database_url.startswith("sqlite"):
         # One file shared by the API and the worker: wait on locks instead of failing at once.
         kwargs["connect_args"] = {"timeout": 30}

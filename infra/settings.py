@@ -57,6 +57,9 @@ class Settings(BaseSettings):
     # postgresql+asyncpg://user:pass@host:5432/social_assistance
     database_url: str = Field(default=f"sqlite+aiosqlite:///{REPO_ROOT / 'var' / 'social_assistance.db'}")
     database_echo: bool = False
+    # The connections each process (API, worker) keeps; unset: SQLAlchemy's default (5, and 10 more
+    # on demand). SQLite has one writer at a time: fewer connections wait on its lock in turn.
+    database_pool_size: int | None = Field(default=None, ge=1)
 
     # Temporal
     temporal_address: str = "127.0.0.1:7233"

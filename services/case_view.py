@@ -6,7 +6,8 @@ another region learn nothing about a case beyond its existence (403).
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select
@@ -19,12 +20,18 @@ from domain.application import ApplicationStatus, ExtendDeadlineInput, Objection
 from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
 from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name, mask_phone
 from domain.staff import Actor, Role, covers
+from domain.tasks import TaskStatus
+from infra.case_projection import backfill_projection, read_projection
 from infra.case_start import PENDING_LABEL
 from infra.models import Application, CaseEvent, Task
 from infra.pii import PiiVault
 from services.errors import ApiError, forbidden
 from services.idempotency import update_id
 from services.workflow_gateway import WorkflowGateway
+
+# The live status query, for a case with no projection yet: a worker that cannot answer this fast is
+# busy, and the stored row is shown rather than keeping the reader waiting.
+LIVE_QUERY_TIMEOUT = timedelta(seconds=2)
 
 
 def not_found(application_number: str) -> ApiError:
@@ -56,9 +63,43 @@ class CaseService:
     async def view(
         self, row: Application, *, created: bool, status: ApplicationStatus | None = None
     ) -> ApplicationOut:
-        if status is None:
-            status = await self._gateway.status(row.application_number)
-        return build_view(row, row.submission(self._pii), self._pii, status, created=created)
+        """`status`: the workflow's own answer (an update's); else the case as last projected."""
+        now = datetime.now(UTC)
+        state: CaseState | None
+        if status is not None:
+            state = CaseState(status, _open_tasks(status, row.application_number, now), "workflow")
+        else:
+            state = await self._state(row, created=created, now=now)
+        return build_view(row, row.submission(self._pii), self._pii, state, created=created)
+
+    async def _state(self, row: Application, *, created: bool, now: datetime) -> CaseState | None:
+        """The workflow's view from the database (its projection and its task rows): a read that
+        never waits for a busy worker. The live query only for a case that projected nothing yet
+        (started before projections existed, and unchanged since), bounded by a short timeout, and
+        then stored, so the next read is from the database too. A case saved a moment ago has
+        nothing to show beyond its row: not asked (its first step may not have run)."""
+        number = row.application_number
+        async with self._sessions() as session:
+            projected = await read_projection(session, number)
+            if projected is not None:
+                rows = await session.scalars(
+                    select(Task)
+                    .where(
+                        Task.application_number == number,
+                        Task.workflow_id.is_(None),  # the case's own (not its beneficiary's) tasks
+                        Task.status.in_((TaskStatus.OPEN.value, TaskStatus.CLAIMED.value)),
+                    )
+                    .order_by(Task.created_at, Task.task_id)
+                )
+                return CaseState(projected, [TaskOut.from_row(t, now) for t in rows], "database")
+        if created:
+            return None
+        live = await self._gateway.status(number, rpc_timeout=LIVE_QUERY_TIMEOUT)
+        if live is None:
+            return None
+        async with self._sessions.begin() as session:
+            await backfill_projection(session, number, live, now)
+        return CaseState(live, _open_tasks(live, number, now), "workflow")
 
     async def personal_data(self, application_number: str, actor: Actor) -> PersonalDataOut:
         """The unmasked record, for the roles that need it, inside their jurisdiction. The caller
@@ -159,23 +200,37 @@ def _event(row: CaseEvent) -> TimelineEventOut:
     )
 
 
+@dataclass
+class CaseState:
+    """The workflow's view of a case and where it was read: "workflow" (its answer just now) or
+    "database" (its projection, as of its last record)."""
+
+    status: ApplicationStatus
+    open_tasks: list[TaskOut]
+    source: str
+
+
+def _open_tasks(status: ApplicationStatus, application_number: str, now: datetime) -> list[TaskOut]:
+    return [TaskOut.from_record(t, application_number, now) for t in status.open_tasks]
+
+
 def build_view(
     row: Application,
     payload: dict[str, Any],
     pii: PiiVault,
-    status: ApplicationStatus | None,
+    state: CaseState | None,
     *,
     created: bool,
 ) -> ApplicationOut:
-    """The stored case (personal data masked), plus the workflow's live view when it answered
-    (else the stored stage). `payload` is the opened submission."""
+    """The stored case (personal data masked), plus the workflow's view when there is one (else
+    the stored stage). `payload` is the opened submission."""
+    status = state.status if state else None
     stage = status.stage if status else Stage(row.stage)
     # Saved during an outage and not started yet: the start repair will (infra/case_start.py).
     pending = status is None and row.workflow_pending
     live: dict[str, Any] = {}
-    if status is not None:
+    if state is not None and status is not None:
         deadline = status.deadline
-        now = datetime.now(UTC)
         live = {
             "deadline": deadline,
             "deadline_provisional": any(
@@ -195,7 +250,7 @@ def build_view(
                 )
                 for lim in status.limits
             ],
-            "open_tasks": [TaskOut.from_record(t, row.application_number, now) for t in status.open_tasks],
+            "open_tasks": state.open_tasks,
             "missing_materials": status.missing_materials,
             "proposed_amount_fen": status.proposed_amount_fen,
             "approved_amount_fen": status.approved_amount_fen,
@@ -221,6 +276,7 @@ def build_view(
         stage_label=PENDING_LABEL if pending else STAGE_LABELS[stage],
         stored_stage=Stage(row.stage),
         live=status is not None,
+        status_source=state.source if state else "stored",
         workflow_pending=pending,
         **({"deadline": None, "deadline_provisional": False, "overdue": False} | live),
         materials_provided=list(payload.get("materials") or []),

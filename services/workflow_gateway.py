@@ -87,11 +87,14 @@ class WorkflowGateway:
             ApplicationWorkflow.run, workflow_id_for(application_number)
         )
 
-    async def status(self, application_number: str) -> ApplicationStatus | None:
-        """None when the workflow cannot answer (server down, no worker, not started yet)."""
+    async def status(
+        self, application_number: str, rpc_timeout: timedelta = _QUERY_TIMEOUT
+    ) -> ApplicationStatus | None:
+        """None when the workflow cannot answer (server down, no worker, not started yet) within
+        `rpc_timeout`."""
         handle = self._handle(application_number)
         try:
-            return await handle.query(ApplicationWorkflow.status, rpc_timeout=_QUERY_TIMEOUT)
+            return await handle.query(ApplicationWorkflow.status, rpc_timeout=rpc_timeout)
         except (RPCError, RuntimeError, WorkflowQueryFailedError) as exc:
             log.warning("status query for %s failed: %s", handle.id, exc)
             return None

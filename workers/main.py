@@ -32,7 +32,7 @@ async def run_worker(stop: asyncio.Event | None = None) -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    engine = make_engine(settings.database_url, settings.database_echo)
+    engine = make_engine(settings.database_url, settings.database_echo, settings.database_pool_size)
     http_client = make_department_http_client(settings)
     bank = make_bank_gateway(settings)
     sms = sms_gateway_from_settings(settings)

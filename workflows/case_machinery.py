@@ -7,6 +7,7 @@ logic in application.py so that both stay readable.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Callable
 from dataclasses import replace
 from datetime import datetime, timedelta
@@ -20,7 +21,7 @@ with workflow.unsafe.imports_passed_through():
     from activities.case_records import CaseRecordActivities
     from activities.reference import ReferenceActivities
     from domain.amounts import format_yuan
-    from domain.application import ApplicationStatus, LimitView, StartApplicationInput
+    from domain.application import ApplicationStatus, LimitView, StartApplicationInput, StatusProjection
     from domain.enums import ASSISTANCE_TYPE_LABELS, STAGE_LABELS, Stage
     from domain.limits import LIMIT_LABELS, MET_ON_CLAIM, MET_ON_COMPLETE, LimitName, LimitState
     from domain.notices import SMS_PATCH
@@ -44,6 +45,17 @@ with workflow.unsafe.imports_passed_through():
 # A task's row and its timeline entry in one activity (issue 13: a staff action answered after one
 # round trip, not two). Executions that started before it keep the two activities.
 TASK_WITH_EVENT_PATCH = "task-with-event"
+
+# A stage's entry on the timeline also moves the case row's stage, in the same transaction (issue 13:
+# one activity per stage change, not two). Executions that started before it keep record_stage.
+STAGE_WITH_EVENT_PATCH = "stage-with-event"
+
+# A staff action's write (claim, release, complete: the task's row and its timeline entry) as a local
+# activity (issue 13): the update answers after one workflow task, with no activity dispatched
+# through the server. The case's own steps stay activities: under a database that cannot keep up,
+# an activity waits in the server's queue, while a local activity would hold its workflow task open.
+# Executions whose updates ran before it keep the activity.
+LOCAL_ACTIONS_PATCH = "local-task-actions"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Database writes retry for a long time: a case waits out a database outage rather than failing.
@@ -104,9 +116,18 @@ class CaseMachinery(ApplicantNotices):
         self._watchers: list[asyncio.Task[None]] = []
         self._waiting_for: list[str] = []  # departments the data cross-check is waiting for
         self._stage_entries: dict[Stage, int] = {}  # for the SMS business keys of repeated stages
+        self._projected: ApplicationStatus | None = None  # the status last sent to the database
+        self._projection_seq = 0
 
     # -- activities -------------------------------------------------------------------------
-    async def _act(self, fn: Any, arg: Any) -> Any:
+    async def _act(self, fn: Any, arg: Any, *, local: bool = False) -> Any:
+        """`local`: run in the worker that runs the workflow, recorded as a marker in the workflow
+        task that ran it — no round trip through the server (a staff action's one write). Retried
+        as an activity is; a database outage is waited out, with timers once the backoff grows."""
+        if local:
+            return await workflow.execute_local_activity_method(
+                fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
+            )
         return await workflow.execute_activity_method(
             fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
@@ -127,7 +148,19 @@ class CaseMachinery(ApplicantNotices):
             summary,
             actor,
             data,
+            self._projection(),
         )
+
+    def _projection(self) -> StatusProjection | None:
+        """The case's status for the database (the case read), when it changed since the last one
+        sent: every change of it is followed by a record (a timeline entry, a task's row), and the
+        record carries it. A copy — the status's lists change in place."""
+        view = copy.deepcopy(replace(self._status, limits=self._limit_views(), open_tasks=[]))
+        if view == self._projected:
+            return None
+        self._projected = view
+        self._projection_seq += 1
+        return StatusProjection(self._projection_seq, view)
 
     async def _event(self, kind: str, summary: str, actor: Actor | None = None, **data: Any) -> None:
         await self._act(CaseRecordActivities.record_event, self._reserve_event(kind, summary, actor, data))
@@ -137,14 +170,18 @@ class CaseMachinery(ApplicantNotices):
     ) -> None:
         """Persist a staff action on a task (from an update handler) and put it on the timeline."""
         event = self._reserve_event(kind, summary, actor, {"task_id": task.task_id, **data})
-        await self._save_task_with(task, event)
+        await self._save_task_with(task, event, action=True)
 
-    async def _save_task_with(self, task: TaskRecord, event: CaseEventInput) -> None:
+    async def _save_task_with(self, task: TaskRecord, event: CaseEventInput, action: bool = False) -> None:
         """The task's row and its timeline entry in one activity (the update answers after one
-        round trip, not two); executions started before the patch keep their two activities."""
+        round trip, not two); executions started before the patch keep their two activities.
+        `action`: a staff action's, run as a local activity (LOCAL_ACTIONS_PATCH)."""
         if workflow.patched(TASK_WITH_EVENT_PATCH):
             row = self._next_row(task)
-            await self._act(CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event))
+            local = action and workflow.patched(LOCAL_ACTIONS_PATCH)
+            await self._act(
+                CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event), local=local
+            )
             return
         await self._save_task(task)
         await self._act(CaseRecordActivities.record_event, event)
@@ -164,9 +201,10 @@ class CaseMachinery(ApplicantNotices):
     async def _enter(self, stage: Stage) -> None:
         self._status.stage = stage
         self._refresh_search_attributes()
-        number = self._input.application_number
-        await self._act(CaseRecordActivities.record_stage, RecordStageInput(number, stage.value))
-        await self._event("stage", f"进入{STAGE_LABELS[stage]}阶段")
+        if not workflow.patched(STAGE_WITH_EVENT_PATCH):
+            number = self._input.application_number
+            await self._act(CaseRecordActivities.record_stage, RecordStageInput(number, stage.value))
+        await self._event("stage", f"进入{STAGE_LABELS[stage]}阶段")  # also the case row's stage
         template = _STAGE_NOTICES.get(stage)
         if template is not None and workflow.patched(SMS_PATCH):
             n = self._stage_entries[stage] = self._stage_entries.get(stage, 0) + 1
@@ -246,7 +284,8 @@ class CaseMachinery(ApplicantNotices):
         return SaveTaskInput(self._input.application_number, self._input.county_code, task)
 
     async def _save_task(self, task: TaskRecord) -> None:
-        await self._act(CaseRecordActivities.save_task, self._next_row(task))
+        row = replace(self._next_row(task), projection=self._projection())
+        await self._act(CaseRecordActivities.save_task, row)
 
     async def _complete(self, task: TaskRecord) -> TaskRecord:
         await self._wait(lambda: task.status is TaskStatus.COMPLETED)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     AfterValidator,
@@ -165,6 +165,11 @@ class ApplicationOut(BaseModel):
     stage_label: str
     stored_stage: Stage = Field(description="数据库记录的阶段")
     live: bool = Field(description="以下流程状态是否来自工作流（否：流程服务不可用，仅有数据库记录）")
+    status_source: Literal["workflow", "database", "stored"] = Field(
+        default="stored",
+        description="流程状态的来源：workflow 工作流即时应答；database 工作流最近一次写入的状态；"
+        "stored 仅有受理记录（流程尚未开始或暂不可用）",
+    )
     workflow_pending: bool = Field(
         default=False,
         description="流程待启动：申请已保存，流程服务恢复后自动启动，无需重新提交",

@@ -2,7 +2,7 @@
 
 from infra.models.audit import AuditEntry, AuditHead
 from infra.models.calendar import CalendarDay, CalendarYear
-from infra.models.case import CaseEvent, DeadlineBreach, Notification, SpotCheck, Task
+from infra.models.case import CaseEvent, CaseProjection, DeadlineBreach, Notification, SpotCheck, Task
 from infra.models.core import Application, Base, Region
 from infra.models.lifecycle import BeneficiaryEvent, CreditRecord, ExitNoticeRow, Recovery, RecoveryPayment
 from infra.models.login import LoginIpFailure, LoginState
@@ -26,6 +26,7 @@ __all__ = [
     "CalendarYear",
     "CaseEvent",
     "CaseLimit",
+    "CaseProjection",
     "CreditRecord",
     "DeadlineBreach",
     "Disclosure",

@@ -120,3 +120,17 @@ class SpotCheck(Base):
     sampled: Mapped[bool] = mapped_column()
     drawn_at: Mapped[datetime] = mapped_column(UtcDateTime())
     basis: Mapped[str] = mapped_column(Text)
+
+
+class CaseProjection(Base):
+    """The application workflow's view of its case as of its last change (domain StatusProjection:
+    stage, limits, missing materials, amounts, category, publicity rounds, objections, extension),
+    written beside the record that followed the change. The case read serves it without a query to
+    the worker; the open tasks come from `tasks`. No personal data: codes, figures and labels."""
+
+    __tablename__ = "case_projections"
+
+    application_number: Mapped[str] = mapped_column(String(40), primary_key=True)
+    seq: Mapped[int] = mapped_column(Integer)
+    status: Mapped[dict[str, Any]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UtcDateTime())

@@ -7,7 +7,7 @@ import json
 import random
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -26,7 +26,8 @@ from domain.enums import AssistanceType, Stage
 from domain.policy import PolicyBook
 from domain.staff import Actor, Role
 from domain.tasks import ClaimTaskInput, CompleteTaskInput, TaskRecord, TaskType
-from infra.models import CaseEvent, DeadlineBreach, Notification
+from infra.case_projection import read_projection
+from infra.models import CaseEvent, DeadlineBreach, Notification, Task
 from infra.policy_config import load_policy_book
 from infra.sms.base import SmsGateway
 from tests.conftest import REPO, dated_test_server
@@ -117,6 +118,21 @@ def notice() -> dict[str, Any]:
     return {"sent_on": "2026-10-20", "notice_ref": "BYPZ-2026-001", "delivery": "in_person"}
 
 
+def steps(events: list[Any]) -> list[tuple[str, str]]:
+    """The activities a history ran, in order: ("activity", type) for one scheduled through the
+    server, ("local", type) for a local activity (its marker)."""
+    found = []
+    for e in events:
+        if e.HasField("activity_task_scheduled_event_attributes"):
+            found.append(("activity", e.activity_task_scheduled_event_attributes.activity_type.name))
+        elif e.HasField("marker_recorded_event_attributes"):
+            marker = e.marker_recorded_event_attributes
+            if marker.marker_name == "core_local_activity":
+                data = json.loads(marker.details["data"].payloads[0].data)
+                found.append(("local", data["activity_type"]))
+    return found
+
+
 # -- the case under test ---------------------------------------------------------------------
 @dataclass
 class Case:
@@ -142,6 +158,26 @@ class Case:
                 quiet = 0 if busy or snapshot != previous else quiet + 1
                 previous = snapshot
                 await asyncio.sleep(0.05)
+        await self.assert_projected()
+
+    async def assert_projected(self) -> None:
+        """Settled, the database says what the workflow says (the case read serves it from there):
+        its projection is the status less the open tasks, and the open tasks are the task rows. Every
+        test that waits for a settled case checks this on the way."""
+        live = await self.status()
+        async with self.sessions() as session:
+            projected = await read_projection(session, self.number)
+            open_rows = set(
+                await session.scalars(
+                    select(Task.task_id).where(
+                        Task.application_number == self.number,
+                        Task.workflow_id.is_(None),
+                        Task.status.in_(("open", "claimed")),
+                    )
+                )
+            )
+        assert projected == replace(live, open_tasks=[]), (projected, live)
+        assert open_rows == {t.task_id for t in live.open_tasks}
 
     async def _describe_raw(self) -> Any:
         # The raw RPC, not handle.describe(): the Java test server stores an unset Datetime search

@@ -1,0 +1,66 @@
+"""`case_projections` (infra/models/case.py): written by the activity that carries a changed
+StatusProjection, read by the case view. The write keeps the newest: two activities of one case
+may land in either order (an update's write beside the main line's), and a retry may land late."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from pydantic import TypeAdapter
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from domain.application import ApplicationStatus, StatusProjection
+from infra.models import CaseProjection
+
+_STATUS = TypeAdapter(ApplicationStatus)
+
+
+async def write_projection(
+    session: AsyncSession, application_number: str, projection: StatusProjection, at: datetime
+) -> None:
+    values: dict[str, Any] = {
+        "application_number": application_number,
+        "seq": projection.seq,
+        "status": _STATUS.dump_python(projection.status, mode="json"),
+        "updated_at": at,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    statement = insert(CaseProjection).values(**values)
+    await session.execute(
+        statement.on_conflict_do_update(
+            index_elements=[CaseProjection.application_number],
+            set_={k: statement.excluded[k] for k in ("seq", "status", "updated_at")},
+            where=CaseProjection.seq < statement.excluded.seq,
+        )
+    )
+
+
+async def read_projection(session: AsyncSession, application_number: str) -> ApplicationStatus | None:
+    """The case's last projected status (open_tasks empty), or None when it wrote none yet."""
+    stored = await session.scalar(
+        select(CaseProjection.status).where(CaseProjection.application_number == application_number)
+    )
+    return None if stored is None else _STATUS.validate_python(stored)
+
+
+async def backfill_projection(
+    session: AsyncSession, application_number: str, status: ApplicationStatus, at: datetime
+) -> None:
+    """The live answer of a case that projected nothing yet (it started before projections, and its
+    status has not changed since), stored as seq 0: the workflow's own next projection (seq ≥ 1)
+    replaces it, and a backfill never replaces one of those."""
+    values: dict[str, Any] = {
+        "application_number": application_number,
+        "seq": 0,
+        "status": _STATUS.dump_python(replace(status, open_tasks=[]), mode="json"),
+        "updated_at": at,
+    }
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    await session.execute(
+        insert(CaseProjection).values(**values).on_conflict_do_nothing(index_elements=["application_number"])
+    )
