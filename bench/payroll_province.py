@@ -19,9 +19,13 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import shutil
+import signal
+import subprocess
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 from typing import Any
 
 import httpx
@@ -32,7 +36,14 @@ from bench.drill_cases import machine, out
 from bench.drill_stack import WORKERS, DrillStack, drill_stack
 from bench.payroll_100k import disclosure_csv
 from bench.proc_cpu import cpu_seconds, postmaster_pid, tree_cpu_seconds
-from bench.province_db import copy_baseline, county_codes, seed_province
+from bench.province_db import (
+    configure_cluster,
+    copy_baseline,
+    county_codes,
+    reset_statement_stats,
+    seed_province,
+    top_statements,
+)
 from bench.steps import StepTime, activity_steps, merged_steps
 from domain.beneficiary import current_month
 from domain.payroll import DisclosureInput, OrderStatus, PayrollInput, PayrollResult, payroll_workflow_id
@@ -127,6 +138,34 @@ async def check(
     return problems + [f"{p} during the run" for p in stack.died()]
 
 
+def start_profilers(stack: DrillStack, folder: Path | None) -> list[subprocess.Popen[bytes]]:
+    """py-spy on the workers and the bank for the night (collapsed stacks, one file each)."""
+    if folder is None:
+        return []
+    binary = shutil.which("py-spy")
+    if binary is None:
+        raise SystemExit("--py-spy needs py-spy on PATH (pip install py-spy)")
+    folder.mkdir(parents=True, exist_ok=True)
+    profilers = []
+    for name in (*WORKERS, "bank"):
+        out_file, pid = str(folder / f"{name}.txt"), str(stack.children[name].pid)
+        command = [binary, "record", "--nonblocking", "-r", "50", "-f", "raw", "-o", out_file, "-p", pid]
+        profilers.append(subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
+    return profilers
+
+
+def stop_profilers(profilers: list[subprocess.Popen[bytes]]) -> None:
+    for profiler in profilers:
+        profiler.send_signal(signal.SIGINT)
+    for profiler in profilers:
+        profiler.wait(timeout=60)
+
+
+async def restart_postgres(stack: DrillStack) -> None:
+    await asyncio.to_thread(stack.stop_postgres, "fast")
+    await asyncio.to_thread(stack.start_postgres)
+
+
 def report(steps: list[StepTime], counties: list[County], cpu: dict[str, float], wall: float) -> None:
     out(f"  {'step (all counties)':<28}{'activities':>11}{'span s':>9}{'busy s':>9}{'retries':>9}")
     for s in steps:
@@ -139,7 +178,15 @@ def report(steps: list[StepTime], counties: list[County], cpu: dict[str, float],
     out(f"CPU seconds during the night ({sum(cpu.values()):.1f} of {2 * wall:.1f} on 2 cores): {share}")
 
 
-async def run(households: int, county_count: int, batch_size: int, within: float) -> int:
+async def run(
+    households: int,
+    county_count: int,
+    batch_size: int,
+    within: float,
+    pg_stats: bool,
+    pg_set: list[str],
+    py_spy: Path | None,
+) -> int:
     codes = county_codes(county_count)
     per_county = households // county_count
     households = per_county * county_count
@@ -150,6 +197,13 @@ async def run(households: int, county_count: int, batch_size: int, within: float
     out(f"machine at start: {machine()}")
     async with drill_stack() as stack:
         out(f"stack up (state in {stack.layout.state})")
+        url = stack.settings.database_url
+        cluster = dict(item.split("=", 1) for item in pg_set)
+        if pg_stats:
+            cluster["shared_preload_libraries"] = "pg_stat_statements"
+        if cluster:
+            out(f"PostgreSQL settings for this run: {cluster}")
+            await configure_cluster(url, cluster, lambda: restart_postgres(stack))
         engine = make_engine(stack.settings.database_url)
         sessions = make_session_factory(engine)
         try:
@@ -164,7 +218,10 @@ async def run(households: int, county_count: int, batch_size: int, within: float
             client = await connect_client(stack.settings)
             month = current_month(datetime.now(UTC))
             out(f"machine before the night: {machine()}")
+            if pg_stats:
+                await reset_statement_stats(url)
 
+            profilers = start_profilers(stack, py_spy)
             cpu_before, started = cpu_snapshot(stack), time.perf_counter()
             queue = stack.settings.temporal_task_queue
             handles = await asyncio.gather(
@@ -184,18 +241,24 @@ async def run(households: int, county_count: int, batch_size: int, within: float
             )
             wall = time.perf_counter() - started
             cpu_after = cpu_snapshot(stack)
+            stop_profilers(profilers)
             out(f"machine after the night: {machine()}")
 
             cpu = {name: cpu_after[name] - cpu_before[name] for name in cpu_before}
             steps = merged_steps([await activity_steps(c.handle) for c in counties])
             problems = await check(stack, sessions, counties, month, households)
-            copied, copy_seconds = await copy_baseline(stack.settings.database_url, month, codes)
+            statements = await top_statements(url) if pg_stats else []
+            copied, copy_seconds = await copy_baseline(url, month, codes)
         finally:
             await engine.dispose()
         if problems:
             for name in (*WORKERS, "bank"):
                 out(f"--- {name} log (tail) ---\n{stack.log_tail(name)}")
     report(steps, counties, cpu, wall)
+    if statements:
+        out("PostgreSQL's busiest statements during the night (pg_stat_statements):")
+        for line in statements:
+            out(f"  {line}")
     ratio = wall / copy_seconds
     out(
         f"wall (payroll + disclosure, {households:,} households): {wall:.1f} s   "
@@ -217,9 +280,29 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--households", type=int, default=1_000_000, help="in all, split evenly")
     parser.add_argument("--counties", type=int, default=20)
     parser.add_argument("--batch-size", type=int, default=5000, help="lines per bank file")
+    parser.add_argument(
+        "--pg-stats", action="store_true", help="print PostgreSQL's busiest statements (pg_stat_statements)"
+    )
+    parser.add_argument(
+        "--pg-set", action="append", default=[], metavar="NAME=VALUE",
+        help="a PostgreSQL setting for this run (ALTER SYSTEM, then a restart before seeding)",
+    )  # fmt: skip
+    parser.add_argument(
+        "--py-spy", type=Path, metavar="DIR", help="profile the workers and the bank with py-spy into DIR"
+    )
     parser.add_argument("--within", type=float, default=1800.0, help="seconds before the run is given up")
     args = parser.parse_args(argv)
-    return asyncio.run(run(args.households, args.counties, args.batch_size, args.within))
+    return asyncio.run(
+        run(
+            args.households,
+            args.counties,
+            args.batch_size,
+            args.within,
+            args.pg_stats,
+            args.pg_set,
+            args.py_spy,
+        )
+    )
 
 
 if __name__ == "__main__":

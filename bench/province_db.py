@@ -6,9 +6,10 @@ under a minute this way (the ORM's executemany would take several)."""
 
 from __future__ import annotations
 
+import asyncio
 import io
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from datetime import UTC, datetime
 
 import asyncpg
@@ -112,3 +113,57 @@ async def copy_baseline(database_url: str, month: str, counties: list[str]) -> t
     finally:
         await connection.close()
     return int(status.split()[-1]), seconds
+
+
+async def configure_cluster(
+    database_url: str, settings: dict[str, str], restart: Callable[[], Awaitable[None]]
+) -> None:
+    """ALTER SYSTEM SET each setting, then the cluster restarted by `restart` (the Temporal server
+    and the workers reconnect by themselves); with pg_stat_statements among the preloaded
+    libraries, the extension is created."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        for name, value in settings.items():
+            await connection.execute(f"ALTER SYSTEM SET {name} = '{value}'")
+    finally:
+        await connection.close()
+    await restart()
+    for _ in range(60):
+        try:
+            connection = await asyncpg.connect(dsn(database_url))
+            break
+        except (OSError, asyncpg.PostgresError):
+            await asyncio.sleep(1.0)
+    try:
+        if "pg_stat_statements" in settings.get("shared_preload_libraries", ""):
+            await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    finally:
+        await connection.close()
+
+
+async def reset_statement_stats(database_url: str) -> None:
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        await connection.execute("SELECT pg_stat_statements_reset()")
+    finally:
+        await connection.close()
+
+
+async def top_statements(database_url: str, limit: int = 15) -> list[str]:
+    """The statements that took the most time since the reset, every database of the cluster
+    (the application's and Temporal's), one line each."""
+    connection = await asyncpg.connect(dsn(database_url))
+    try:
+        rows = await connection.fetch(
+            "SELECT d.datname, s.calls, s.rows, s.total_exec_time, s.mean_exec_time, s.query"
+            " FROM pg_stat_statements s JOIN pg_database d ON d.oid = s.dbid"
+            " ORDER BY s.total_exec_time DESC LIMIT $1",
+            limit,
+        )
+    finally:
+        await connection.close()
+    return [
+        f"{r['total_exec_time'] / 1000:8.2f} s {r['calls']:>8} calls {r['rows']:>9} rows "
+        f"{r['mean_exec_time']:8.2f} ms  {r['datname'][:12]:<12} {' '.join(r['query'].split())[:150]}"
+        for r in rows
+    ]
