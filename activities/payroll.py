@@ -476,9 +476,8 @@ class PayrollActivities:
         )
         count, total = (
             await session.execute(
-                # County and month: read through their index (disclosure_id has none, 0027).
                 select(func.count(), func.coalesce(func.sum(o.amount_fen), 0)).where(
-                    o.county_code == county_code, o.month == month, o.disclosure_id == row.id
+                    o.disclosure_id == row.id
                 )
             )
         ).one()
