@@ -19,6 +19,8 @@ class StepTime:
     span_seconds: float  # first scheduled → last completed
     busy_seconds: float  # Σ (completed − started): the activities' own work, overlapped or not
     retries: int  # attempts beyond the first (a bank not ready, a database lock …)
+    first: datetime | None = None  # the first one scheduled
+    last: datetime | None = None  # the last one completed
 
 
 async def activity_steps(handle: WorkflowHandle[Any, Any]) -> list[StepTime]:
@@ -56,6 +58,25 @@ async def activity_steps(handle: WorkflowHandle[Any, Any]) -> list[StepTime]:
             (spans[name][1] - spans[name][0]).total_seconds(),
             busy[name],
             retries.get(name, 0),
+            spans[name][0],
+            spans[name][1],
         )
         for name in spans
     ]
+
+
+def merged_steps(runs: list[list[StepTime]]) -> list[StepTime]:
+    """The steps of several runs (a province's counties) as one: counts, work and retries added up,
+    the span from the first one scheduled in any run to the last one completed in any."""
+    merged: dict[str, StepTime] = {}
+    for s in (s for steps in runs for s in steps):
+        m = merged.setdefault(s.activity, StepTime(s.activity, 0, 0.0, 0.0, 0, s.first, s.last))
+        m.count, m.busy_seconds, m.retries = (
+            m.count + s.count,
+            m.busy_seconds + s.busy_seconds,
+            m.retries + s.retries,
+        )
+        if m.first and s.first and m.last and s.last:
+            m.first, m.last = min(m.first, s.first), max(m.last, s.last)
+            m.span_seconds = (m.last - m.first).total_seconds()
+    return list(merged.values())
