@@ -135,10 +135,10 @@ class CaseRecordActivities:
 
     @activity.defn
     async def record_event(self, input: CaseEventInput) -> None:
-        await self._record_event(input)
-        await self._project(input.application_number, input.projection)
-
-    async def _record_event(self, input: CaseEventInput) -> None:
+        """The timeline entry, with what it changes — a stage entry the case row's stage, a limit's
+        entry the case's limit (statistics), and the case's projected status when it carries one —
+        in one transaction: a retry finds the entry written and changes nothing twice, and a crash
+        cannot keep one without the others."""
         actor = input.actor
         event = CaseEvent(
             application_number=input.application_number,
@@ -152,59 +152,20 @@ class CaseRecordActivities:
             summary=input.summary,
             data=input.data,
         )
-        if input.kind == "stage":
-            await self._record_stage(event)
-            return
-        change = limit_change(input.kind, input.data)
-        if change is None:
-            await self._insert_once(event)
-            return
-        # The entry and the limit it changes (statistics) in one transaction: a retry finds the
-        # entry written and changes nothing twice; a crash between them cannot lose the change.
+        change = None if input.kind == "stage" else limit_change(input.kind, input.data)
+        number, seq, at = input.application_number, input.seq, input.at
         try:
             async with self._sessions.begin() as session:
-                session.add(event)
-                await session.flush()
-                connection = await session.connection()
-                number, seq, at = input.application_number, input.seq, input.at
-                await connection.run_sync(lambda c: apply_limit_change(c, number, seq, at, change))
-        except IntegrityError:
-            return
-
-    async def _record_stage(self, event: CaseEvent) -> None:
-        """A stage entry with the stage it leaves (the case's previous stage entry), and the case
-        row's stage, in one transaction; an entry written late (a lower seq than one already there)
-        becomes the previous of the next stage entry and leaves the row's stage to it. A retry finds
-        the entry written and changes nothing."""
-        e = CaseEvent
-        number, seq = event.application_number, event.seq
-
-        def neighbour(before: bool) -> Any:
-            return (
-                select(e)
-                .where(
-                    e.application_number == number, e.kind == "stage", e.seq < seq if before else e.seq > seq
-                )
-                .order_by(e.seq.desc() if before else e.seq)
-                .limit(1)
-            )
-
-        try:
-            async with self._sessions.begin() as session:
-                previous = await session.scalar(neighbour(before=True))
-                if previous is not None:
-                    event.previous_stage, event.previous_stage_at = previous.stage, previous.at
-                session.add(event)
-                await session.flush()
-                following = await session.scalar(neighbour(before=False))
-                if following is not None:
-                    following.previous_stage, following.previous_stage_at = event.stage, event.at
+                if input.kind == "stage":
+                    await _record_stage(session, event)
                 else:
-                    await session.execute(
-                        update(Application)
-                        .where(Application.application_number == number)
-                        .values(stage=event.stage)
-                    )
+                    session.add(event)
+                    await session.flush()
+                if change is not None:
+                    connection = await session.connection()
+                    await connection.run_sync(lambda c: apply_limit_change(c, number, seq, at, change))
+                if input.projection is not None:
+                    await write_projection(session, number, input.projection, at)
         except IntegrityError:
             return
 
@@ -330,3 +291,32 @@ class CaseRecordActivities:
         ):
             return await self.draw_spot_check(input)  # a concurrent retry won: return its draw
         return SpotCheckResult(sampled, basis)
+
+
+async def _record_stage(session: AsyncSession, event: CaseEvent) -> None:
+    """A stage entry with the stage it leaves (the case's previous stage entry), and the case row's
+    stage; an entry written late (a lower seq than one already there) becomes the previous of the
+    next stage entry and leaves the row's stage to it."""
+    e = CaseEvent
+    number, seq = event.application_number, event.seq
+
+    def neighbour(before: bool) -> Any:
+        return (
+            select(e)
+            .where(e.application_number == number, e.kind == "stage", e.seq < seq if before else e.seq > seq)
+            .order_by(e.seq.desc() if before else e.seq)
+            .limit(1)
+        )
+
+    previous = await session.scalar(neighbour(before=True))
+    if previous is not None:
+        event.previous_stage, event.previous_stage_at = previous.stage, previous.at
+    session.add(event)
+    await session.flush()
+    following = await session.scalar(neighbour(before=False))
+    if following is not None:
+        following.previous_stage, following.previous_stage_at = event.stage, event.at
+    else:
+        await session.execute(
+            update(Application).where(Application.application_number == number).values(stage=event.stage)
+        )

@@ -42,10 +42,22 @@ async def write_projection(
 
 async def read_projection(session: AsyncSession, application_number: str) -> ApplicationStatus | None:
     """The case's last projected status (open_tasks empty), or None when it wrote none yet."""
-    stored = await session.scalar(
-        select(CaseProjection.status).where(CaseProjection.application_number == application_number)
-    )
-    return None if stored is None else _STATUS.validate_python(stored)
+    found = await read_projection_at(session, application_number)
+    return None if found is None else found[0]
+
+
+async def read_projection_at(
+    session: AsyncSession, application_number: str
+) -> tuple[ApplicationStatus, datetime] | None:
+    """… and when it was written."""
+    row = (
+        await session.execute(
+            select(CaseProjection.status, CaseProjection.updated_at).where(
+                CaseProjection.application_number == application_number
+            )
+        )
+    ).first()
+    return None if row is None else (_STATUS.validate_python(row.status), row.updated_at)
 
 
 async def backfill_projection(

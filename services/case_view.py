@@ -21,7 +21,7 @@ from domain.enums import STAGE_LABELS, AssistanceType, Channel, Stage
 from domain.masking import PERSONAL_DATA_ROLES, mask_id_number, mask_name, mask_phone
 from domain.staff import Actor, Role, covers
 from domain.tasks import TaskStatus
-from infra.case_projection import backfill_projection, read_projection
+from infra.case_projection import backfill_projection, read_projection_at
 from infra.case_start import PENDING_LABEL
 from infra.models import Application, CaseEvent, Task
 from infra.pii import PiiVault
@@ -29,9 +29,11 @@ from services.errors import ApiError, forbidden
 from services.idempotency import update_id
 from services.workflow_gateway import WorkflowGateway
 
-# The live status query, for a case with no projection yet: a worker that cannot answer this fast is
-# busy, and the stored row is shown rather than keeping the reader waiting.
-LIVE_QUERY_TIMEOUT = timedelta(seconds=2)
+# The live status query, for a case with no projection yet or one that changed a moment ago: a worker
+# that cannot answer this fast is busy, and the database's view is shown rather than keep the reader
+# waiting.
+LIVE_QUERY_TIMEOUT = timedelta(seconds=1)
+RECENT_CHANGE = timedelta(seconds=3)
 
 
 def not_found(application_number: str) -> ApiError:
@@ -74,13 +76,21 @@ class CaseService:
 
     async def _state(self, row: Application, *, created: bool, now: datetime) -> CaseState | None:
         """The workflow's view from the database (its projection and its task rows): a read that
-        never waits for a busy worker. The live query only for a case that projected nothing yet
-        (started before projections existed, and unchanged since), bounded by a short timeout, and
-        then stored, so the next read is from the database too. A case saved a moment ago has
-        nothing to show beyond its row: not asked (its first step may not have run)."""
+        never waits for a busy worker. The live query, bounded by a short timeout, only where the
+        database may be behind: a case that changed a moment ago, and one that projected nothing
+        yet (started before projections existed, and unchanged since; its answer is then stored, so
+        the next read is from the database too). A case saved a moment ago has nothing to show
+        beyond its row: not asked (its first step may not have run)."""
         number = row.application_number
         async with self._sessions() as session:
-            projected = await read_projection(session, number)
+            found = await read_projection_at(session, number)
+            projected = found[0] if found else None
+            if found is not None and now - found[1] < RECENT_CHANGE:
+                # Changed a moment ago (a staff member reading after their own action): the workflow
+                # may be mid-step, its next record not written yet — its own answer, if it comes fast.
+                live = await self._gateway.status(number, rpc_timeout=LIVE_QUERY_TIMEOUT)
+                if live is not None:
+                    return CaseState(live, _open_tasks(live, number, now), "workflow")
             if projected is not None:
                 rows = await session.scalars(
                     select(Task)

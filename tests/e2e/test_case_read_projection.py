@@ -1,16 +1,22 @@
 """The case read serves the workflow's view from the database (its projection and its task rows),
 not from a query that waits for the worker: it says the same as the workflow, it answers while no
-worker runs, and a case that projected nothing yet is read live once and then from the database."""
+worker runs, and a case that projected nothing yet is read live once and then from the database.
+(A read within moments of a change asks the workflow: tests/e2e/test_log_privacy.py reads the
+approved stage right after the approval.)"""
 
 from __future__ import annotations
 
+from datetime import timedelta
+
 import httpx
+import pytest
 from sqlalchemy import delete, select
 from temporalio.testing import WorkflowEnvironment
 
 from api.app import create_app
 from infra.models import CaseProjection
 from infra.settings import load_settings
+from services import case_view
 from services.workflow_gateway import WorkflowGateway
 from tests.e2e.support import Sessions, eventually, file_complete_case, login, verification_tasks
 
@@ -19,6 +25,13 @@ LIVE_FIELDS = (
     "proposed_amount_fen", "approved_amount_fen", "category", "publicity_rounds", "objections",
     "whole_process_extended",
 )  # fmt: skip
+
+
+@pytest.fixture(autouse=True)
+def settled(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every change counts as settled: a read right after a change asks the workflow itself (the
+    next record may not be written yet), and these tests are about the reads that do not."""
+    monkeypatch.setattr(case_view, "RECENT_CHANGE", timedelta(0))
 
 
 async def test_the_case_read_comes_from_the_database_and_says_what_the_workflow_says(
