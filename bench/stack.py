@@ -96,7 +96,11 @@ async def payroll_stack(
         # data check), so the department simulator answers on a loopback socket as in the tests.
         if population is None:
             population = Population.generate(300, 2026, date(2026, 11, 22))
-        department_url = stack.enter_context(serve(create_department_app(population, FaultBook())))
+        # Idle connections kept longer than the client's pool keeps them (5 s): the server never closes
+        # a connection the client is about to reuse, a race a loaded machine loses now and then.
+        department_url = stack.enter_context(
+            serve(create_department_app(population, FaultBook()), keep_alive_seconds=60)
+        )
         department_settings = load_settings(department_base_url=department_url)
         departments = await stack.enter_async_context(make_department_http_client(department_settings))
         adapters = department_adapter_factory(department_settings, departments)
