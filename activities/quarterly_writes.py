@@ -57,7 +57,8 @@ class Writer:
         """Everything pending in one transaction, then cleared; returns the number of new warnings."""
         if not pending:
             return 0
-        if self._one_at_a_time is None and self._sessions.kw["bind"].dialect.name == "sqlite":
+        bind = self._sessions.kw.get("bind")
+        if self._one_at_a_time is None and getattr(getattr(bind, "dialect", None), "name", "") == "sqlite":
             self._one_at_a_time = asyncio.Lock()
         if self._one_at_a_time is None:
             return await write(self._sessions, pending)
