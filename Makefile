@@ -1,5 +1,5 @@
 # The two set-up commands of the README. Each installs what it needs on a fresh machine.
-.PHONY: run run-production test test-production lint test-postgres bench bench-province bench-pages bench-staff bench-intake bench-statistics drills drills-quick bootstrap
+.PHONY: run run-production test test-production lint test-postgres bench bench-province bench-pages bench-staff bench-intake bench-statistics bench-quarterly drills drills-quick bootstrap
 
 PY := .venv/bin/python
 # A temporary root of this run's own: pytest prunes old numbered folders of a shared root, which
@@ -68,6 +68,11 @@ bench-intake: bootstrap
 ## BENCH_ARGS="--database-url postgresql+asyncpg://…" runs it on an empty PostgreSQL database
 bench-statistics: bootstrap
 	$(PY) -m bench.statistics_200k $(BENCH_ARGS)
+
+## the quarterly re-check of 100,000 households against the department simulator (bench/quarterly_100k.py),
+## beside the same department queries made straight through the adapters (target: ≤ 2×)
+bench-quarterly: bootstrap
+	$(PY) -m bench.quarterly_100k $(BENCH_ARGS)
 
 ## the durability drills on the production topology (bench/README.md, "Durability drills"): a worker
 ## SIGKILLed, the Temporal server SIGKILLed, PostgreSQL stopped, the bank down during a payroll.

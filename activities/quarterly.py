@@ -1,12 +1,13 @@
 """The quarterly data exchange (季度数据比对): re-check enrolled households against the departments.
 
-Batches keep the fan-out bounded: one activity re-checks a page of households, heartbeating per
-household, so 100,000 beneficiaries are a few thousand activities, never one per household.
+Batches keep the fan-out bounded: one activity re-checks a page of households, so 100,000
+beneficiaries are a few thousand activities, never one per household. Inside a batch the
+departments are asked about groups of households (`activities.quarterly_queries`) and each group's
+rows are written in one transaction (`activities.quarterly_writes`), heartbeating between groups.
 """
 
 from __future__ import annotations
 
-import asyncio
 import logging
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -17,14 +18,15 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
 
-from activities.case_records import insert_once
 from activities.data_check import AdapterFactory
-from activities.warnings import RecordWarningsInput, WarningActivities
+from activities.quarterly_queries import Household, Outcome, ask, groups_by_county
+from activities.quarterly_writes import PendingRows, Writer
+from activities.warnings import RecordWarningsInput, warning_row
 from domain.beneficiary import PAYABLE_STATUSES, BeneficiaryStatus
 from domain.departments import DepartmentBadData
 from domain.household_assessment import assess_household
 from domain.policy import PolicyBook
-from infra.models import Application, Beneficiary, QuarterlyCheck, RecheckFailure
+from infra.models import Application, Beneficiary
 from infra.pii import PiiVault
 
 log = logging.getLogger(__name__)
@@ -45,6 +47,9 @@ class RecheckBatchInput:
     period: str  # e.g. 2026Q4
     as_of: date
     beneficiary_ids: list[int]
+    # Households asked about in one department query (up to 100 ID numbers). 1: each alone, as
+    # batches scheduled before grouping did.
+    households_per_query: int = 1
 
 
 @dataclass
@@ -82,10 +87,10 @@ class QuarterlyActivities:
         pii: PiiVault,
     ) -> None:
         self._sessions = sessions
+        self._writer = Writer(sessions)
         self._adapters = adapters
         self._policies = policies
         self._pii = pii  # the members' ID numbers are sealed at rest
-        self._warnings = WarningActivities(sessions)
 
     @activity.defn
     async def list_beneficiaries(
@@ -101,24 +106,26 @@ class QuarterlyActivities:
             ids = list(await session.scalars(query.order_by(Beneficiary.id).limit(limit)))
         return BeneficiaryPage(ids, ids[-1] if len(ids) == limit else None)
 
-    async def _failed(
-        self, result: RecheckBatchResult, input: RecheckBatchInput, row: Beneficiary, reason: str
+    @staticmethod
+    def _failed(
+        result: RecheckBatchResult,
+        input: RecheckBatchInput,
+        row: Beneficiary,
+        reason: str,
+        pending: PendingRows,
     ) -> None:
         """A household for a person: listed in the database (once per period, whatever the retries)."""
         result.failed.append(row.application_number)
-        await insert_once(
-            self._sessions,
-            RecheckFailure(
-                period=input.period, application_number=row.application_number,
-                county_code=row.county_code, reason=reason,
-            ),
+        pending.failures.append(
+            {"period": input.period, "application_number": row.application_number,
+             "county_code": row.county_code, "reason": reason}
         )  # fmt: skip
 
     @activity.defn
     async def recheck_batch(self, input: RecheckBatchInput) -> RecheckBatchResult:
         """Re-check a page of households. Each heartbeat carries the progress (the last household
-        done and the counts so far), so a retry — a department down at the 40th household —
-        resumes after it instead of querying the first 39 again."""
+        written and the counts so far), so a retry — a department down at the third group — resumes
+        after the second instead of querying the first two groups again."""
         after, result = _resumed(activity.info().heartbeat_details)
         async with self._sessions() as session:
             rows = (
@@ -129,47 +136,61 @@ class QuarterlyActivities:
                     .order_by(Beneficiary.id)
                 )
             ).all()
+        # Households with a case file go to the departments in groups; the others straight to a person.
+        members = {b.id: a.submission(self._pii).get("members", []) for b, a in rows if a is not None}
+        households = [
+            Household(b.id, b.county_code, [str(m["id_number"]) for m in members[b.id]])
+            for b, _ in rows
+            if b.id in members
+        ]
+        pending = groups_by_county(households, input.households_per_query)
+        outcomes: dict[int, Outcome] = {}
+        pending_rows = PendingRows()
         for beneficiary, application in rows:
-            activity.heartbeat(_progress(after, result))
+            if application is not None and beneficiary.id not in outcomes:
+                # Before the next query: what is assessed so far written, and the heartbeat saying
+                # so — a department down now fails the attempt, and the retry resumes after it.
+                result.warnings += await self._writer.write(pending_rows)
+                activity.heartbeat(_progress(after, result))
+                # The answers of its county's next group (it is the group's first).
+                group = next(pending[beneficiary.county_code])
+                answered = await ask(self._adapters(beneficiary.county_code), group, input.as_of)
+                outcomes.update(zip((h.key for h in group), answered, strict=True))
             after = beneficiary.id
             if application is None:  # no case file to take the members from: a person must look
                 log.warning("quarterly check of %s: no application on file", beneficiary.application_number)
-                await self._failed(result, input, beneficiary, "无申请档案，无法取得家庭成员信息")
+                self._failed(result, input, beneficiary, "无申请档案，无法取得家庭成员信息", pending_rows)
                 continue
-            members = application.submission(self._pii).get("members", [])
-            ids = [str(m["id_number"]) for m in members]
-            declared = [int(m.get("monthly_income_fen", 0)) for m in members]
-            adapters = self._adapters(beneficiary.county_code)
-            # A department that is down fails the batch attempt: the activity is retried with backoff,
-            # and households already written are not written twice (unique warning keys). Bad data
-            # will not get better by retrying: the household goes on the list for a person.
+            declared = [int(m.get("monthly_income_fen", 0)) for m in members[beneficiary.id]]
+            # A department that is down has failed the batch attempt above (retried with backoff;
+            # rows already written are not written twice: unique keys). Bad data will not get
+            # better by retrying: the household goes on the list for a person.
+            outcome = outcomes.pop(beneficiary.id)
             try:
-                answers = await asyncio.gather(*(a.query(ids, 12, input.as_of) for a in adapters.values()))
+                if isinstance(outcome, DepartmentBadData):
+                    raise outcome
                 assessment = assess_household(
-                    declared or [0], list(answers), None,
+                    declared or [0], outcome, None,
                     standards=self._policies.resolve_standards(beneficiary.county_code), as_of=input.as_of,
                 )  # fmt: skip
             except DepartmentBadData as exc:
                 log.warning("quarterly check of %s needs a person: %s", beneficiary.application_number, exc)
-                await self._failed(result, input, beneficiary, f"部门数据异常：{exc}")
+                self._failed(result, input, beneficiary, f"部门数据异常：{exc}", pending_rows)
                 continue
             result.checked += 1
             if assessment.warnings:
                 result.warned_households += 1
-                result.warnings += await self._warnings.record_warnings(
-                    RecordWarningsInput(
-                        beneficiary.application_number, "quarterly", input.period, beneficiary.county_code,
-                        beneficiary.township_code, list(assessment.warnings),
-                    )
+                warned = RecordWarningsInput(
+                    beneficiary.application_number, "quarterly", input.period, beneficiary.county_code,
+                    beneficiary.township_code,
                 )  # fmt: skip
+                pending_rows.warnings += [warning_row(warned, w) for w in assessment.warnings]
             # A check in 精准识别率's denominator (once per period: a retry of the batch that
             # reaches this household again writes nothing).
-            await insert_once(
-                self._sessions,
-                QuarterlyCheck(
-                    period=input.period, application_number=beneficiary.application_number,
-                    county_code=beneficiary.county_code, warned=bool(assessment.warnings),
-                    checked_at=datetime.now(UTC),
-                ),
+            pending_rows.checks.append(
+                {"period": input.period, "application_number": beneficiary.application_number,
+                 "county_code": beneficiary.county_code, "warned": bool(assessment.warnings),
+                 "checked_at": datetime.now(UTC)}
             )  # fmt: skip
+        result.warnings += await self._writer.write(pending_rows)
         return result

@@ -15,6 +15,7 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from temporalio.testing import WorkflowEnvironment
 
+from activities.data_check import AdapterFactory
 from infra.bank.http import make_bank_gateway
 from infra.db import make_engine, make_session_factory
 from infra.departments.factory import department_adapter_factory, make_department_http_client
@@ -44,6 +45,9 @@ class Stack:
     bank: BankState
     task_queue: str
     workdir: Path
+    # county code → the department adapters the worker uses (the quarterly bench's raw baseline
+    # queries the simulator through the same ones)
+    departments: AdapterFactory
 
 
 def temporal_cli() -> str:
@@ -63,9 +67,12 @@ async def migrated_database(url: str) -> tuple[AsyncEngine, async_sessionmaker[A
 
 
 @asynccontextmanager
-async def payroll_stack(workdir: Path, server_args: list[str] | None = None) -> AsyncIterator[Stack]:
+async def payroll_stack(
+    workdir: Path, server_args: list[str] | None = None, population: Population | None = None
+) -> AsyncIterator[Stack]:
     """Everything up and a worker polling; torn down in reverse order on the way out.
-    `server_args`: the dev server's flags instead of the project's (a benchmark's "before")."""
+    `server_args`: the dev server's flags instead of the project's (a benchmark's "before");
+    `population`: the department simulator's people (default: 300 households)."""
     settings = load_settings()
     vault = make_pii_vault(settings)
     async with AsyncExitStack() as stack:
@@ -87,16 +94,21 @@ async def payroll_stack(workdir: Path, server_args: list[str] | None = None) -> 
         stack.push_async_callback(bank.aclose)
         # The payroll never asks the departments; the cases of the staff-action bench do (their
         # data check), so the department simulator answers on a loopback socket as in the tests.
-        population = Population.generate(300, 2026, date(2026, 11, 22))
-        department_url = stack.enter_context(serve(create_department_app(population, FaultBook())))
+        if population is None:
+            population = Population.generate(300, 2026, date(2026, 11, 22))
+        # Idle connections kept longer than the client's pool keeps them (5 s): the server never closes
+        # a connection the client is about to reuse, a race a loaded machine loses now and then.
+        department_url = stack.enter_context(
+            serve(create_department_app(population, FaultBook()), keep_alive_seconds=60)
+        )
         department_settings = load_settings(department_base_url=department_url)
         departments = await stack.enter_async_context(make_department_http_client(department_settings))
+        adapters = department_adapter_factory(department_settings, departments)
         resources = WorkerResources(
-            sessions, load_policy_book(settings.policy_file),
-            department_adapter_factory(department_settings, departments),
+            sessions, load_policy_book(settings.policy_file), adapters,
             bank=bank, payer_account=bank_settings.bank_payer_account, pii=vault,
         )  # fmt: skip
         task_queue = f"bench-{uuid.uuid4().hex[:8]}"
         worker: Workers = build_worker(env.client, task_queue, resources)
         await stack.enter_async_context(worker)
-        yield Stack(env, sessions, vault, bank_state, task_queue, workdir)
+        yield Stack(env, sessions, vault, bank_state, task_queue, workdir, adapters)

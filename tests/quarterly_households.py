@@ -19,15 +19,16 @@ from tests.factories import id_number, pii_vault
 
 
 class CountingDepartment:
-    """Answers "nothing on record" and counts the households asked about; down once, at `down_at`."""
+    """Answers "nothing on record" and counts the people (one-person households) asked about,
+    several to a query; down once, for the query that asks about `down_at`."""
 
     def __init__(self, down_at: str) -> None:
         self.asked: Counter[str] = Counter()
         self._down_at: str | None = down_at
 
     async def query(self, ids: Sequence[str], months: int, as_of: date) -> DepartmentResult:
-        self.asked[ids[0]] += 1
-        if ids[0] == self._down_at:
+        self.asked.update(ids)
+        if self._down_at in ids:
             self._down_at = None
             raise DepartmentUnavailable("税务部门接口暂不可用")
         return DepartmentResult(Department.TAX)

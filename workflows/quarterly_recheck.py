@@ -23,6 +23,9 @@ with workflow.unsafe.imports_passed_through():
     from workflows.queues import departments_queue
 
 PAGE_SIZE = 50  # households per activity
+# Households a batch asks the departments about in one query (at most 100 ID numbers together):
+# one request per department for a few dozen households instead of one each.
+HOUSEHOLDS_PER_QUERY = 50
 PARALLEL_BATCHES = 4  # batches in flight: bounded, far below the 2,000 pending-activity limit
 # A run hands over to its next run (continue-as-new) after this many pages, ~10 events each: a
 # province's 250,000 households would otherwise reach Temporal's 51,200-event history limit.
@@ -54,6 +57,7 @@ class QuarterlyRecheckInput:
     county_code: str | None = None  # None: every county (the Schedule's run)
     page_size: int = PAGE_SIZE
     pages_per_run: int = PAGES_PER_RUN
+    households_per_query: int = HOUSEHOLDS_PER_QUERY
     # Carried by continue-as-new: where the previous run stopped, the day the check is as of (the
     # same for every run of one re-check), and the totals so far.
     after: int = 0
@@ -91,7 +95,7 @@ class QuarterlyRecheckWorkflow:
             )  # fmt: skip
             pages += 1
             if page.ids:
-                batch = RecheckBatchInput(self._result.period, today, page.ids)
+                batch = RecheckBatchInput(self._result.period, today, page.ids, input.households_per_query)
                 in_flight.append(asyncio.create_task(self._recheck(batch)))
             # Hand over to a new run once this one has done its share of pages (its batches
             # finished first: a run's totals are complete when it continues as new).

@@ -13,10 +13,14 @@ from fastapi import FastAPI
 
 
 @contextmanager
-def serve(app: FastAPI) -> Iterator[str]:
+def serve(app: FastAPI, keep_alive_seconds: float = 5) -> Iterator[str]:
+    """`keep_alive_seconds`: how long the server keeps an idle connection (uvicorn's default 5 s
+    is also httpx's pool expiry, so under load a reused connection can be closed under a request;
+    a benchmark sets more)."""
     config = uvicorn.Config(
-        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", timeout_graceful_shutdown=1
-    )
+        app, host="127.0.0.1", port=0, log_level="critical", lifespan="off", timeout_graceful_shutdown=1,
+        timeout_keep_alive=int(keep_alive_seconds),
+    )  # fmt: skip
     server = uvicorn.Server(config)
     thread = threading.Thread(target=server.run, name="department-simulator", daemon=True)
     thread.start()
