@@ -50,12 +50,6 @@ TASK_WITH_EVENT_PATCH = "task-with-event"
 # one activity per stage change, not two). Executions that started before it keep record_stage.
 STAGE_WITH_EVENT_PATCH = "stage-with-event"
 
-# A staff action's write (claim, release, complete: the task's row and its timeline entry) as a local
-# activity (issue 13): the update answers after one workflow task, with no activity dispatched
-# through the server. The case's own steps stay activities: under a database that cannot keep up,
-# an activity waits in the server's queue, while a local activity would hold its workflow task open.
-# Executions whose updates ran before it keep the activity.
-LOCAL_ACTIONS_PATCH = "local-task-actions"
 
 ACTIVITY_TIMEOUT = timedelta(seconds=30)
 # Database writes retry for a long time: a case waits out a database outage rather than failing.
@@ -120,14 +114,10 @@ class CaseMachinery(ApplicantNotices):
         self._projection_seq = 0
 
     # -- activities -------------------------------------------------------------------------
-    async def _act(self, fn: Any, arg: Any, *, local: bool = False) -> Any:
-        """`local`: run in the worker that runs the workflow, recorded as a marker in the workflow
-        task that ran it — no round trip through the server (a staff action's one write). Retried
-        as an activity is; a database outage is waited out, with timers once the backoff grows."""
-        if local:
-            return await workflow.execute_local_activity_method(
-                fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
-            )
+    async def _act(self, fn: Any, arg: Any) -> Any:
+        # Not local activities, though they save a round trip (tried for issue 13): an update's
+        # acceptance then waits for the workflow task the local activity holds open, and under heavy
+        # load a race test saw the approval sent with a withdrawal refused as "case closed".
         return await workflow.execute_activity_method(
             fn, arg, start_to_close_timeout=ACTIVITY_TIMEOUT, retry_policy=ACTIVITY_RETRY
         )
@@ -170,18 +160,14 @@ class CaseMachinery(ApplicantNotices):
     ) -> None:
         """Persist a staff action on a task (from an update handler) and put it on the timeline."""
         event = self._reserve_event(kind, summary, actor, {"task_id": task.task_id, **data})
-        await self._save_task_with(task, event, action=True)
+        await self._save_task_with(task, event)
 
-    async def _save_task_with(self, task: TaskRecord, event: CaseEventInput, action: bool = False) -> None:
+    async def _save_task_with(self, task: TaskRecord, event: CaseEventInput) -> None:
         """The task's row and its timeline entry in one activity (the update answers after one
-        round trip, not two); executions started before the patch keep their two activities.
-        `action`: a staff action's, run as a local activity (LOCAL_ACTIONS_PATCH)."""
+        round trip, not two); executions started before the patch keep their two activities."""
         if workflow.patched(TASK_WITH_EVENT_PATCH):
             row = self._next_row(task)
-            local = action and workflow.patched(LOCAL_ACTIONS_PATCH)
-            await self._act(
-                CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event), local=local
-            )
+            await self._act(CaseRecordActivities.save_task_with_event, TaskWithEventInput(row, event))
             return
         await self._save_task(task)
         await self._act(CaseRecordActivities.record_event, event)
