@@ -82,17 +82,10 @@ class CaseService:
         the next read is from the database too). A case saved a moment ago has nothing to show
         beyond its row: not asked (its first step may not have run)."""
         number = row.application_number
-        async with self._sessions() as session:
+        async with self._sessions() as session:  # closed before any query to the worker
             found = await read_projection_at(session, number)
-            projected = found[0] if found else None
-            if found is not None and now - found[1] < RECENT_CHANGE:
-                # Changed a moment ago (a staff member reading after their own action): the workflow
-                # may be mid-step, its next record not written yet — its own answer, if it comes fast.
-                live = await self._gateway.status(number, rpc_timeout=LIVE_QUERY_TIMEOUT)
-                if live is not None:
-                    return CaseState(live, _open_tasks(live, number, now), "workflow")
-            if projected is not None:
-                rows = await session.scalars(
+            rows = [] if found is None else list(
+                await session.scalars(
                     select(Task)
                     .where(
                         Task.application_number == number,
@@ -101,7 +94,16 @@ class CaseService:
                     )
                     .order_by(Task.created_at, Task.task_id)
                 )
-                return CaseState(projected, [TaskOut.from_row(t, now) for t in rows], "database")
+            )  # fmt: skip
+        if found is not None:
+            projected, changed_at = found
+            if now - changed_at < RECENT_CHANGE:
+                # Changed a moment ago (a staff member reading after their own action): the workflow
+                # may be mid-step, its next record not written yet — its own answer, if it comes fast.
+                live = await self._gateway.status(number, rpc_timeout=LIVE_QUERY_TIMEOUT)
+                if live is not None:
+                    return CaseState(live, _open_tasks(live, number, now), "workflow")
+            return CaseState(projected, [TaskOut.from_row(t, now) for t in rows], "database")
         if created:
             return None
         live = await self._gateway.status(number, rpc_timeout=LIVE_QUERY_TIMEOUT)
