@@ -16,8 +16,7 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import and_, func, insert, literal, or_, select, text, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import and_, func, literal, or_, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from temporalio import activity
@@ -36,6 +35,7 @@ from domain.payroll import (
     PublishDisclosureInput,
 )
 from infra.bank.base import BankBatchUnknown, BankGateway, BankRejected, BankUnavailable
+from infra.db import conflict_insert
 from infra.models import (
     Beneficiary,
     Disclosure,
@@ -134,14 +134,7 @@ class PayrollActivities:
             "assistance_type", "amount_fen", "form_of_aid", "item_description", "masked_name",
             "masked_id_number", "status", "run_id", "attempts", "ordered_at", "created_at",
         ]  # fmt: skip
-        dialect = session.get_bind().dialect.name
-        stmt: Any
-        if dialect == "postgresql":
-            stmt = postgresql.insert(PaymentOrder).from_select(columns, source).on_conflict_do_nothing()
-        elif dialect == "sqlite":
-            stmt = sqlite.insert(PaymentOrder).from_select(columns, source).on_conflict_do_nothing()
-        else:  # pragma: no cover - the product supports SQLite and PostgreSQL
-            stmt = insert(PaymentOrder).from_select(columns, source)
+        stmt = conflict_insert(session, PaymentOrder).from_select(columns, source).on_conflict_do_nothing()
         result = await session.execute(stmt)
         return int(getattr(result, "rowcount", 0) or 0)
 

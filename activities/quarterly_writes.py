@@ -9,10 +9,9 @@ import asyncio
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import insert
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from infra.db import conflict_insert
 from infra.models import QuarterlyCheck, RecheckFailure, RiskWarningRow
 
 Row = dict[str, Any]
@@ -32,14 +31,7 @@ async def _insert_new(session: AsyncSession, model: Any, rows: list[Row]) -> int
     """Insert the rows whose unique key is not taken yet; returns how many were new."""
     if not rows:
         return 0
-    dialect = session.get_bind().dialect.name
-    stmt: Any
-    if dialect == "postgresql":
-        stmt = postgresql.insert(model).on_conflict_do_nothing()
-    elif dialect == "sqlite":
-        stmt = sqlite.insert(model).on_conflict_do_nothing()
-    else:  # pragma: no cover - the product supports SQLite and PostgreSQL
-        stmt = insert(model)
+    stmt = conflict_insert(session, model).on_conflict_do_nothing()
     # RETURNING names only the rows inserted: the count of new ones on either database.
     return len((await session.execute(stmt.returning(model.id), rows)).all())
 

@@ -10,27 +10,29 @@ from typing import Any
 
 from pydantic import TypeAdapter
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from domain.application import ApplicationStatus, StatusProjection
+from infra.db import conflict_insert
 from infra.models import CaseProjection
 
 _STATUS = TypeAdapter(ApplicationStatus)
 
 
+def _row(application_number: str, seq: int, status: ApplicationStatus, at: datetime) -> dict[str, Any]:
+    return {
+        "application_number": application_number,
+        "seq": seq,
+        "status": _STATUS.dump_python(replace(status, open_tasks=[]), mode="json"),
+        "updated_at": at,
+    }
+
+
 async def write_projection(
     session: AsyncSession, application_number: str, projection: StatusProjection, at: datetime
 ) -> None:
-    values: dict[str, Any] = {
-        "application_number": application_number,
-        "seq": projection.seq,
-        "status": _STATUS.dump_python(projection.status, mode="json"),
-        "updated_at": at,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    statement = insert(CaseProjection).values(**values)
+    row = _row(application_number, projection.seq, projection.status, at)
+    statement = conflict_insert(session, CaseProjection).values(**row)
     await session.execute(
         statement.on_conflict_do_update(
             index_elements=[CaseProjection.application_number],
@@ -66,13 +68,5 @@ async def backfill_projection(
     """The live answer of a case that projected nothing yet (it started before projections, and its
     status has not changed since), stored as seq 0: the workflow's own next projection (seq ≥ 1)
     replaces it, and a backfill never replaces one of those."""
-    values: dict[str, Any] = {
-        "application_number": application_number,
-        "seq": 0,
-        "status": _STATUS.dump_python(replace(status, open_tasks=[]), mode="json"),
-        "updated_at": at,
-    }
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    await session.execute(
-        insert(CaseProjection).values(**values).on_conflict_do_nothing(index_elements=["application_number"])
-    )
+    statement = conflict_insert(session, CaseProjection).values(**_row(application_number, 0, status, at))
+    await session.execute(statement.on_conflict_do_nothing(index_elements=["application_number"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Any
 
 from sqlalchemy import event
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -49,6 +50,13 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     # up hundreds of thousands of index pages, far more than SQLite's own 2 MB page cache holds.
     cursor.execute(f"PRAGMA mmap_size={MMAP_BYTES}")
     cursor.close()
+
+
+def conflict_insert(session: AsyncSession, model: Any) -> Any:
+    """An INSERT with ON CONFLICT for the session's database (the product runs on SQLite and
+    PostgreSQL; both dialects offer `on_conflict_do_nothing` / `on_conflict_do_update`)."""
+    dialect = postgresql if session.get_bind().dialect.name == "postgresql" else sqlite
+    return dialect.insert(model)
 
 
 def make_session_factory(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
